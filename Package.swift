@@ -1,0 +1,118 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target of ours: Swift 6 language mode (complete
+/// strict concurrency) and warnings that matter for a server.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Lyre",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lyre", targets: ["lyre"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+    ],
+    targets: [
+        // C
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+
+        // Libraries, bottom to top (a target imports only targets above it).
+        .target(name: "LyreCore", swiftSettings: swiftSettings),
+        .target(
+            name: "LyreStorage",
+            dependencies: [
+                "CLMDB", "LyreCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "LyreQuery", dependencies: ["LyreCore", "LyreStorage"], swiftSettings: swiftSettings),
+        .target(name: "LyreSQL", dependencies: ["LyreCore", "LyreStorage", "LyreQuery"], swiftSettings: swiftSettings),
+        .target(
+            name: "LyreAuth",
+            dependencies: [
+                "LyreCore", "LyreStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LyreOperations",
+            dependencies: [
+                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LyreServer",
+            dependencies: [
+                "LyreCore", "LyreOperations", "LyreAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "lyre",
+            dependencies: [
+                "LyreCore", "LyreStorage", "LyreOperations", "LyreServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LyreTestSupport",
+            dependencies: ["LyreCore", "LyreStorage", "LyreOperations", "LyreServer"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Tests: one target per library, plus the live-port integration suite.
+        .testTarget(name: "LyreCoreTests", dependencies: ["LyreCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreStorageTests", dependencies: ["LyreCore", "LyreStorage", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreQueryTests", dependencies: ["LyreCore", "LyreStorage", "LyreQuery", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LyreSQLTests",
+            dependencies: ["LyreCore", "LyreSQL", "LyreTestSupport"],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LyreAuthTests", dependencies: ["LyreCore", "LyreAuth", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreOperationsTests", dependencies: ["LyreCore", "LyreOperations", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LyreServerTests",
+            dependencies: [
+                "LyreCore", "LyreServer", "LyreTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["LyreCore", "LyreTestSupport", "LyreServer", "LyreOperations"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,81 @@
+/// Every client-facing error text Lyre produces, in one place, worded as Harper words them.
+extension LyreError {
+    public static func badRequest(_ message: String) -> LyreError {
+        LyreError(.badRequest, status: 400, message)
+    }
+
+    public static func validation(_ message: String) -> LyreError {
+        LyreError(.validation, status: 400, message)
+    }
+
+    /// Several validation failures joined with ". " as Harper joins them.
+    public static func validation(_ messages: [String]) -> LyreError {
+        LyreError(.validation, status: 400, messages.joined(separator: ". "))
+    }
+
+    public static func internalError(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
+        LyreError(.internalError, status: 500,
+                  "There was an error processing your request. Check logs and try again.",
+                  underlying: underlying)
+    }
+
+    public static let invalidJSON = LyreError(.invalidJSON, status: 400, "Invalid JSON.")
+
+    public static let missingOperation = LyreError(
+        .badRequest, status: 400, "Request body must include an 'operation' property.")
+
+    public static func operationNotFound(_ name: String) -> LyreError {
+        LyreError(.operationNotFound, status: 400, "Operation '\(name)' not found")
+    }
+
+    public static func operationNotSupported(_ name: String) -> LyreError {
+        LyreError(.operationNotSupported, status: 400, "Operation '\(name)' is not supported")
+    }
+
+    public static func databaseNotFound(_ database: String, status: Int = 404) -> LyreError {
+        LyreError(.databaseNotFound, status: status, "database '\(database)' does not exist")
+    }
+
+    public static func tableNotFound(_ database: String, _ table: String, status: Int = 404) -> LyreError {
+        LyreError(.tableNotFound, status: status, "Table '\(database).\(table)' does not exist")
+    }
+
+    public static func databaseExists(_ database: String) -> LyreError {
+        LyreError(.alreadyExists, status: 400, "database '\(database)' already exists")
+    }
+
+    public static func tableExists(_ database: String, _ table: String) -> LyreError {
+        LyreError(.alreadyExists, status: 400, "Table '\(table)' already exists in '\(database)'")
+    }
+
+    public static func attributeExists(_ database: String, _ table: String, _ attribute: String) -> LyreError {
+        LyreError(.alreadyExists, status: 400, "attribute '\(attribute)' already exists in \(database).\(table)")
+    }
+
+    public static let systemProtected = LyreError(
+        .systemProtected, status: 403,
+        "The 'system' database, tables and records are used internally by HarperDB and cannot be updated or removed.")
+
+    // Authentication (security.md).
+    public static let loginFailed = LyreError(.unauthorized, status: 401, "Login failed")
+    public static let mustLogin = LyreError(.unauthorized, status: 401, "Must login")
+    public static let invalidToken = LyreError(.unauthorized, status: 401, "invalid token")
+    public static let tokenExpired = LyreError(.unauthorized, status: 401, "token expired")
+    public static let userInactive = LyreError(.unauthorized, status: 401, "Cannot complete request: User is inactive")
+
+    /// The 403 permission object of security.md §7.
+    public static func unauthorized(access: [Value] = [], invalidSchemaItems: [Value] = []) -> LyreError {
+        let text = "This operation is not authorized due to role restrictions and/or invalid database items"
+        let body: Value = [
+            "error": .string(text),
+            "unauthorized_access": .array(access),
+            "invalid_schema_items": .array(invalidSchemaItems),
+        ]
+        return LyreError(.forbidden, status: 403, text, body: body)
+    }
+
+    /// `Operation '<internalName>' is restricted to 'super_user' roles`, wrapped in the permission object.
+    public static func restrictedToSuperUser(_ internalName: String) -> LyreError {
+        unauthorized(access: [.string("Operation '\(internalName)' is restricted to 'super_user' roles")])
+    }
+}

@@ -1,0 +1,30 @@
+/// Settings the application runs with. Parsed once by the executable (flags, environment,
+/// and later the YAML file) and passed down; nothing below `lyre` reads the environment.
+public struct Configuration: Sendable {
+    /// The root folder: `<root>/database/*.mdb`, `<root>/log/`, keys, config.
+    public var root: String
+    public var host: String
+    public var port: Int
+    /// Credentials for the first super user, used only when the root holds no users yet.
+    public var bootstrapAdmin: (username: String, password: String)?
+    /// Harper's `authentication.authorizeLocal`: loopback requests run as the first super user.
+    public var authorizeLocal: Bool
+    /// fsync on every commit (LMDB's default). Tests may turn it off for speed; servers never do.
+    public var durableWrites: Bool
+
+    public init(
+        root: String,
+        host: String = "127.0.0.1",
+        port: Int = 9925,
+        bootstrapAdmin: (username: String, password: String)? = nil,
+        authorizeLocal: Bool = false,
+        durableWrites: Bool = true
+    ) {
+        self.root = root
+        self.host = host
+        self.port = port
+        self.bootstrapAdmin = bootstrapAdmin
+        self.authorizeLocal = authorizeLocal
+        self.durableWrites = durableWrites
+    }
+}

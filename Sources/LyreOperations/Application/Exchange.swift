@@ -1,0 +1,55 @@
+public import LyreCore
+
+/// One request as any front end (HTTP server, CLI, tests) hands it to the operation layer.
+/// No HTTP types: the front end extracts what the layer needs.
+public struct IncomingRequest: Sendable {
+    /// The raw request body (a JSON object).
+    public var body: [UInt8]
+    /// The `Authorization` header value, if any (`Basic ...` / `Bearer ...`).
+    public var authorization: String?
+    /// The peer's IP address as text (`127.0.0.1`, `::1`), for `authorizeLocal`.
+    public var remoteAddress: String?
+
+    public init(body: [UInt8], authorization: String? = nil, remoteAddress: String? = nil) {
+        self.body = body
+        self.authorization = authorization
+        self.remoteAddress = remoteAddress
+    }
+}
+
+/// What the front end writes back.
+public struct OutgoingResponse: Sendable {
+    public enum Body: Sendable {
+        /// A value to encode as JSON.
+        case json(Value)
+        /// JSON text already encoded (search results transcoded straight from storage).
+        case rawJSON([UInt8])
+        /// Binary bytes (`get_backup`), sent with `application/octet-stream`.
+        case binary([UInt8])
+    }
+
+    public var status: Int
+    public var body: Body
+    /// Extra headers (`Connection: close` for restarts, `Content-Disposition` for backups, `WWW-Authenticate` for 401s).
+    public var headers: [(String, String)]
+
+    public init(status: Int = 200, body: Body, headers: [(String, String)] = []) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    /// The response for an error: its status and `{"error": ...}` (or structured) body.
+    public init(error: LyreError) {
+        self.status = error.status
+        self.body = .json(error.responseBody)
+        self.headers = error.status == 401 ? [("WWW-Authenticate", "Basic")] : []
+    }
+}
+
+/// How a request completes: reads finish inline on the caller's thread (no task hop);
+/// writes and long work continue asynchronously.
+public enum Outcome: Sendable {
+    case immediate(OutgoingResponse)
+    case deferred(@Sendable () async -> OutgoingResponse)
+}
