@@ -1,0 +1,157 @@
+internal import CLMDB
+import LyreCore
+import Logging
+import Synchronization
+
+/// One database: an LMDB environment with its catalog and its group-commit writer.
+///
+/// ```swift
+/// let result = try await db.write { ctx in
+///     try ctx.write([["id": 1, "name": "Penny"]], mode: .insert, to: "dog")
+/// }
+/// let count = try db.read { txn in try txn.count(db.catalog["dog"]!.records) }
+/// ```
+package final class Database: Sendable {
+    package let name: String
+    let environment: Environment
+    private let committed: Mutex<DatabaseCatalog>
+    // Set once in init, right after `committed` exists (the writer needs `self`).
+    private let writerBox = Mutex<Writer?>(nil)
+
+    init(name: String, path: String, durable: Bool, logger: Logger) throws {
+        self.name = name
+        environment = try Environment(path: path, durable: durable)
+        committed = Mutex(DatabaseCatalog(name: name))
+        do {
+            try committed.withLock { $0 = try Self.loadCatalog(name: name, environment: environment) }
+        } catch {
+            environment.close()
+            throw error
+        }
+        let writer = Writer(
+            environment: environment, logger: logger,
+            begin: { [unowned self] in self.committed.withLock { $0 } },
+            publish: { [unowned self] catalog in self.committed.withLock { $0 = catalog } })
+        writerBox.withLock { $0 = writer }
+    }
+
+    /// The catalog as of the last commit.
+    package var catalog: DatabaseCatalog { committed.withLock { $0 } }
+
+    /// The definition of one table as of the last commit.
+    package func table(_ name: String) -> TableDefinition? { committed.withLock { $0.tables[name] } }
+
+    /// Runs `body` in a read-only transaction on the calling thread. Never hold it across an `await`.
+    package func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
+        try environment.withReadLock {
+            var txn: OpaquePointer?
+            try check(mdb_txn_begin(environment.env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+            defer { mdb_txn_abort(txn) }
+            return try body(ReadTransaction(txn: txn!))
+        }
+    }
+
+    /// Runs `body` on the writer thread inside the group's shared write transaction and
+    /// returns once that transaction is durably committed.
+    /// - Throws: what `body` throws (nothing it wrote is kept), or a storage failure.
+    package func write<T: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        let writer = writerBox.withLock { $0 }!
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            writer.submit(WriteJob(
+                body: { ctx in box.value = try body(&ctx) },
+                complete: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
+                }))
+        }
+    }
+
+    /// Blocking form of `write` for start-up and tools (never call on an event loop).
+    package func writeSync<T: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphoreBox()
+        let failure = Mutex<(any Error)?>(nil)
+        writerBox.withLock { $0 }!.submit(WriteJob(
+            body: { ctx in box.value = try body(&ctx) },
+            complete: { error in
+                failure.withLock { $0 = error }
+                done.signal()
+            }))
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+        return box.value!
+    }
+
+    /// Size of the database file in bytes.
+    package var fileSize: Int {
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        mdb_env_info(environment.env, &info)
+        mdb_env_stat(environment.env, &stat)
+        return Int(info.me_last_pgno + 1) * Int(stat.ms_psize)
+    }
+
+    /// Writes a compacted consistent snapshot of the whole environment to a file descriptor.
+    package func copy(to fd: Int32) throws {
+        try environment.copy(to: fd, compact: true)
+    }
+
+    /// Finishes queued writes and closes the environment.
+    func close() {
+        writerBox.withLock { $0 }?.stop()
+        environment.sync()
+        environment.close()
+    }
+
+    private static func loadCatalog(name: String, environment: Environment) throws -> DatabaseCatalog {
+        var catalog = DatabaseCatalog(name: name)
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(environment.env, nil, 0, &txn), "mdb_txn_begin")
+        let write = WriteTransaction(txn: txn!)
+        do {
+            if let catalogDBI = try write.openDBI(WriteContext.catalogDBIName, create: false, dupSort: false) {
+                var entries: [JSONObject] = []
+                try write.withCursor(catalogDBI) { cursor in
+                    var entry = try cursor.first()
+                    while let e = entry {
+                        entries.append(try RecordCodec.decode(e.value))
+                        entry = try cursor.next()
+                    }
+                }
+                for entry in entries {
+                    guard let tableName = entry["name"]?.stringValue,
+                          let records = try write.openDBI(TableDefinition.recordsDBIName(tableName), create: true, dupSort: false),
+                          let index = try write.openDBI(TableDefinition.indexDBIName(tableName), create: true, dupSort: true)
+                    else { continue }
+                    let table = try TableDefinition(database: name, catalogEntry: entry, records: records, index: index)
+                    catalog.tables[tableName] = table
+                }
+            }
+            if let meta = try write.openDBI(WriteContext.metaDBIName, create: false, dupSort: false) {
+                try write.withCursor(meta) { cursor in
+                    var entry = try cursor.first()
+                    while let e = entry {
+                        let key = String(decoding: e.key, as: UTF8.self)
+                        if key.hasPrefix("updated:"), e.value.count == 8 {
+                            var bits: UInt64 = 0
+                            for b in e.value { bits = bits << 8 | UInt64(b) }
+                            catalog.lastUpdated[String(key.dropFirst(8))] = Double(bitPattern: bits)
+                        }
+                        entry = try cursor.next()
+                    }
+                }
+            }
+            try check(mdb_txn_commit(txn), "mdb_txn_commit")
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        return catalog
+    }
+}
+
+/// Holds a write body's result between the writer thread and the waiting caller.
+final class ResultBox<T>: @unchecked Sendable {
+    // @unchecked: written only on the writer thread before `complete`, read after it.
+    var value: T?
+}

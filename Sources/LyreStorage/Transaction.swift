@@ -1,0 +1,204 @@
+internal import CLMDB
+
+/// A named sub-database (DBI) handle of an environment.
+package struct DBI: Sendable, Hashable {
+    let raw: MDB_dbi
+}
+
+@inline(__always)
+func withVal<T>(_ bytes: [UInt8], _ body: (inout MDB_val) throws -> T) rethrows -> T {
+    try bytes.withUnsafeBytes { p in
+        var val = MDB_val(mv_size: p.count, mv_data: UnsafeMutableRawPointer(mutating: p.baseAddress))
+        return try body(&val)
+    }
+}
+
+@inline(__always)
+func buffer(_ val: MDB_val) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: val.mv_data, count: val.mv_size)
+}
+
+/// A read view of one database at one point in time. Bytes returned by its methods are
+/// valid only until the transaction ends: copy them out before the closure returns.
+package struct ReadTransaction {
+    let txn: OpaquePointer
+
+    /// The value stored under `key`, or `nil`.
+    package func get(_ dbi: DBI, _ key: [UInt8]) throws -> UnsafeRawBufferPointer? {
+        try withVal(key) { k in
+            var v = MDB_val()
+            let rc = mdb_get(txn, dbi.raw, &k, &v)
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "mdb_get")
+            return buffer(v)
+        }
+    }
+
+    package func contains(_ dbi: DBI, _ key: [UInt8]) throws -> Bool {
+        try get(dbi, key) != nil
+    }
+
+    /// Number of entries (for a DUPSORT DBI: of key/value pairs).
+    package func count(_ dbi: DBI) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(txn, dbi.raw, &stat), "mdb_stat")
+        return Int(stat.ms_entries)
+    }
+
+    /// Pages used by a DBI, for size reporting.
+    package func pageCount(_ dbi: DBI) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(txn, dbi.raw, &stat), "mdb_stat")
+        return Int(stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages)
+    }
+
+    /// Runs `body` with a cursor over `dbi`; the cursor is closed afterwards.
+    package func withCursor<T>(_ dbi: DBI, _ body: (inout Cursor) throws -> T) throws -> T {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(txn, dbi.raw, &cursor), "mdb_cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var c = Cursor(cursor: cursor!)
+        return try body(&c)
+    }
+}
+
+/// The write view: everything of `ReadTransaction` plus mutations. Exists only on the
+/// writer thread, inside `Database.write`.
+package struct WriteTransaction {
+    package let read: ReadTransaction
+    var txn: OpaquePointer { read.txn }
+
+    init(txn: OpaquePointer) { read = ReadTransaction(txn: txn) }
+
+    package func get(_ dbi: DBI, _ key: [UInt8]) throws -> UnsafeRawBufferPointer? {
+        try read.get(dbi, key)
+    }
+
+    package func put(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8], noOverwrite: Bool = false) throws -> Bool {
+        try withVal(key) { k in
+            try withVal(value) { v in
+                let rc = mdb_put(txn, dbi.raw, &k, &v, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0)
+                if rc == MDB_KEYEXIST { return false }
+                try check(rc, "mdb_put")
+                return true
+            }
+        }
+    }
+
+    /// Adds one duplicate to a DUPSORT DBI (no error when it is already there).
+    package func putDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
+        try withVal(key) { k in
+            try withVal(value) { v in
+                let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NODUPDATA))
+                if rc == MDB_KEYEXIST { return }
+                try check(rc, "mdb_put")
+            }
+        }
+    }
+
+    /// Deletes `key` (all its duplicates). Returns whether it existed.
+    @discardableResult
+    package func delete(_ dbi: DBI, _ key: [UInt8]) throws -> Bool {
+        try withVal(key) { k in
+            let rc = mdb_del(txn, dbi.raw, &k, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc, "mdb_del")
+            return true
+        }
+    }
+
+    /// Deletes one duplicate of a DUPSORT key.
+    package func deleteDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
+        try withVal(key) { k in
+            try withVal(value) { v in
+                let rc = mdb_del(txn, dbi.raw, &k, &v)
+                if rc == MDB_NOTFOUND { return }
+                try check(rc, "mdb_del")
+            }
+        }
+    }
+
+    /// Opens (creating when asked) a named DBI inside this transaction.
+    package func openDBI(_ name: String, create: Bool, dupSort: Bool) throws -> DBI? {
+        var dbi = MDB_dbi()
+        var flags: UInt32 = 0
+        if create { flags |= UInt32(MDB_CREATE) }
+        if dupSort { flags |= UInt32(MDB_DUPSORT) }
+        let rc = mdb_dbi_open(txn, name, flags, &dbi)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "mdb_dbi_open(\(name))")
+        return DBI(raw: dbi)
+    }
+
+    /// Empties a DBI, or deletes it from the environment when `delete` is true.
+    package func drop(_ dbi: DBI, delete: Bool) throws {
+        try check(mdb_drop(txn, dbi.raw, delete ? 1 : 0), "mdb_drop")
+    }
+
+    package func withCursor<T>(_ dbi: DBI, _ body: (inout Cursor) throws -> T) throws -> T {
+        try read.withCursor(dbi, body)
+    }
+}
+
+/// A position in a DBI. Every move returns the entry it lands on, or `nil` at the end.
+package struct Cursor {
+    let cursor: OpaquePointer
+    package typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+
+    @inline(__always)
+    private func move(_ op: MDB_cursor_op) throws -> Entry? {
+        var k = MDB_val()
+        var v = MDB_val()
+        let rc = mdb_cursor_get(cursor, &k, &v, op)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "mdb_cursor_get")
+        return (buffer(k), buffer(v))
+    }
+
+    package func first() throws -> Entry? { try move(MDB_FIRST) }
+    package func last() throws -> Entry? { try move(MDB_LAST) }
+    package func next() throws -> Entry? { try move(MDB_NEXT) }
+    package func previous() throws -> Entry? { try move(MDB_PREV) }
+    package func current() throws -> Entry? { try move(MDB_GET_CURRENT) }
+    /// Next key, skipping the remaining duplicates of the current one.
+    package func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
+    package func previousKey() throws -> Entry? { try move(MDB_PREV_NODUP) }
+    package func nextDuplicate() throws -> Entry? { try move(MDB_NEXT_DUP) }
+    package func lastDuplicate() throws -> Entry? { try move(MDB_LAST_DUP) }
+
+    /// Positions at the first key ≥ `key`.
+    package func seek(atOrAfter key: [UInt8]) throws -> Entry? {
+        try withVal(key) { k in
+            var v = MDB_val()
+            let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "mdb_cursor_get")
+            return (buffer(k), buffer(v))
+        }
+    }
+
+    /// Positions exactly at `key` (first duplicate).
+    package func seek(exactly key: [UInt8]) throws -> Entry? {
+        try withVal(key) { k in
+            var v = MDB_val()
+            let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY)
+            if rc == MDB_NOTFOUND { return nil }
+            try check(rc, "mdb_cursor_get")
+            return (buffer(k), buffer(v))
+        }
+    }
+
+    /// Number of duplicates of the current key.
+    package func duplicateCount() throws -> Int {
+        var n: Int = 0
+        try check(mdb_cursor_count(cursor, &n), "mdb_cursor_count")
+        return n
+    }
+}
+
+extension Cursor {
+    /// Deletes the entry under the cursor (with `allDuplicates`, every duplicate of its key).
+    package func deleteCurrent(allDuplicates: Bool = false) throws {
+        try check(mdb_cursor_del(cursor, allDuplicates ? UInt32(MDB_NODUPDATA) : 0), "mdb_cursor_del")
+    }
+}

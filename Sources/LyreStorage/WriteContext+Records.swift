@@ -1,0 +1,222 @@
+package import LyreCore
+import Foundation
+
+/// How a batch of records meets existing ones.
+package enum WriteMode: Sendable {
+    /// New records only; existing keys are skipped.
+    case insert
+    /// Existing records only, shallow-merged; missing keys are skipped.
+    case update
+    /// Insert or merge.
+    case upsert
+}
+
+/// The outcome of writing a batch of records to one table.
+package struct RecordWriteResult: Sendable {
+    /// Primary keys written, in request order, with their JSON types.
+    package var written: [Value] = []
+    /// Primary keys skipped (duplicates on insert, missing on update).
+    package var skipped: [Value] = []
+    /// Attributes this write added to the table.
+    package var newAttributes: [String] = []
+    /// The records as stored (for the audit log), aligned with `written`.
+    package var stored: [JSONObject] = []
+    /// The records before the write (nil when created), aligned with `written`.
+    package var previous: [JSONObject?] = []
+}
+
+extension WriteContext {
+    // MARK: Reading inside the write
+
+    package func record(in table: TableDefinition, key: [UInt8]) throws -> JSONObject? {
+        guard let bytes = try transaction.get(table.records, key) else { return nil }
+        return try RecordCodec.decode(bytes)
+    }
+
+    // MARK: Record writes
+
+    /// Writes `records` to `tableName` with insert/update/upsert semantics: keys generated
+    /// where missing (insert/upsert), timestamps maintained, new attributes added and
+    /// every attribute indexed — all inside this transaction.
+    /// - Throws: `LyreError` for invalid primary keys; the caller's whole request then fails.
+    package mutating func write(_ records: [JSONObject], mode: WriteMode, to tableName: String) throws -> RecordWriteResult {
+        guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        var result = RecordWriteResult()
+        // New attributes first (dynamic tables), in first-seen order.
+        if !table.schemaDefined {
+            var names: [String] = []
+            var seen = Set(table.attributeNames)
+            for record in records {
+                for entry in record where seen.insert(entry.key).inserted { names.append(entry.key) }
+            }
+            if !names.isEmpty {
+                result.newAttributes = try addAttributes(names, to: tableName)
+                table = catalog.tables[tableName]!
+            }
+        }
+        let timestamps = table.maintainsTimestamps
+        for var record in records {
+            var keyValue = record[table.primaryKey] ?? .null
+            let missingKey = keyValue.isNull || keyValue == .string("")
+            if missingKey {
+                if mode == .update {
+                    throw LyreError.validation("a valid hash attribute must be provided with update record, check log for more info")
+                }
+                keyValue = try generateKey(for: table)
+                record[table.primaryKey] = keyValue
+            }
+            let key = try Self.encodePrimaryKey(keyValue)
+            let existing = try self.record(in: table, key: key)
+            var stored: JSONObject
+            switch (mode, existing) {
+            case (.insert, .some), (.update, .none):
+                result.skipped.append(keyValue)
+                continue
+            case (.insert, .none), (.upsert, .none):
+                stored = record
+                if timestamps {
+                    stored[TableDefinition.createdTime] = .double(now)
+                    stored[TableDefinition.updatedTime] = .double(now)
+                }
+            case (.update, .some(let old)), (.upsert, .some(let old)):
+                stored = old
+                for entry in record where entry.key != TableDefinition.createdTime {
+                    stored[entry.key] = entry.value
+                }
+                if timestamps {
+                    stored[TableDefinition.createdTime] = old[TableDefinition.createdTime] ?? .double(now)
+                    stored[TableDefinition.updatedTime] = .double(now)
+                }
+            }
+            try put(stored, key: key, previous: existing, in: table)
+            result.written.append(keyValue)
+            result.stored.append(stored)
+            result.previous.append(existing)
+        }
+        if !result.written.isEmpty { touch(tableName) }
+        return result
+    }
+
+    /// Deletes records by primary key. Returns the deleted and the skipped (absent) keys.
+    package mutating func delete(ids: [Value], from tableName: String) throws -> (deleted: [Value], skipped: [Value], records: [JSONObject]) {
+        guard let table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        var deleted: [Value] = []
+        var skipped: [Value] = []
+        var records: [JSONObject] = []
+        for id in ids {
+            guard let key = KeyCodec.encode(id), key.count <= KeyCodec.maximumKeySize,
+                  let old = try record(in: table, key: key) else {
+                skipped.append(id)
+                continue
+            }
+            try removeIndexEntries(of: old, key: key, in: table)
+            try transaction.delete(table.records, key)
+            deleted.append(id)
+            records.append(old)
+        }
+        if !deleted.isEmpty { touch(tableName) }
+        return (deleted, skipped, records)
+    }
+
+    /// Stores `record` under `key`, updating only the index entries that changed.
+    package func put(_ record: JSONObject, key: [UInt8], previous: JSONObject?, in table: TableDefinition) throws {
+        _ = try transaction.put(table.records, key, RecordCodec.encode(record))
+        for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
+            let newValue = record[attribute.name]
+            let oldValue = previous?[attribute.name]
+            if newValue == oldValue { continue }
+            let oldKeys = oldValue.map { TableIndex.keys(attribute.id, $0) } ?? []
+            let newKeys = newValue.map { TableIndex.keys(attribute.id, $0) } ?? []
+            for k in oldKeys where !newKeys.contains(k) { try transaction.deleteDuplicate(table.index, k, key) }
+            for k in newKeys where !oldKeys.contains(k) { try transaction.putDuplicate(table.index, k, key) }
+        }
+    }
+
+    private func removeIndexEntries(of record: JSONObject, key: [UInt8], in table: TableDefinition) throws {
+        for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
+            guard let value = record[attribute.name] else { continue }
+            for k in TableIndex.keys(attribute.id, value) { try transaction.deleteDuplicate(table.index, k, key) }
+        }
+    }
+
+    /// Deletes every index entry of one attribute (a prefix range of the index DBI).
+    func deleteIndexEntries(of attribute: AttributeDefinition, in table: TableDefinition) throws {
+        let prefix = TableIndex.prefix(attribute.id)
+        try transaction.withCursor(table.index) { cursor in
+            var entry = try cursor.seek(atOrAfter: prefix)
+            while let e = entry, e.key.starts(with: prefix) {
+                try cursor.deleteCurrent(allDuplicates: true)
+                entry = try cursor.current()
+                if entry == nil { entry = try cursor.next() }
+            }
+        }
+    }
+
+    /// Rewrites every record for which `transform` returns true, keeping indexes in step.
+    mutating func rewriteRecords(of table: TableDefinition, _ transform: (inout JSONObject) -> Bool) throws {
+        var changes: [([UInt8], JSONObject, JSONObject)] = []
+        try transaction.withCursor(table.records) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                let old = try RecordCodec.decode(e.value)
+                var new = old
+                if transform(&new) { changes.append((Array(e.key), old, new)) }
+                entry = try cursor.next()
+            }
+        }
+        for (key, old, new) in changes { try put(new, key: key, previous: old, in: table) }
+    }
+
+    // MARK: Keys
+
+    /// The storage key of a primary-key value.
+    /// - Throws: `Invalid primary key type: <type>` for booleans/objects/arrays,
+    ///   `Primary key size is too large: <n>` beyond LMDB's key limit.
+    package static func encodePrimaryKey(_ value: Value) throws -> [UInt8] {
+        switch value {
+        case .string, .int, .double:
+            break
+        default:
+            throw LyreError.validation("Invalid primary key type: \(value.typeName)")
+        }
+        guard let key = KeyCodec.encode(value) else {
+            throw LyreError.validation("Invalid primary key type: \(value.typeName)")
+        }
+        guard key.count <= KeyCodec.maximumKeySize else {
+            throw LyreError.validation("Primary key size is too large: \(key.count)")
+        }
+        return key
+    }
+
+    /// A new primary key: a UUID for tables whose key is typed `String`/`ID`, else the next integer.
+    private mutating func generateKey(for table: TableDefinition) throws -> Value {
+        if let type = table.attribute(table.primaryKey)?.type, type == "String" || type == "ID" {
+            return .string(UUID().uuidString.lowercased())
+        }
+        let next: Int64
+        if let current = sequences[table.name] {
+            next = current + 1
+        } else {
+            next = try (largestIntegerKey(in: table) ?? 0) + 1
+        }
+        sequences[table.name] = next
+        return .int(next)
+    }
+
+    /// The largest integral numeric primary key of the table, found by seeking to the
+    /// first non-number key and stepping back (numbers sort before strings).
+    private func largestIntegerKey(in table: TableDefinition) throws -> Int64? {
+        try transaction.withCursor(table.records) { cursor in
+            var entry = try cursor.seek(atOrAfter: KeyCodec.encode(.string(""))!)
+            entry = entry == nil ? try cursor.last() : try cursor.previous()
+            while let e = entry {
+                let v = try KeyCodec.decode(e.key)
+                guard v.isNumber else { return nil }
+                if let i = v.intValue { return i }
+                if let d = v.doubleValue, d < Double(Int64.max) { return Int64(d.rounded(.down)) }
+                entry = try cursor.previous()
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import LyreCore
+
+/// What a write body sees: the shared transaction, a working copy of the catalog
+/// (published only if the group commits) and the group's timestamp.
+package struct WriteContext {
+    package let transaction: WriteTransaction
+    package internal(set) var catalog: DatabaseCatalog
+    /// Commit timestamp of this group, ms since the epoch (fractional).
+    package let now: Double
+    /// Tables whose catalog entry changed in this group and must be rewritten.
+    private var dirtyTables: Set<String> = []
+    private var droppedTables: Set<String> = []
+    private var touchedTables: Set<String> = []
+    /// Auto-increment counters discovered or advanced in this group.
+    var sequences: [String: Int64] = [:]
+
+    init(transaction: WriteTransaction, catalog: DatabaseCatalog, now: Double) {
+        self.transaction = transaction
+        self.catalog = catalog
+        self.now = now
+    }
+
+    static let catalogDBIName = "__catalog"
+    static let metaDBIName = "__meta"
+
+    func catalogDBI() throws -> DBI {
+        guard let dbi = try transaction.openDBI(Self.catalogDBIName, create: true, dupSort: false) else {
+            throw LyreError.internalError()
+        }
+        return dbi
+    }
+
+    func metaDBI() throws -> DBI {
+        guard let dbi = try transaction.openDBI(Self.metaDBIName, create: true, dupSort: false) else {
+            throw LyreError.internalError()
+        }
+        return dbi
+    }
+
+    // MARK: Tables
+
+    /// Creates a table (its records and index DBIs and its catalog entry).
+    /// - Throws: `LyreError.tableExists` when it exists.
+    package mutating func createTable(
+        _ name: String, primaryKey: String, schemaDefined: Bool = false, audit: Bool = true,
+        expiration: Int? = nil, declaredAttributes: [AttributeDefinition] = []
+    ) throws -> TableDefinition {
+        if catalog.tables[name] != nil { throw LyreError.tableExists(catalog.name, name) }
+        guard let records = try transaction.openDBI(TableDefinition.recordsDBIName(name), create: true, dupSort: false),
+              let index = try transaction.openDBI(TableDefinition.indexDBIName(name), create: true, dupSort: true)
+        else { throw LyreError.internalError() }
+        // A DBI left from an earlier table of the same name would have been deleted with it;
+        // empty both anyway so a new table never sees old rows.
+        try transaction.drop(records, delete: false)
+        try transaction.drop(index, delete: false)
+        var attributes: [AttributeDefinition]
+        if schemaDefined {
+            attributes = declaredAttributes
+            if !attributes.contains(where: { $0.name == primaryKey }) {
+                attributes.insert(AttributeDefinition(name: primaryKey, id: 0, isPrimaryKey: true), at: 0)
+            }
+            for i in attributes.indices {
+                attributes[i].id = UInt16(i)
+                attributes[i].isPrimaryKey = attributes[i].name == primaryKey
+            }
+        } else {
+            attributes = [
+                AttributeDefinition(name: primaryKey, id: 0, indexed: true, isPrimaryKey: true),
+                AttributeDefinition(name: TableDefinition.createdTime, id: 1),
+                AttributeDefinition(name: TableDefinition.updatedTime, id: 2),
+            ]
+        }
+        let table = TableDefinition(
+            database: catalog.name, name: name, primaryKey: primaryKey, schemaDefined: schemaDefined,
+            audit: audit, expiration: expiration, attributes: attributes, createdTime: now,
+            records: records, index: index)
+        catalog.tables[name] = table
+        dirtyTables.insert(name)
+        droppedTables.remove(name)
+        return table
+    }
+
+    /// Drops a table with its records and indexes.
+    package mutating func dropTable(_ name: String) throws {
+        guard let table = catalog.tables[name] else { throw LyreError.tableNotFound(catalog.name, name) }
+        try transaction.drop(table.records, delete: true)
+        try transaction.drop(table.index, delete: true)
+        catalog.tables[name] = nil
+        catalog.lastUpdated[name] = nil
+        dirtyTables.remove(name)
+        droppedTables.insert(name)
+        sequences[name] = nil
+    }
+
+    /// Adds attributes that the table does not have yet. Returns the names actually added.
+    @discardableResult
+    package mutating func addAttributes(_ names: some Sequence<String>, to tableName: String, indexed: Bool = true) throws -> [String] {
+        guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        var added: [String] = []
+        for name in names where table.attribute(name) == nil {
+            guard table.nextAttributeID < UInt16.max else {
+                throw LyreError.badRequest("Table '\(table.database).\(table.name)' cannot have more attributes")
+            }
+            table.attributes.append(AttributeDefinition(name: name, id: table.nextAttributeID, indexed: indexed))
+            table.nextAttributeID += 1
+            added.append(name)
+        }
+        if !added.isEmpty {
+            catalog.tables[tableName] = table
+            dirtyTables.insert(tableName)
+        }
+        return added
+    }
+
+    /// Removes an attribute from the catalog, its index entries, and (when asked) from every record.
+    package mutating func dropAttribute(_ name: String, from tableName: String, removeFromRecords: Bool) throws {
+        guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        guard let attribute = table.attribute(name) else { return }
+        try deleteIndexEntries(of: attribute, in: table)
+        if removeFromRecords {
+            try rewriteRecords(of: table) { record in
+                guard record[name] != nil else { return false }
+                record.removeValue(forKey: name)
+                return true
+            }
+        }
+        table.attributes.removeAll { $0.name == name }
+        catalog.tables[tableName] = table
+        dirtyTables.insert(tableName)
+    }
+
+    /// Marks a table as written in this group (for `last_updated_record`).
+    package mutating func touch(_ tableName: String) {
+        touchedTables.insert(tableName)
+    }
+
+    /// Writes the changed catalog entries and timestamps. Called once before commit.
+    mutating func finish() throws {
+        guard !(dirtyTables.isEmpty && droppedTables.isEmpty && touchedTables.isEmpty && sequences.isEmpty) else { return }
+        let catalogDBI = try catalogDBI()
+        for name in droppedTables {
+            try transaction.delete(catalogDBI, Array(("table:" + name).utf8))
+        }
+        for name in dirtyTables {
+            guard let table = catalog.tables[name] else { continue }
+            _ = try transaction.put(catalogDBI, Array(("table:" + name).utf8), RecordCodec.encode(table.catalogEntry))
+        }
+        if !touchedTables.isEmpty {
+            let meta = try metaDBI()
+            for name in touchedTables where catalog.tables[name] != nil {
+                catalog.lastUpdated[name] = now
+                var value: [UInt8] = []
+                withUnsafeBytes(of: now.bitPattern.bigEndian) { value.append(contentsOf: $0) }
+                _ = try transaction.put(meta, Array(("updated:" + name).utf8), value)
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+internal import CLMDB
+import Dispatch
+import Foundation
+import Synchronization
+import Logging
+
+/// One queued write: a synchronous body run inside the shared transaction.
+final class WriteJob: @unchecked Sendable {
+    // @unchecked: `body` runs only on the writer thread; `complete` is called once.
+    let body: (inout WriteContext) throws -> Void
+    let complete: @Sendable ((any Error)?) -> Void
+
+    init(body: @escaping (inout WriteContext) throws -> Void, complete: @escaping @Sendable ((any Error)?) -> Void) {
+        self.body = body
+        self.complete = complete
+    }
+}
+
+/// The group-commit writer of one database: a dedicated thread that drains every pending
+/// write job into one LMDB write transaction, commits once (one fsync for the whole
+/// group), then completes each job with its own result.
+///
+/// A job that throws does not harm the others: the transaction is aborted, the failing
+/// job is answered with its error, and the group is replayed without it (job bodies
+/// are pure functions of the transaction). `MDB_MAP_FULL` grows the map and replays.
+final class Writer: Sendable {
+    private struct State {
+        var jobs: [WriteJob] = []
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let environment: Environment
+    private let logger: Logger
+    /// Called on the writer thread to start each attempt from the committed catalog.
+    private let begin: @Sendable () -> DatabaseCatalog
+    /// Called on the writer thread after a successful commit with the new catalog.
+    private let publish: @Sendable (DatabaseCatalog) -> Void
+
+    /// Upper bound of jobs in one transaction, so one group's latency stays bounded.
+    static let maximumGroupSize = 4096
+
+    init(environment: Environment, logger: Logger,
+         begin: @escaping @Sendable () -> DatabaseCatalog,
+         publish: @escaping @Sendable (DatabaseCatalog) -> Void) {
+        self.environment = environment
+        self.logger = logger
+        self.begin = begin
+        self.publish = publish
+        let thread = Thread { [self] in self.run() }
+        thread.name = "lyre-writer-\(environment.path.split(separator: "/").last ?? "")"
+        thread.start()
+    }
+
+    func submit(_ job: WriteJob) {
+        let accepted = state.withLock { s -> Bool in
+            if s.stopped { return false }
+            s.jobs.append(job)
+            return true
+        }
+        if accepted { wakeup.signal() } else { job.complete(WriterStopped()) }
+    }
+
+    /// Finishes queued jobs, then stops the thread. Blocks until it has stopped.
+    func stop() {
+        let wasRunning = state.withLock { s -> Bool in
+            let running = !s.stopped
+            s.stopped = true
+            return running
+        }
+        guard wasRunning else { return }
+        wakeup.signal()
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            wakeup.wait()
+            let (jobs, stopped) = state.withLock { s -> ([WriteJob], Bool) in
+                let n = min(s.jobs.count, Self.maximumGroupSize)
+                let taken = Array(s.jobs.prefix(n))
+                s.jobs.removeFirst(n)
+                if !s.jobs.isEmpty { wakeup.signal() }
+                return (taken, s.stopped && s.jobs.isEmpty)
+            }
+            if !jobs.isEmpty { commit(jobs) }
+            if stopped { break }
+        }
+        finished.signal()
+    }
+
+    private func commit(_ jobs: [WriteJob]) {
+        var pending = jobs
+        var attempts = 0
+        while !pending.isEmpty {
+            attempts += 1
+            var txnPointer: OpaquePointer?
+            let rc = mdb_txn_begin(environment.env, nil, 0, &txnPointer)
+            guard rc == 0, let txn = txnPointer else {
+                let error = LMDBError(code: rc, call: "mdb_txn_begin")
+                logger.error("write transaction could not begin: \(error)")
+                pending.forEach { $0.complete(error) }
+                return
+            }
+            var context = WriteContext(transaction: WriteTransaction(txn: txn), catalog: begin(), now: Self.nowMilliseconds())
+            var failedIndex: Int?
+            var failure: (any Error)?
+            for (i, job) in pending.enumerated() {
+                do {
+                    try job.body(&context)
+                } catch {
+                    failedIndex = i
+                    failure = error
+                    break
+                }
+            }
+            if failedIndex == nil {
+                do { try context.finish() } catch { failure = error }
+            }
+            if let failure, (failure as? LMDBError)?.isMapFull == true {
+                mdb_txn_abort(txn)
+                if !grow(pending, attempts: attempts, failure) { return }
+                continue
+            }
+            if let failedIndex, let failure {
+                mdb_txn_abort(txn)
+                pending[failedIndex].complete(failure)
+                pending.remove(at: failedIndex)
+                continue
+            }
+            if let failure {
+                mdb_txn_abort(txn)
+                logger.error("write group failed: \(failure)")
+                pending.forEach { $0.complete(failure) }
+                return
+            }
+            let commitCode = mdb_txn_commit(txn)
+            if commitCode == MDB_MAP_FULL {
+                if !grow(pending, attempts: attempts, LMDBError(code: commitCode, call: "mdb_txn_commit")) { return }
+                continue
+            }
+            if commitCode != 0 {
+                let error = LMDBError(code: commitCode, call: "mdb_txn_commit")
+                logger.error("commit failed: \(error)")
+                pending.forEach { $0.complete(error) }
+                return
+            }
+            publish(context.catalog)
+            pending.forEach { $0.complete(nil) }
+            return
+        }
+    }
+
+    /// Grows the map for a replay; on failure answers every job with the error and returns false.
+    private func grow(_ pending: [WriteJob], attempts: Int, _ cause: any Error) -> Bool {
+        do {
+            guard attempts <= 40 else { throw cause }
+            try environment.growMap()
+            logger.info("database map grown: \(environment.path)")
+            return true
+        } catch {
+            logger.error("could not grow the map of \(environment.path): \(error)")
+            pending.forEach { $0.complete(error) }
+            return false
+        }
+    }
+
+    static func nowMilliseconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec / 1000) / 1000
+    }
+}
+
+struct WriterStopped: Error, Sendable, CustomStringConvertible {
+    var description: String { "the database is closing" }
+}
