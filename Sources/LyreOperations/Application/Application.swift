@@ -1,31 +1,107 @@
 import LyreCore
 public import Logging
+import LyreAuth
+import LyreStorage
 
 /// The Lyre application: storage, authentication and the operation registry behind one
 /// entry point, `handle(_:)`, that front ends call with a request body and credentials.
 ///
 /// ```swift
-/// let app = try Application(configuration: .init(root: "/tmp/lyre"), logger: logger)
+/// let app = try Application(configuration: .init(root: "/tmp/lyre", bootstrapAdmin: ("admin", "pw")), logger: logger)
 /// let outcome = app.handle(IncomingRequest(body: Array(#"{"operation":"describe_all"}"#.utf8),
-///                                          authorization: "Basic ..."))
+///                                          authorization: "Basic YWRtaW46cHc="))
 /// ```
 public final class Application: Sendable {
     public let configuration: Configuration
     public let logger: Logger
+    let storage: StorageEngine
+    let registry: OperationRegistry
+    let authenticator: Authenticator
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
-    /// must be set.
+    /// must be set: it creates the super user, the `system` tables and the `data` database.
     /// - Throws: `LyreError` with a one-line explanation when the root cannot be used.
     public init(configuration: Configuration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        let storage: StorageEngine
+        do {
+            storage = try StorageEngine(root: configuration.root, durable: configuration.durableWrites, logger: logger)
+        } catch let error as LyreError {
+            throw error
+        } catch {
+            throw LyreError(.internalError, status: 500, "cannot open the root '\(configuration.root)': \(error)")
+        }
+        self.storage = storage
+        registry = OperationRegistry.standard()
+        authenticator = Authenticator(storage: storage, hasher: PasswordHasher(rounds: configuration.passwordHashRounds))
+        do {
+            try SystemDatabase.bootstrap(storage: storage, configuration: configuration, hasher: authenticator.hasher, logger: logger)
+        } catch {
+            storage.close()
+            throw error
+        }
     }
 
-    /// Runs one request: parse, authenticate, dispatch, encode.
+    /// Runs one request: parse, authenticate, look up, authorize, execute, encode.
+    /// Errors become their status and `{"error": ...}` body; anything unexpected is a logged 500.
     public func handle(_ request: IncomingRequest) -> Outcome {
-        .immediate(OutgoingResponse(error: .operationNotSupported("unknown")))
+        let body: JSONObject
+        let name: OperationName
+        let handler: Handler
+        let user: User
+        do {
+            let parsed: Value
+            do { parsed = try JSON.parse(request.body) } catch let error as LyreError {
+                throw request.body.isEmpty ? LyreError.invalidJSON : error
+            }
+            guard case .object(var object) = parsed, !object.isEmpty else { throw LyreError.invalidJSON }
+            guard case .string(let operation)? = object["operation"], !operation.isEmpty else {
+                throw LyreError.missingOperation
+            }
+            for reserved in ["hdb_user", "hdbAuthHeader", "bypass_auth"] { object.removeValue(forKey: reserved) }
+            body = object
+            user = try authenticator.authenticate(request, body: object, authorizeLocal: configuration.authorizeLocal)
+            guard let operationName = OperationName(rawValue: operation) else { throw LyreError.operationNotFound(operation) }
+            guard let found = registry[operationName] else { throw LyreError.operationNotSupported(operation) }
+            try Authorization.checkOperation(operationName, user: user)
+            name = operationName
+            handler = found
+        } catch {
+            return .immediate(response(for: error))
+        }
+        let req = Request(operation: name, body: body)
+        let context = OperationContext(app: self, user: user)
+        switch handler.body {
+        case .sync(let run):
+            do {
+                return .immediate(OutgoingResponse(body: try run(req, context)))
+            } catch {
+                return .immediate(response(for: error))
+            }
+        case .async(let run):
+            return .deferred { [self] in
+                do {
+                    return OutgoingResponse(body: try await run(req, context))
+                } catch {
+                    return response(for: error)
+                }
+            }
+        }
     }
 
-    /// Closes storage. Pending writes are finished first; nothing is half-written.
-    public func shutdown() {}
+    /// The response for any error: a `LyreError` as itself, anything else a logged 500.
+    func response(for error: any Error) -> OutgoingResponse {
+        if let lyre = error as? LyreError {
+            if lyre.status >= 500 { logger.error("request failed: \(lyre)") }
+            return OutgoingResponse(error: lyre)
+        }
+        logger.error("unexpected failure: \(error)")
+        return OutgoingResponse(error: .internalError())
+    }
+
+    /// Finishes pending writes and closes storage. Nothing is half-written.
+    public func shutdown() {
+        storage.close()
+    }
 }

@@ -11,6 +11,8 @@ public struct Configuration: Sendable {
     public var authorizeLocal: Bool
     /// fsync on every commit (LMDB's default). Tests may turn it off for speed; servers never do.
     public var durableWrites: Bool
+    /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
+    public var passwordHashRounds: Int
 
     public init(
         root: String,
@@ -18,7 +20,8 @@ public struct Configuration: Sendable {
         port: Int = 9925,
         bootstrapAdmin: (username: String, password: String)? = nil,
         authorizeLocal: Bool = false,
-        durableWrites: Bool = true
+        durableWrites: Bool = true,
+        passwordHashRounds: Int = 210_000
     ) {
         self.root = root
         self.host = host
@@ -26,5 +29,6 @@ public struct Configuration: Sendable {
         self.bootstrapAdmin = bootstrapAdmin
         self.authorizeLocal = authorizeLocal
         self.durableWrites = durableWrites
+        self.passwordHashRounds = passwordHashRounds
     }
 }

@@ -1,0 +1,99 @@
+import LyreCore
+import LyreStorage
+
+/// insert / update / upsert / delete / search_by_id (nosql.md §1–7.2).
+enum RecordOperations {
+    static func register(into registry: inout OperationRegistry) {
+        registry.register(.insert, .async { try await write($0, $1, mode: .insert) })
+        registry.register(.update, .async { try await write($0, $1, mode: .update) })
+        registry.register(.upsert, .async { try await write($0, $1, mode: .upsert) })
+        registry.register(.delete, .async(delete))
+        registry.register(.searchById, .sync(searchByID))
+    }
+
+    // MARK: Writes
+
+    static func write(_ request: Request, _ context: OperationContext, mode: WriteMode) async throws -> OutgoingResponse.Body {
+        let records = try RecordValidation.records(request)
+        let (db, table) = try TableAccess.table(request, in: context, status: 400)
+        try SystemTables.checkWrite(table, mode: mode, user: context.user)
+        try RecordValidation.check(records, table: table, mode: mode)
+        let tableName = table.name
+        let result = try await db.write { ctx in try ctx.write(records, mode: mode, to: tableName) }
+        if table.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
+        let total = result.written.count + result.skipped.count
+        var body = JSONObject()
+        switch mode {
+        case .insert:
+            body.appendUnchecked("message", .string("inserted \(result.written.count) of \(total) records"))
+            body.appendUnchecked("inserted_hashes", .array(result.written))
+            body.appendUnchecked("skipped_hashes", .array(result.skipped))
+        case .update:
+            body.appendUnchecked("message", .string("updated \(result.written.count) of \(total) records"))
+            body.appendUnchecked("update_hashes", .array(result.written))
+            body.appendUnchecked("skipped_hashes", .array(result.skipped))
+        case .upsert:
+            body.appendUnchecked("message", .string("upserted \(result.written.count) of \(result.written.count) records"))
+            body.appendUnchecked("upserted_hashes", .array(result.written))
+        }
+        return .json(.object(body))
+    }
+
+    @Sendable static func delete(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        guard let table = request["table"], !table.isNull else { throw LyreError.validation("'table' is required") }
+        _ = table
+        guard let idsValue = request.first("ids", "hash_values"), !idsValue.isNull else {
+            throw LyreError.validation("'hash_values' is required")
+        }
+        guard case .array(let ids) = idsValue else { throw LyreError.validation("'hash_values' must be an array") }
+        let (db, definition) = try TableAccess.table(request, in: context, status: 404)
+        try SystemTables.checkDelete(definition, user: context.user)
+        let tableName = definition.name
+        let result = try await db.write { ctx in try ctx.delete(ids: ids, from: tableName) }
+        if definition.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
+        let noun = ids.count == 1 ? "record" : "records"
+        var body = JSONObject()
+        body.appendUnchecked("message", .string("\(result.deleted.count) of \(ids.count) \(noun) successfully deleted"))
+        body.appendUnchecked("deleted_hashes", .array(result.deleted))
+        body.appendUnchecked("skipped_hashes", .array(result.skipped))
+        return .json(.object(body))
+    }
+
+    // MARK: search_by_id
+
+    @Sendable static func searchByID(_ request: Request, _ context: OperationContext) throws -> OutgoingResponse.Body {
+        var problems: [String] = []
+        switch request["table"] {
+        case nil, .null?: problems.append("'table' is required")
+        case .string?, .int?, .double?: break
+        default: problems.append("'table' must be a string")
+        }
+        var ids: [Value] = []
+        switch request.first("ids", "hash_values") {
+        case nil, .null?: problems.append("'hash_values' is required")
+        case .array(let values)?:
+            ids = values
+            if !values.allSatisfy({ $0.stringValue != nil || $0.isNumber }) {
+                problems.append("'hash_values' must be strings or numbers")
+            }
+        default: problems.append("'hash_values' must be an array")
+        }
+        let attributes = try Projection.getAttributes(request, required: true, problems: &problems)
+        guard problems.isEmpty else { throw LyreError.validation(problems) }
+        let (db, table) = try TableAccess.table(request, in: context, status: 404)
+        let projection = try Projection(attributes, table: table)
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        try db.read { txn in
+            var first = true
+            for id in ids {
+                guard let key = KeyCodec.encode(id), key.count <= KeyCodec.maximumKeySize,
+                      let bytes = try txn.get(table.records, key) else { continue }
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                try RecordCodec.writeJSON(bytes, attributes: projection.attributes, into: &out)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
+        return .rawJSON(out)
+    }
+}
