@@ -79,3 +79,44 @@ extension LyreError {
         unauthorized(access: [.string("Operation '\(internalName)' is restricted to 'super_user' roles")])
     }
 }
+
+// JSON syntax errors (worded as Node's `JSON.parse` words them; positions are byte offsets).
+extension LyreError {
+    /// `Unexpected end of JSON input`: the text stopped inside a value.
+    public static let jsonUnexpectedEnd = LyreError(.badRequest, status: 400, "Unexpected end of JSON input")
+
+    /// `Unexpected token x in JSON at position 12`.
+    public static func jsonUnexpectedToken(_ token: String, position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Unexpected token \(token) in JSON at position \(position)")
+    }
+
+    /// `Unexpected number in JSON at position 1` (a number where none may stand, or a leading zero).
+    public static func jsonUnexpectedNumber(position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Unexpected number in JSON at position \(position)")
+    }
+
+    /// `Unexpected string in JSON at position 5` (a string where none may stand).
+    public static func jsonUnexpectedString(position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Unexpected string in JSON at position \(position)")
+    }
+
+    /// `Bad control character in string literal in JSON at position 3`.
+    public static func jsonBadControlCharacter(position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Bad control character in string literal in JSON at position \(position)")
+    }
+
+    /// `Bad escaped character in JSON at position 3` (`\x` and the like).
+    public static func jsonBadEscape(position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Bad escaped character in JSON at position \(position)")
+    }
+
+    /// `Bad Unicode escape in JSON at position 3` (`\u` without four hex digits).
+    public static func jsonBadUnicodeEscape(position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Bad Unicode escape in JSON at position \(position)")
+    }
+
+    /// Nesting of arrays/objects deeper than `JSON.maximumDepth`.
+    public static func jsonTooDeep(limit: Int, position: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "Maximum nesting depth of \(limit) exceeded in JSON at position \(position)")
+    }
+}

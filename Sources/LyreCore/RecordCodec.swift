@@ -1,11 +1,51 @@
-// PLACEHOLDER: being written on branch `core-codecs`. Signatures are the contract.
-
 /// The binary encoding of a stored record (a JSON object), designed so that a
 /// record can be transcoded to JSON, or have a few attributes picked out, without
 /// building a `Value` for the whole record.
+///
+/// ## Byte layout (format version 1)
+///
+/// ```
+/// record  := 0x01 (version) · varint(entry count) · entry*
+/// entry   := varint(key byte count) · key UTF-8 · value
+/// value   := 0x00                                  null
+///          | 0x01 | 0x02                           false | true
+///          | 0x03 · zigzag varint                  int (Int64)
+///          | 0x04 · 8 bytes                        double, IEEE bits little-endian
+///          | 0x05 · varint(byte count) · UTF-8     string
+///          | 0x06 · u32 LE(body bytes) · body      array;  body := varint(count) · value*
+///          | 0x07 · u32 LE(body bytes) · body      object; body := varint(count) · entry*
+/// ```
+///
+/// Varints are LEB128 (7 bits a byte, low bits first). Every value can be skipped without
+/// being decoded (strings and containers carry their byte length), so `value(of:in:)`
+/// walks the top-level keys comparing bytes and skipping values, and `writeJSON` copies
+/// strings straight from the record into the output with JSON escaping.
+///
+/// Malformed bytes throw `LyreError.internalError` (the cause says where); nothing traps.
 public enum RecordCodec {
+    /// The first byte of every record.
+    public static let formatVersion: UInt8 = 1
+    /// Nesting deeper than this is refused when decoding (it cannot come from JSON).
+    static let maximumDepth = 1024
+
+    enum Tag {
+        static let null: UInt8 = 0x00
+        static let `false`: UInt8 = 0x01
+        static let `true`: UInt8 = 0x02
+        static let int: UInt8 = 0x03
+        static let double: UInt8 = 0x04
+        static let string: UInt8 = 0x05
+        static let array: UInt8 = 0x06
+        static let object: UInt8 = 0x07
+    }
+
     public static func encode(_ record: JSONObject, into output: inout [UInt8]) {
-        fatalError("RecordCodec is not built yet")
+        output.append(formatVersion)
+        appendVarint(UInt64(record.count), into: &output)
+        for entry in record.entries {
+            appendString(entry.key, into: &output)
+            appendValue(entry.value, into: &output)
+        }
     }
 
     public static func encode(_ record: JSONObject) -> [UInt8] {
@@ -14,18 +54,157 @@ public enum RecordCodec {
         return out
     }
 
+    /// Decodes a whole record.
+    ///
+    /// - Throws: `LyreError.internalError` on malformed bytes.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> JSONObject {
-        fatalError("RecordCodec is not built yet")
+        var reader = try RecordReader(record: bytes)
+        let count = try reader.count()
+        var entries: [JSONObject.Entry] = []
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            let key = try reader.string()
+            entries.append(JSONObject.Entry(key: key, value: try reader.value(depth: 0)))
+        }
+        try reader.expectEnd()
+        return JSONObject(entries: entries)
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> JSONObject {
+        try bytes.withUnsafeBytes { try decode($0) }
     }
 
     /// The value of one attribute, or `nil` when the record lacks it.
+    ///
+    /// - Throws: `LyreError.internalError` on malformed bytes.
     public static func value(of attribute: String, in bytes: UnsafeRawBufferPointer) throws -> Value? {
-        fatalError("RecordCodec is not built yet")
+        var reader = try RecordReader(record: bytes)
+        var name = attribute
+        return try name.withUTF8 { name -> Value? in
+            let count = try reader.count()
+            for _ in 0..<count {
+                if try reader.keyEquals(UnsafeRawBufferPointer(name)) {
+                    return try reader.value(depth: 0)
+                }
+                try reader.skipValue()
+            }
+            return nil
+        }
     }
 
     /// Writes the record as a JSON object straight from its encoding.
     /// With `attributes`, writes exactly those keys in that order (missing ones as `null`).
+    ///
+    /// - Throws: `LyreError.internalError` on malformed bytes (`output` may then hold a
+    ///   partial object).
     public static func writeJSON(_ bytes: UnsafeRawBufferPointer, attributes: [String]?, into output: inout some JSONOutput) throws {
-        fatalError("RecordCodec is not built yet")
+        // Transcode into a specialized byte array, then hand it over in one write: the
+        // per-byte work stays monomorphic whatever the caller's output type is.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(bytes.count + bytes.count / 2 + 16)
+        try transcode(bytes, attributes: attributes, into: &buffer)
+        buffer.withUnsafeBytes { output.writeBytes($0) }
+    }
+
+    /// `writeJSON` into a byte array.
+    public static func transcode(_ bytes: UnsafeRawBufferPointer, attributes: [String]?, into output: inout [UInt8]) throws {
+        var reader = try RecordReader(record: bytes)
+        let count = try reader.count()
+        output.append(UInt8(ascii: "{"))
+        guard let attributes else {
+            for i in 0..<count {
+                if i > 0 { output.append(UInt8(ascii: ",")) }
+                try reader.transcodeKey(into: &output)
+                output.append(UInt8(ascii: ":"))
+                try reader.transcodeValue(into: &output, depth: 0)
+            }
+            output.append(UInt8(ascii: "}"))
+            return
+        }
+        let entriesStart = reader.position
+        for (i, attribute) in attributes.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            JSON.writeString(attribute, into: &output)
+            output.append(UInt8(ascii: ":"))
+            var name = attribute
+            let found = try name.withUTF8 { name -> Bool in
+                reader.position = entriesStart
+                for _ in 0..<count {
+                    if try reader.keyEquals(UnsafeRawBufferPointer(name)) { return true }
+                    try reader.skipValue()
+                }
+                return false
+            }
+            if found {
+                try reader.transcodeValue(into: &output, depth: 0)
+            } else {
+                JSON.writeNull(into: &output)
+            }
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    // MARK: Encoding
+
+    static func appendVarint(_ value: UInt64, into output: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        output.append(UInt8(truncatingIfNeeded: v))
+    }
+
+    static func appendString(_ string: String, into output: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { utf8 in
+            appendVarint(UInt64(utf8.count), into: &output)
+            output.append(contentsOf: utf8)
+        }
+    }
+
+    static func appendValue(_ value: Value, into output: inout [UInt8]) {
+        switch value {
+        case .null: output.append(Tag.null)
+        case .bool(let b): output.append(b ? Tag.true : Tag.false)
+        case .int(let i):
+            output.append(Tag.int)
+            appendVarint(UInt64(bitPattern: (i << 1) ^ (i >> 63)), into: &output)
+        case .double(let d):
+            output.append(Tag.double)
+            withUnsafeBytes(of: d.bitPattern.littleEndian) { output.append(contentsOf: $0) }
+        case .string(let s):
+            output.append(Tag.string)
+            appendString(s, into: &output)
+        case .array(let elements):
+            output.append(Tag.array)
+            let lengthAt = beginBody(into: &output)
+            appendVarint(UInt64(elements.count), into: &output)
+            for element in elements { appendValue(element, into: &output) }
+            endBody(lengthAt, into: &output)
+        case .object(let object):
+            output.append(Tag.object)
+            let lengthAt = beginBody(into: &output)
+            appendVarint(UInt64(object.count), into: &output)
+            for entry in object.entries {
+                appendString(entry.key, into: &output)
+                appendValue(entry.value, into: &output)
+            }
+            endBody(lengthAt, into: &output)
+        }
+    }
+
+    private static func beginBody(into output: inout [UInt8]) -> Int {
+        let at = output.count
+        output.append(contentsOf: [0, 0, 0, 0] as [UInt8])
+        return at
+    }
+
+    private static func endBody(_ lengthAt: Int, into output: inout [UInt8]) {
+        let length = UInt32(truncatingIfNeeded: output.count - lengthAt - 4)
+        output[lengthAt] = UInt8(truncatingIfNeeded: length)
+        output[lengthAt + 1] = UInt8(truncatingIfNeeded: length >> 8)
+        output[lengthAt + 2] = UInt8(truncatingIfNeeded: length >> 16)
+        output[lengthAt + 3] = UInt8(truncatingIfNeeded: length >> 24)
     }
 }
