@@ -14,6 +14,15 @@ public struct Configuration: Sendable {
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 
+    /// `authentication.operationTokenTimeout` (Harper's default `1d`).
+    public var operationTokenTimeout: String = "1d"
+    /// `authentication.refreshTokenTimeout` (Harper's default `30d`).
+    public var refreshTokenTimeout: String = "30d"
+    /// `logging.level` (Harper's default `warn`).
+    public var logLevel: String = "warn"
+    /// `logging.auditLog`: record every write for `read_audit_log` (Harper's default `false`).
+    public var auditLog: Bool = false
+
     public init(
         root: String,
         host: String = "127.0.0.1",

@@ -15,6 +15,15 @@ enum RecordOperations {
 
     static func write(_ request: Request, _ context: OperationContext, mode: WriteMode) async throws -> OutgoingResponse.Body {
         let records = try RecordValidation.records(request)
+        let required: [TablePermission] = switch mode {
+        case .insert: [.insert]
+        case .update: [.update]
+        case .upsert: [.insert, .update]
+        }
+        var written: [String] = []
+        for record in records { for entry in record where !written.contains(entry.key) { written.append(entry.key) } }
+        try Authorization.checkTable(database: try request.database(), table: try request.table(), user: context.user,
+                                     required: required, attributes: written)
         let (db, table) = try TableAccess.table(request, in: context, status: 400)
         try SystemTables.checkWrite(table, mode: mode, user: context.user)
         try RecordValidation.check(records, table: table, mode: mode)
@@ -46,6 +55,7 @@ enum RecordOperations {
             throw LyreError.validation("'hash_values' is required")
         }
         guard case .array(let ids) = idsValue else { throw LyreError.validation("'hash_values' must be an array") }
+        try Authorization.checkTable(database: try request.database(), table: try request.table(), user: context.user, required: [.delete])
         let (db, definition) = try TableAccess.table(request, in: context, status: 404)
         try SystemTables.checkDelete(definition, user: context.user)
         let tableName = definition.name
@@ -80,6 +90,8 @@ enum RecordOperations {
         }
         let attributes = try Projection.getAttributes(request, required: true, problems: &problems)
         guard problems.isEmpty else { throw LyreError.validation(problems) }
+        try Authorization.checkTable(database: try request.database(), table: try request.table(), user: context.user,
+                                     required: [.read], attributes: attributes ?? [])
         let (db, table) = try TableAccess.table(request, in: context, status: 404)
         let projection = try Projection(attributes, table: table)
         var out: [UInt8] = [UInt8(ascii: "[")]
