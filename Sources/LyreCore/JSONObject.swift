@@ -62,3 +62,9 @@ public struct JSONObject: Sendable, Hashable {
 extension JSONObject: Sequence {
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self.init(elements)
+    }
+}

@@ -18,9 +18,9 @@ package final class Database: Sendable {
     // Set once in init, right after `committed` exists (the writer needs `self`).
     private let writerBox = Mutex<Writer?>(nil)
 
-    init(name: String, path: String, durable: Bool, logger: Logger) throws {
+    init(name: String, path: String, durable: Bool, initialMapSize: Int, logger: Logger) throws {
         self.name = name
-        environment = try Environment(path: path, durable: durable)
+        environment = try Environment(path: path, durable: durable, initialMapSize: initialMapSize)
         committed = Mutex(DatabaseCatalog(name: name))
         do {
             try committed.withLock { $0 = try Self.loadCatalog(name: name, environment: environment) }

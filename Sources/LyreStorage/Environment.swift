@@ -21,7 +21,7 @@ final class Environment: @unchecked Sendable {
     /// Initial virtual map size. LMDB only reserves address space; the file grows with data.
     static let initialMapSize = 1 << 34 // 16 GiB
 
-    init(path: String, durable: Bool, maxDatabases: UInt32 = 4096) throws {
+    init(path: String, durable: Bool, initialMapSize: Int = Environment.initialMapSize, maxDatabases: UInt32 = 4096) throws {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: -1, call: "mdb_env_create") }
@@ -29,11 +29,11 @@ final class Environment: @unchecked Sendable {
         self.path = path
         resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
-        mapSize = Mutex(Self.initialMapSize)
+        mapSize = Mutex(initialMapSize)
         do {
             try check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, 1024), "mdb_env_set_maxreaders")
-            try check(mdb_env_set_mapsize(env, Self.initialMapSize), "mdb_env_set_mapsize")
+            try check(mdb_env_set_mapsize(env, initialMapSize), "mdb_env_set_mapsize")
             var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD)
             if !durable { flags |= UInt32(MDB_NOSYNC) }
             try check(mdb_env_open(env, path, flags, 0o644), "mdb_env_open(\(path))")

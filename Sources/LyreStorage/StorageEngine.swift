@@ -11,6 +11,7 @@ package final class StorageEngine: Sendable {
     package let root: String
     package let databaseDirectory: String
     private let durable: Bool
+    private let initialMapSize: Int
     private let logger: Logger
     private let databases: Mutex<[String: Database]>
 
@@ -18,7 +19,9 @@ package final class StorageEngine: Sendable {
     package static let defaultDatabase = "data"
 
     /// Opens every database file found under the root, creating the folders as needed.
-    package init(root: String, durable: Bool = true, logger: Logger) throws {
+    /// - Parameter initialMapSize: virtual size of a new map; it doubles whenever it fills.
+    package init(root: String, durable: Bool = true, initialMapSize: Int = 1 << 34, logger: Logger) throws {
+        self.initialMapSize = initialMapSize
         self.root = root
         self.databaseDirectory = root + "/database"
         self.durable = durable
@@ -29,7 +32,7 @@ package final class StorageEngine: Sendable {
         var opened: [String: Database] = [:]
         for file in files where file.hasSuffix(".mdb") {
             let name = String(file.dropLast(4))
-            opened[name] = try Database(name: name, path: databaseDirectory + "/" + file, durable: durable, logger: logger)
+            opened[name] = try Database(name: name, path: databaseDirectory + "/" + file, durable: durable, initialMapSize: initialMapSize, logger: logger)
         }
         databases.withLock { $0 = opened }
     }
@@ -48,7 +51,7 @@ package final class StorageEngine: Sendable {
     package func createDatabase(_ name: String) throws -> Database {
         try databases.withLock { dbs in
             if dbs[name] != nil { throw LyreError.databaseExists(name) }
-            let db = try Database(name: name, path: path(of: name), durable: durable, logger: logger)
+            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize, logger: logger)
             dbs[name] = db
             return db
         }
@@ -58,7 +61,7 @@ package final class StorageEngine: Sendable {
     package func databaseCreatingIfNeeded(_ name: String) throws -> Database {
         try databases.withLock { dbs in
             if let db = dbs[name] { return db }
-            let db = try Database(name: name, path: path(of: name), durable: durable, logger: logger)
+            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize, logger: logger)
             dbs[name] = db
             return db
         }

@@ -1,0 +1,29 @@
+import Foundation
+package import LyreStorage
+import Logging
+
+/// A storage engine on its own temporary root, removed when released.
+package final class TemporaryStorage: Sendable {
+    package let root: String
+    package let engine: StorageEngine
+
+    package init(durable: Bool = false, initialMapSize: Int = 1 << 34) throws {
+        root = TestApplication.temporaryRoot()
+        var logger = Logger(label: "lyre-storage-test")
+        logger.logLevel = .critical
+        engine = try StorageEngine(root: root, durable: durable, initialMapSize: initialMapSize, logger: logger)
+    }
+
+    /// Closes and reopens the engine on the same root (a clean restart).
+    package func reopened() throws -> StorageEngine {
+        engine.close()
+        var logger = Logger(label: "lyre-storage-test")
+        logger.logLevel = .critical
+        return try StorageEngine(root: root, durable: false, logger: logger)
+    }
+
+    deinit {
+        engine.close()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreStorageTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
