@@ -43,12 +43,7 @@ package final class Database: Sendable {
 
     /// Runs `body` in a read-only transaction on the calling thread. Never hold it across an `await`.
     package func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
-        try environment.withReadLock {
-            var txn: OpaquePointer?
-            try check(mdb_txn_begin(environment.env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
-            defer { mdb_txn_abort(txn) }
-            return try body(ReadTransaction(txn: txn!))
-        }
+        try environment.withReadTransaction { txn in try body(ReadTransaction(txn: txn)) }
     }
 
     /// Runs `body` on the writer thread inside the group's shared write transaction and

@@ -17,6 +17,10 @@ final class Environment: @unchecked Sendable {
     let path: String
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
     private let mapSize: Mutex<Int>
+    /// Reset read transactions kept for reuse: `mdb_txn_renew` skips the reader-table
+    /// lock that `mdb_txn_begin` takes. Pointers, guarded by the mutex.
+    private let idleReaders = Mutex<[ReaderHandle]>([])
+    static let maximumIdleReaders = 64
 
     /// Initial virtual map size. LMDB only reserves address space; the file grows with data.
     static let initialMapSize = 1 << 34 // 16 GiB
@@ -52,6 +56,33 @@ final class Environment: @unchecked Sendable {
     /// Largest key LMDB accepts (511 on Debian's build).
     var maxKeySize: Int { Int(mdb_env_get_maxkeysize(env)) }
 
+    /// Runs `body` with a read-only transaction (a pooled one when available).
+    func withReadTransaction<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        var txn = idleReaders.withLock { $0.popLast() }?.txn
+        if let pooled = txn {
+            if mdb_txn_renew(pooled) != 0 {
+                mdb_txn_abort(pooled)
+                txn = nil
+            }
+        }
+        if txn == nil {
+            try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
+        }
+        let reader = txn!
+        defer {
+            mdb_txn_reset(reader)
+            let kept = idleReaders.withLock { pool -> Bool in
+                guard pool.count < Self.maximumIdleReaders else { return false }
+                pool.append(ReaderHandle(txn: reader))
+                return true
+            }
+            if !kept { mdb_txn_abort(reader) }
+        }
+        return try body(reader)
+    }
+
     func withReadLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
@@ -82,9 +113,17 @@ final class Environment: @unchecked Sendable {
 
     func close() {
         pthread_rwlock_wrlock(resizeLock)
+        for reader in idleReaders.withLock({ pool in defer { pool.removeAll() }; return pool }) { mdb_txn_abort(reader.txn) }
         mdb_env_close(env)
         pthread_rwlock_unlock(resizeLock)
         pthread_rwlock_destroy(resizeLock)
         resizeLock.deallocate()
     }
+}
+
+/// A reset read transaction waiting in the pool.
+struct ReaderHandle: @unchecked Sendable {
+    // @unchecked: a reset MDB_NOTLS read transaction is not tied to a thread; the pool's
+    // mutex hands each one to a single user at a time.
+    let txn: OpaquePointer
 }
