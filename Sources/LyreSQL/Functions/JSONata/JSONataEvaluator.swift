@@ -141,7 +141,8 @@ struct JSONataEvaluator {
 
     private func evaluatePath(_ path: JSONataPath, _ input: JSONataValue?, _ frame: JSONataFrame) throws(JSONataError) -> JSONataValue? {
         var inputSequence: [JSONataValue?]
-        if case .variable = path.steps[0].node {
+        if Self.isVariable(path.steps[0].node) {
+            // A path starting with `$`, `$$` or `$name` is absolute: its input is not iterated.
             inputSequence = [input]
         } else if let items = input?.arrayItems {
             inputSequence = items
@@ -173,6 +174,14 @@ struct JSONataEvaluator {
             }
         }
         return result
+    }
+
+    private static func isVariable(_ node: JSONataNode) -> Bool {
+        switch node {
+        case .variable: true
+        case .filtered(let inner, _), .keepArray(let inner): isVariable(inner)
+        default: false
+        }
     }
 
     private func evaluateStep(_ step: JSONataStep, _ inputs: [JSONataValue?], _ frame: JSONataFrame, lastStep: Bool) throws(JSONataError) -> JSONataValue {
