@@ -43,7 +43,7 @@ import Testing
         (.int(-42), .double(-42)), (.int(1 << 53), .double(9007199254740992.0)),
         (.int(Int64.min), .double(-9223372036854775808.0)), (.int(1 << 62), .double(4611686018427387904.0)),
         (.array([1, "x"]), .array([.double(1), "x"])),
-    ])
+    ] as [(Value, Value)])
     func equalNumbersShareOneKey(a: Value, b: Value) {
         #expect(key(a) == key(b))
     }
@@ -115,7 +115,7 @@ import Testing
         (.double(.infinity), .double(.infinity)), (.double(1e19), .double(1e19)),
         (["a\0b", ["x", 1.5], [], .null, true], ["a\0b", ["x", 1.5], [], .null, true]),
         ("top\0level", "top\0level"),
-    ])
+    ] as [(Value, Value)])
     func decodeReversesEncode(value: Value, expected: Value) throws {
         let bytes = key(value)
         let decoded = try KeyCodec.decode(bytes)

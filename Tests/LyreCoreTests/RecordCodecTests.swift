@@ -4,7 +4,7 @@ import Testing
 @Suite struct RecordCodecTests {
     static let dog = JSONObject([
         ("id", 1), ("dog_name", "Penny"), ("age", .double(7.5)), ("adorable", true), ("owner", .null),
-        ("tags", ["good", "very \"good\"", 3, [[]]]),
+        ("tags", ["good", "very \"good\"", 3, [[]]] as Value),
         ("vet", ["name": "Dr. Ö", "visits": [.int(Int64.min), .int(Int64.max), .double(-0.0), .double(1e21)]] as Value),
         ("__createdtime__", 1_660_585_635_882),
     ])
@@ -24,7 +24,7 @@ import Testing
 
     @Test func picksOneAttribute() throws {
         let bytes = RecordCodec.encode(Self.dog)
-        try bytes.withUnsafeBytes { raw in
+        try bytes.withUnsafeBytes { (raw) throws in
             for entry in Self.dog.entries {
                 #expect(try RecordCodec.value(of: entry.key, in: raw) == entry.value)
             }
@@ -69,7 +69,7 @@ import Testing
             let bytes = RecordCodec.encode(record)
             #expect(try RecordCodec.decode(bytes) == record)
             #expect(try json(bytes) == JSON.string(.object(record)))
-            try bytes.withUnsafeBytes { raw in
+            try bytes.withUnsafeBytes { (raw) throws in
                 for entry in record.entries {
                     #expect(try RecordCodec.value(of: entry.key, in: raw) == entry.value)
                 }
