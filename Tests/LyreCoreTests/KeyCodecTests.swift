@@ -16,7 +16,7 @@ import Testing
         .double(-.infinity), .double(-.greatestFiniteMagnitude), .double(-9223372036854775808.0 * 2),
         .int(Int64.min), .int(Int64.min + 1), .int(Int64.min + 512), .int(Int64.min + 513),
         .int(-(1 << 53) - 1), .int(-(1 << 53)), .int(-(1 << 53) + 1),
-        -1_000_000, .double(-1.5), -1, .double(-5e-324), 0, .double(5e-324), .double(1e-300), .double(0.1),
+        -1_000_000, .double(-1.5), -1, .double(-.leastNonzeroMagnitude), 0, .double(.leastNonzeroMagnitude), .double(1e-300), .double(0.1),
         .double(0.5), 1, .double(1.5), 2, 1_660_585_635_882, .double(1660585635882.288), 1_660_585_635_883,
         .int((1 << 53) - 1), .int(1 << 53), .int((1 << 53) + 1), .int((1 << 53) + 2), .int((1 << 53) + 3),
         .int((1 << 62) + 511), .int((1 << 62) + 512), .int((1 << 62) + 513),

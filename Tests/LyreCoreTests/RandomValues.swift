@@ -25,7 +25,7 @@ struct ValueGenerator {
         Int64.min, Int64.min + 1, Int64.min + 512, Int64.min + 513, 1_660_585_635_882,
     ]
     static let edgeDoubles: [Double] = [
-        0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.1, 1.5, 1e-7, 1e-6, 1e21, 1e20, 1e22, 5e-324, -5e-324,
+        0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.1, 1.5, 1e-7, 1e-6, 1e21, 1e20, 1e22, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
         2.2250738585072014e-308, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
         9007199254740992.0, -9007199254740992.0, 9007199254740994.0, 9223372036854775808.0,
         -9223372036854775808.0, 9223372036854774784.0, 1.8446744073709552e19, 1660585635882.288,
