@@ -49,7 +49,8 @@ public enum JSON {
     }
 
     public static func parse(_ text: String) throws -> Value {
-        try parse(Array(text.utf8))
+        var text = text
+        return try text.withUTF8 { (utf8) throws -> Value in try parse(UnsafeRawBufferPointer(utf8)) }
     }
 
     /// Writes `value` as compact JSON into `output`.

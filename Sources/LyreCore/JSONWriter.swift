@@ -138,7 +138,7 @@ extension JSON {
             return 1
         }
         // Integral values below 2^53 print exactly as the integer.
-        if value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+        if value.magnitude < 9_007_199_254_740_992, Double(Int64(value)) == value {
             return formatInt(Int64(value), into: buffer)
         }
 

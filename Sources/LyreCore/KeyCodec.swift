@@ -232,7 +232,7 @@ public enum KeyCodec {
                 let low = try byte()
                 residual = Int64(UInt16(high) << 8 | UInt16(low)) - 0x8000
             }
-            let integral = d.rounded(.towardZero) == d && d >= -KeyCodec.twoTo63 && d < KeyCodec.twoTo63
+            let integral = d >= -KeyCodec.twoTo63 && d < KeyCodec.twoTo63 && Double(Int64(d)) == d
             if residual == 0 {
                 return integral ? .int(Int64(d)) : .double(d)
             }

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreCoreTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}

@@ -1,0 +1,161 @@
+import LyreCore
+
+/// A small, seeded, deterministic generator (SplitMix64), so property tests replay exactly.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Random `Value`s biased towards the edges codecs get wrong.
+struct ValueGenerator {
+    var rng: SplitMix64
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+    static let edgeInts: [Int64] = [
+        0, 1, -1, 2, 9, 10, 127, 128, -128, 255, 256, 65535, 1 << 31, -(1 << 31),
+        (1 << 53) - 1, 1 << 53, (1 << 53) + 1, (1 << 53) + 2, -(1 << 53), -(1 << 53) - 1, -(1 << 53) + 1,
+        (1 << 62) + 511, (1 << 62) + 513, Int64.max, Int64.max - 1, Int64.max - 512, Int64.max - 513,
+        Int64.min, Int64.min + 1, Int64.min + 512, Int64.min + 513, 1_660_585_635_882,
+    ]
+    static let edgeDoubles: [Double] = [
+        0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.1, 1.5, 1e-7, 1e-6, 1e21, 1e20, 1e22, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+        2.2250738585072014e-308, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+        9007199254740992.0, -9007199254740992.0, 9007199254740994.0, 9223372036854775808.0,
+        -9223372036854775808.0, 9223372036854774784.0, 1.8446744073709552e19, 1660585635882.288,
+        1.2345678901234568e20, 0.30000000000000004, 4.35, 1e300, -1e-300,
+    ]
+    static let stringPieces: [String] = [
+        "a", "b", "z", "A", "", "\0", "\u{1}", "é", "e\u{301}", "😀", "€", "\u{7F}", "\n", "\"", "\\", "/",
+        "id", "name", " ", "\u{FFFF}", "\u{10FFFF}", "日本", "\u{2028}", "\t",
+    ]
+
+    mutating func int(_ upper: Int) -> Int { Int.random(in: 0..<upper, using: &rng) }
+
+    mutating func number() -> Value {
+        switch int(6) {
+        case 0: return .int(Self.edgeInts[int(Self.edgeInts.count)])
+        case 1: return .double(Self.edgeDoubles[int(Self.edgeDoubles.count)])
+        case 2: return .int(Int64(bitPattern: rng.next()) >> Int64(int(64)))
+        case 3:
+            let d = Double(bitPattern: rng.next())
+            return d.isFinite ? .double(d) : .double(Double(int(1000)) / 8)
+        case 4: return .double(Double(Int64.random(in: -100_000...100_000, using: &rng)) / 1000)
+        default:
+            // An integral value as .int or .double, both forms of one number.
+            let i = Self.edgeInts[int(Self.edgeInts.count)]
+            return int(2) == 0 ? .int(i) : .double(Double(i))
+        }
+    }
+
+    mutating func string() -> String {
+        var s = ""
+        for _ in 0..<int(6) { s += Self.stringPieces[int(Self.stringPieces.count)] }
+        return s
+    }
+
+    /// A value that can be a key (no objects, no NaN).
+    mutating func keyValue(depth: Int = 0) -> Value {
+        switch int(depth < 2 ? 8 : 7) {
+        case 0: return .null
+        case 1: return .bool(int(2) == 0)
+        case 2, 3: return number()
+        case 4, 5, 6: return .string(string())
+        default: return .array((0..<int(4)).map { _ in keyValue(depth: depth + 1) })
+        }
+    }
+
+    /// Any value, objects included.
+    mutating func value(depth: Int = 0) -> Value {
+        switch int(depth < 3 ? 9 : 6) {
+        case 0: return .null
+        case 1: return .bool(int(2) == 0)
+        case 2, 3: return number()
+        case 4, 5: return .string(string())
+        case 6, 7: return .array((0..<int(5)).map { _ in value(depth: depth + 1) })
+        default: return .object(object(depth: depth + 1))
+        }
+    }
+
+    mutating func object(depth: Int = 0) -> JSONObject {
+        var object = JSONObject()
+        for _ in 0..<int(7) { object[string()] = value(depth: depth) }
+        return object
+    }
+}
+
+/// Numbers compare by value across `.int` and `.double`, exactly (no rounding to Double).
+func compareNumbers(_ a: Value, _ b: Value) -> Int {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x < y ? -1 : x > y ? 1 : 0
+    case (.double(let x), .double(let y)): return x < y ? -1 : x > y ? 1 : 0
+    case (.int(let i), .double(let d)): return compareIntToDouble(i, d)
+    case (.double(let d), .int(let i)): return -compareIntToDouble(i, d)
+    default: fatalError("not numbers")
+    }
+}
+
+private func compareIntToDouble(_ i: Int64, _ d: Double) -> Int {
+    if d >= 9223372036854775808.0 { return -1 }
+    if d < -9223372036854775808.0 { return 1 }
+    let t = Int64(d)  // truncated toward zero, exact
+    if i < t { return -1 }
+    if i > t { return 1 }
+    let whole = Double(t)
+    return d > whole ? -1 : d < whole ? 1 : 0
+}
+
+/// The reference order of index keys: null < false < true < numbers < strings < arrays.
+func referenceCompare(_ a: Value, _ b: Value) -> Int {
+    func rank(_ v: Value) -> Int {
+        switch v {
+        case .null: 0
+        case .bool(false): 1
+        case .bool(true): 2
+        case .int, .double: 3
+        case .string: 4
+        case .array: 5
+        case .object: 6
+        }
+    }
+    let ra = rank(a), rb = rank(b)
+    if ra != rb { return ra < rb ? -1 : 1 }
+    switch (a, b) {
+    case (.string(let x), .string(let y)): return bytewiseCompare(Array(x.utf8), Array(y.utf8))
+    case (.array(let x), .array(let y)):
+        for (p, q) in zip(x, y) {
+            let c = referenceCompare(p, q)
+            if c != 0 { return c }
+        }
+        return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
+    case (.int, _), (.double, _): return compareNumbers(a, b)
+    default: return 0
+    }
+}
+
+/// `memcmp`'s sign, shorter-prefix first.
+func bytewiseCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    for (x, y) in zip(a, b) where x != y { return x < y ? -1 : 1 }
+    return a.count < b.count ? -1 : a.count > b.count ? 1 : 0
+}
+
+/// Equality up to what JSON keeps: numbers equal by value as doubles (ints exactly),
+/// non-finite doubles as `null`.
+func jsonEquivalent(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.double(let d), .null) where !d.isFinite: return true
+    case (.int(let x), .int(let y)): return x == y
+    case (.int, .double), (.double, .int), (.double, .double): return a.doubleValue == b.doubleValue
+    case (.array(let x), .array(let y)):
+        return x.count == y.count && zip(x, y).allSatisfy { jsonEquivalent($0, $1) }
+    case (.object(let x), .object(let y)):
+        return x.count == y.count && zip(x.entries, y.entries).allSatisfy { $0.key == $1.key && jsonEquivalent($0.value, $1.value) }
+    default: return a == b
+    }
+}
