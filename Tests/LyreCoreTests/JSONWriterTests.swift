@@ -53,7 +53,7 @@ import Testing
             mutating func writeBytes(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw); calls += 1 }
         }
         var out = Counting()
-        JSON.write(["name": "a long string with no escapes at all"], into: &out)
+        JSON.write(["name": "a long string with no escapes at all"] as Value, into: &out)
         #expect(String(decoding: out.bytes, as: UTF8.self) == #"{"name":"a long string with no escapes at all"}"#)
         #expect(out.calls < 12)  // unescaped runs go in one write
     }
