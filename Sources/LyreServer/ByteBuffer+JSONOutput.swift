@@ -2,7 +2,7 @@ public import LyreCore
 public import NIOCore
 
 /// Lets LyreCore's JSON writer encode straight into a response buffer (no intermediate array).
-extension ByteBuffer: @retroactive JSONOutput {
+extension ByteBuffer: JSONOutput {
     @inlinable
     public mutating func writeByte(_ byte: UInt8) {
         self.writeInteger(byte)

@@ -44,7 +44,7 @@ public final class LyreHTTPServer: Service, Sendable {
     ///   - handler: Answers `POST /` (the `Application`, or a fake in tests).
     ///   - logger: For listener and connection events.
     ///   - maximumBodySize: Larger request bodies get `413`.
-    ///   - numberOfThreads: Event-loop threads; defaults to the number of cores.
+    ///   - numberOfThreads: Event-loop threads; `nil` means one per core.
     ///   - shutdownGracePeriod: How long graceful shutdown waits for in-flight requests.
     ///   - onListening: Called once with the bound port when the listener is up.
     public init(
@@ -53,7 +53,7 @@ public final class LyreHTTPServer: Service, Sendable {
         handler: some RequestHandling,
         logger: Logger,
         maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize,
-        numberOfThreads: Int = System.coreCount,
+        numberOfThreads: Int? = nil,
         shutdownGracePeriod: Duration = .seconds(30),
         onListening: (@Sendable (_ port: Int) -> Void)? = nil
     ) {
@@ -62,7 +62,7 @@ public final class LyreHTTPServer: Service, Sendable {
         self.handler = handler
         self.logger = logger
         self.maximumBodySize = maximumBodySize
-        self.numberOfThreads = max(1, numberOfThreads)
+        self.numberOfThreads = max(1, numberOfThreads ?? System.coreCount)
         self.shutdownGracePeriod = shutdownGracePeriod
         self.onListening = onListening
     }

@@ -44,9 +44,9 @@ import Testing
 
             let second = LyreHTTPServer(host: "127.0.0.1", port: port, handler: FakeHandler.ok(), logger: logger,
                                         numberOfThreads: 1)
-            async let running: Void = second.run()
+            let running = Task { try await second.run() }
             await #expect(throws: (any Error).self) { try await second.boundPort }
-            await #expect(throws: (any Error).self) { try await running }
+            await #expect(throws: (any Error).self) { try await running.value }
 
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -63,8 +63,7 @@ enum HTTPTestClient {
     }
 
     static func post(port: Int, body: [UInt8]) async throws -> Response {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
+        let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: Response.self)
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in

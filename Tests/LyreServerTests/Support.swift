@@ -83,6 +83,8 @@ struct TestConnection {
             try channel.pipeline.syncOperations.configureLyreHTTPServerPipeline(
                 handler: handler, logger: logger, maximumBodySize: maximumBodySize)
         }
+        // An embedded channel is active only once "connected".
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 50000))
     }
 
     func send(_ text: String) async throws {
