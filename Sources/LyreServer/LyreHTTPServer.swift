@@ -106,7 +106,7 @@ public final class LyreHTTPServer: Service, Sendable {
             let serverChannel = try await bind(group: group)
             let boundPort = serverChannel.localAddress?.port ?? port
             publish(.listening(boundPort))
-            logger.info("Listening", metadata: ["host": "\(host)", "port": "\(boundPort)"])
+            logger.debug("Listening", metadata: ["host": "\(host)", "port": "\(boundPort)"])
             onListening?(boundPort)
 
             await withGracefulShutdownHandler {

@@ -52,6 +52,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration = Configuration(root: root, host: host, port: port, bootstrapAdmin: bootstrapAdmin)
 
+        // Logs go to stderr; stdout carries only the "listening" line scripts wait for.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "lyre")
         logger.logLevel = .info
 

@@ -270,4 +270,18 @@ import Testing
         try await connection.send("NOT HTTP AT ALL\r\n\r\n")
         #expect(try await connection.response().status == 400)
     }
+
+    @Test func unexpectedErrorMidRequestIs500AndCloses() async throws {
+        struct Boom: Error {}
+        let handler = FakeHandler.ok()
+        var connection = try await TestConnection(handler: handler)
+        try await connection.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"a\"")
+        connection.channel.pipeline.fireErrorCaught(Boom())
+        let response = try await connection.response()
+        #expect(response.status == 500)
+        #expect(response.text
+                == #"{"error":"There was an error processing your request. Check logs and try again."}"#)
+        try await connection.channel.closeFuture.get()
+        #expect(handler.requests.isEmpty)
+    }
 }

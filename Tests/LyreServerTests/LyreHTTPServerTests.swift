@@ -33,6 +33,34 @@ import Testing
         }
     }
 
+    @Test func gracefulShutdownLetsAnInFlightRequestFinish() async throws {
+        let started = AsyncStream.makeStream(of: Void.self)
+        let handler = FakeHandler { _ in
+            .deferred {
+                started.continuation.yield()
+                try? await Task.sleep(for: .milliseconds(300))
+                return OutgoingResponse(body: .rawJSON(Array(#"{"done":true}"#.utf8)))
+            }
+        }
+        let logger = Logger(label: "test")
+        let server = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: logger, numberOfThreads: 1)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await server.boundPort
+            let request = Task { try await HTTPTestClient.post(port: port, body: Array("{}".utf8)) }
+            var iterator = started.stream.makeAsyncIterator()
+            await iterator.next()
+            await group.triggerGracefulShutdown()
+
+            let response = try await request.value
+            #expect(response.status == .ok)
+            #expect(String(decoding: response.body, as: UTF8.self) == #"{"done":true}"#)
+            try await tasks.waitForAll()
+        }
+    }
+
     @Test func bindFailureIsReportedToBoundPortWaiters() async throws {
         let logger = Logger(label: "test")
         let first = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: FakeHandler.ok(), logger: logger,
