@@ -12,7 +12,7 @@ import Testing
         let handler = FakeHandler { request in
             .deferred { OutgoingResponse(body: .rawJSON(request.body)) }
         }
-        let logger = Logger(label: "test")
+        let logger = Logger.quiet
         let server = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: logger, numberOfThreads: 1)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
 
@@ -42,7 +42,7 @@ import Testing
                 return OutgoingResponse(body: .rawJSON(Array(#"{"done":true}"#.utf8)))
             }
         }
-        let logger = Logger(label: "test")
+        let logger = Logger.quiet
         let server = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: logger, numberOfThreads: 1)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
 
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func bindFailureIsReportedToBoundPortWaiters() async throws {
-        let logger = Logger(label: "test")
+        let logger = Logger.quiet
         let first = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: FakeHandler.ok(), logger: logger,
                                    numberOfThreads: 1)
         let group = ServiceGroup(configuration: .init(services: [.init(service: first)], logger: logger))

@@ -78,7 +78,7 @@ struct TestConnection {
     private var pending: [UInt8] = []
 
     init(handler: some RequestHandling, maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize) async throws {
-        let logger = Logger(label: "test")
+        let logger = Logger.quiet
         channel = try await NIOAsyncTestingChannel { channel in
             try channel.pipeline.syncOperations.configureLyreHTTPServerPipeline(
                 handler: handler, logger: logger, maximumBodySize: maximumBodySize)
@@ -116,4 +116,9 @@ func post(_ body: String, headers: [String] = []) -> String {
     for header in headers { text += header + "\r\n" }
     text += "Content-Length: \(body.utf8.count)\r\n\r\n" + body
     return text
+}
+
+extension Logger {
+    /// Tests provoke errors on purpose; their logs would only be noise.
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 }
