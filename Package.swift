@@ -102,10 +102,13 @@ let package = Package(
         .testTarget(
             name: "LyreServerTests",
             dependencies: [
-                "LyreCore", "LyreServer", "LyreTestSupport",
+                "LyreCore", "LyreOperations", "LyreServer", "LyreTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,28 @@
+public import Logging
+public import NIOCore
+import NIOHTTP1
+
+extension ChannelPipeline.SynchronousOperations {
+    /// Installs NIO's HTTP/1.1 server codec (with pipelining assistance and protocol-error
+    /// answers) followed by Lyre's request handler. `LyreHTTPServer` calls this for every
+    /// accepted connection; tests call it on an in-memory channel.
+    ///
+    /// ```swift
+    /// let channel = try await NIOAsyncTestingChannel { channel in
+    ///     try channel.pipeline.syncOperations.configureLyreHTTPServerPipeline(handler: fake, logger: logger)
+    /// }
+    /// ```
+    /// - Parameters:
+    ///   - handler: Answers `POST /`.
+    ///   - logger: Receives connection errors and the causes of 500s.
+    ///   - maximumBodySize: Larger request bodies get `413` and the connection is closed.
+    /// - Throws: If a handler cannot be added (the channel is closing).
+    public func configureLyreHTTPServerPipeline(
+        handler: some RequestHandling,
+        logger: Logger,
+        maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize
+    ) throws {
+        try configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+        try addHandler(HTTPRequestHandler(handler: handler, maximumBodySize: maximumBodySize, logger: logger))
+    }
+}

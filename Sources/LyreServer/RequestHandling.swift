@@ -1,0 +1,12 @@
+public import LyreOperations
+
+/// What the HTTP server calls for each `POST /`: the operation layer, or a fake in tests.
+///
+/// `handle(_:)` is called on a NIO event loop. Return `.immediate` for work that finishes
+/// in microseconds (reads), `.deferred` for anything that waits (writes, jobs): the server
+/// runs it in a `Task` and writes the answer back on the connection's event loop.
+public protocol RequestHandling: Sendable {
+    func handle(_ request: IncomingRequest) -> Outcome
+}
+
+extension Application: RequestHandling {}

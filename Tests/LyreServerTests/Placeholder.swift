@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreServerTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
