@@ -4,8 +4,8 @@ import Testing
 
 /// nosql.md §1–7.2 replayed with the spec's requests and exact responses.
 @Suite struct RecordConformanceTests {
-    private func dogs() async throws -> TestApplication {
-        let lyre = try TestApplication()
+    private func dogs() async throws -> TestServer {
+        let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
         return lyre
     }
@@ -160,7 +160,7 @@ import Testing
     }
 
     @Test func systemTablesAreProtected() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         let job = await lyre.post(#"{"operation":"insert","database":"system","table":"hdb_job","records":[{"id":"x"}]}"#)
         #expect(job.status == 403)
         #expect(job.text == #"{"error":"This operation is not authorized due to role restrictions and/or invalid database items","unauthorized_access":[{"schema":"system","table":"hdb_job","required_table_permissions":["insert"],"required_attribute_permissions":[]}],"invalid_schema_items":[]}"#)
@@ -174,7 +174,7 @@ import Testing
     }
 
     @Test func requestShapeErrors() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         #expect(await lyre.post("").text == #"{"error":"Invalid JSON."}"#)
         #expect(await lyre.post("[]").text == #"{"error":"Invalid JSON."}"#)
         #expect(await lyre.post("{}").text == #"{"error":"Invalid JSON."}"#)

@@ -5,7 +5,7 @@ import Testing
 /// databases-and-tables.md §4–6, replayed with the spec's requests and exact responses.
 @Suite struct SchemaConformanceTests {
     @Test func createDatabaseAndItsAlias() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         #expect(await lyre.post(#"{"operation":"create_database","database":"dev"}"#).text == #"{"message":"database 'dev' successfully created"}"#)
         #expect(await lyre.post(#"{"operation":"create_schema","schema":"dev2"}"#).text == #"{"message":"database 'dev2' successfully created"}"#)
         let again = await lyre.post(#"{"operation":"create_database","database":"dev"}"#)
@@ -26,14 +26,14 @@ import Testing
         ("\"" + String(repeating: "x", count: 251) + "\"", "'database' length must be less than or equal to 250 characters long"),
     ])
     func namingRules(name: String, message: String) async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         let r = await lyre.post(#"{"operation":"create_database","database":"# + name + "}")
         #expect(r.status == 400)
         #expect(r.json["error"] == .string(message))
     }
 
     @Test func unusualButValidNames() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         #expect(await lyre.post(#"{"operation":"create_database","database":"h*rper%1"}"#).status == 200)
         #expect(await lyre.post(#"{"operation":"create_table","database":"h*rper%1","table":"4","primary_key":"id"}"#).text
             == #"{"message":"table 'h*rper%1.4' successfully created."}"#)
@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func dropDatabase() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_database","database":"dev"}"#)
         #expect(await lyre.post(#"{"operation":"drop_database","database":"dev"}"#).text == #"{"message":"successfully deleted 'dev'"}"#)
         let missing = await lyre.post(#"{"operation":"drop_database","database":"dev"}"#)
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func createTableRulesAndImplicitDatabase() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         #expect(await lyre.post(#"{"operation":"create_table","table":"dog","primary_key":"id"}"#).text
             == #"{"message":"table 'data.dog' successfully created."}"#)
         // The database is created implicitly.
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func describeTableShape() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
         let empty = await lyre.post(#"{"operation":"describe_table","database":"dev","table":"dog"}"#)
         #expect(empty.text == #"{"schema":"dev","name":"dog","hash_attribute":"id","audit":true,"schema_defined":false,"attributes":[{"attribute":"id","indexed":true,"is_primary_key":true},{"attribute":"__createdtime__","indexed":true},{"attribute":"__updatedtime__","indexed":true}],"record_count":0}"#)
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func describeAllAndDatabase() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         #expect(await lyre.post(#"{"operation":"describe_all"}"#).text == #"{"data":{}}"#)
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
         let all = await lyre.post(#"{"operation":"describe_all"}"#).json
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func dropTable() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
         _ = await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1}]}"#)
         #expect(await lyre.post(#"{"operation":"drop_table","database":"dev","table":"dog"}"#).text == #"{"message":"successfully deleted table 'dev.dog'"}"#)
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func createAndDropAttribute() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
         #expect(await lyre.post(#"{"operation":"create_attribute","database":"dev","table":"dog","attribute":"is_adorable"}"#).text
             == #"{"message":"attribute 'dev.dog.is_adorable' successfully created."}"#)

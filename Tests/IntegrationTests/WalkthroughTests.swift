@@ -5,7 +5,7 @@ import Testing
 /// The seed walkthrough (spec/walkthrough.md), with Harper's exact responses.
 @Suite struct WalkthroughTests {
     @Test func firstFiveSteps() async throws {
-        let lyre = try TestApplication()
+        let lyre = try await TestServer()
 
         let step1 = await lyre.post(#"{ "operation": "create_database", "database": "dev" }"#)
         #expect(step1.status == 200)
