@@ -1,0 +1,80 @@
+public import Foundation
+import LyreCore
+
+/// The real `lyre` binary run as a child process on a root, for tests that must kill it.
+public final class LyreProcess: @unchecked Sendable {
+    // @unchecked: `process` is started in init and only signalled afterwards.
+    public let root: String
+    public let port: Int
+    private let process: Process
+
+    /// The `lyre` executable next to the test bundle (built by `swift build --build-tests`).
+    public static func executable() throws -> URL {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [bundleDirectory.appendingPathComponent("lyre")]
+        var dir = bundleDirectory
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("lyre"))
+            candidates.append(dir.appendingPathComponent("debug/lyre"))
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/lyre"))
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        throw HTTPClient.Failure(reason: "lyre executable not found near \(bundleDirectory.path)")
+    }
+
+    /// Starts `lyre run` on `root` and waits until it answers.
+    public init(root: String, port: Int) async throws {
+        self.root = root
+        self.port = port
+        process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = ["run", "--root", root, "--port", String(port)]
+        var environment = ProcessInfo.processInfo.environment
+        environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
+        environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<600 {
+            if (try? await HTTPClient.request(port: port, method: "GET", path: "/health", headers: [], body: []))?.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw HTTPClient.Failure(reason: "lyre did not start on port \(port)")
+    }
+
+    public func post(_ json: String) async throws -> TestResponse {
+        try await HTTPClient.request(port: port, method: "POST", path: "/",
+                                     headers: ["Content-Type: application/json", "Authorization: \(TestApplication.adminAuthorization)"],
+                                     body: Array(json.utf8))
+    }
+
+    /// SIGKILL: no chance to flush or close anything.
+    public func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then waits for a clean exit. Returns the exit status.
+    @discardableResult
+    public func terminate() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// A free TCP port on loopback.
+    public static func freePort() -> Int {
+        Int.random(in: 20_000..<60_000)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}

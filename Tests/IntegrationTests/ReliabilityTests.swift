@@ -1,0 +1,86 @@
+import Foundation
+import LyreCore
+import LyreTestSupport
+import Testing
+
+/// What was acknowledged is on disk: the real binary, killed with SIGKILL mid-load.
+@Suite(.serialized) struct ReliabilityTests {
+    @Test func acknowledgedInsertsSurviveSIGKILL() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = LyreProcess.freePort()
+        let lyre = try await LyreProcess(root: root, port: port)
+        #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+
+        // Several concurrent clients insert until the process dies under them; each keeps
+        // the ids the server acknowledged with a 200.
+        let clients = 8
+        let acknowledged = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var mine: [Int] = []
+                    var n = 0
+                    while true {
+                        let id = client + n * clients
+                        n += 1
+                        let body = #"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(id),"client":\#(client)}]}"#
+                        guard let r = try? await lyre.post(body), r.status == 200 else { return mine }
+                        mine.append(id)
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(1500))
+                lyre.kill()
+                return []
+            }
+            var all: [Int] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(acknowledged.count > 10, "the load must have run before the kill")
+
+        let restarted = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        defer { restarted.terminate() }
+        let ids = acknowledged.map(String.init).joined(separator: ",")
+        let found = try await restarted.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[\#(ids)],"get_attributes":["id"]}"#)
+        #expect(found.status == 200)
+        let foundIDs = Set(found.json.arrayValue?.compactMap { $0["id"]?.intValue } ?? [])
+        let missing = acknowledged.filter { !foundIDs.contains(Int64($0)) }
+        #expect(missing.isEmpty, "acknowledged but lost after SIGKILL: \(missing.prefix(20))")
+    }
+
+    @Test func sigtermShutsDownCleanlyAndKeepsData() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        _ = try await lyre.post(#"{"operation":"create_table","table":"t","primary_key":"id"}"#)
+        _ = try await lyre.post(#"{"operation":"insert","table":"t","records":[{"id":1,"v":"kept"}]}"#)
+        #expect(lyre.terminate() == 0)
+        let again = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        defer { again.terminate() }
+        let r = try await again.post(#"{"operation":"search_by_id","table":"t","ids":[1],"get_attributes":["v"]}"#)
+        #expect(r.text == #"[{"v":"kept"}]"#)
+    }
+
+    @Test func firstStartWithoutAdminCredentialsStopsWithOneLine() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let process = Process()
+        process.executableURL = try LyreProcess.executable()
+        process.arguments = ["run", "--root", root, "--port", String(LyreProcess.freePort())]
+        var environment = ProcessInfo.processInfo.environment
+        environment["HDB_ADMIN_USERNAME"] = nil
+        environment["HDB_ADMIN_PASSWORD"] = nil
+        process.environment = environment
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("HDB_ADMIN_USERNAME"))
+        #expect(text.split(separator: "\n").count == 1)
+    }
+}
