@@ -1,4 +1,4 @@
-public import LyreCore
+import LyreCore
 
 /// Harper's rewriting of `WHERE` literals before evaluation (sql.md §4.6).
 public enum WhereRewrite {

@@ -45,8 +45,8 @@ public struct ExpressionEvaluator: Sendable {
             let v = try evaluate(operand, row: row)
             switch op {
             case .not: return .bool(!JS.truthy(v))
-            case .minus: return v == nil ? nil : SQLNumber.value(-JS.toNumber(v))
-            case .plus: return v == nil ? nil : SQLNumber.value(JS.toNumber(v))
+            case .minus: return v == nil ? .none : SQLNumber.value(-JS.toNumber(v))
+            case .plus: return v == nil ? .none : SQLNumber.value(JS.toNumber(v))
             }
         case .binary(let op, let l, let r):
             return try binary(op, l, r, row: row)

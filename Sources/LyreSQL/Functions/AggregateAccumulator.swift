@@ -38,7 +38,7 @@ public struct AggregateAccumulator: Sendable {
         values.append(value)
     }
 
-    private var nonNull: [Value] { values.compactMap { JS.isNullish($0) ? nil : $0! } }
+    private var nonNull: [Value] { values.compactMap { v -> Value? in JS.isNullish(v) ? .none : v } }
     private var numbers: [Double] { nonNull.map { JS.toNumber($0) } }
 
     /// The aggregate's value for the rows added so far.
@@ -57,8 +57,8 @@ public struct AggregateAccumulator: Sendable {
         case .avg, .mean:
             let present = numbers
             if present.isEmpty {
-                if kind == .mean { return rows == 0 ? nil : .null }
-                return rows == 1 ? .null : nil
+                if kind == .mean { return rows == 0 ? .none : .null }
+                return rows == 1 ? Value.null : .none
             }
             return SQLNumber.value(present.reduce(0, +) / Double(present.count))
         case .min, .max:
@@ -68,9 +68,9 @@ public struct AggregateAccumulator: Sendable {
             let ns = present.map { JS.toNumber($0) }
             return SQLNumber.value(kind == .min ? ns.min()! : ns.max()!)
         case .first:
-            return rows == 0 ? nil : (values.first! ?? .null)
+            return rows == 0 ? .none : (values.first! ?? .null)
         case .last:
-            return rows == 0 ? nil : (values.last! ?? .null)
+            return rows == 0 ? .none : (values.last! ?? .null)
         case .array:
             return .array(values.map { $0 ?? .null })
         case .groupConcat:
@@ -95,7 +95,7 @@ public struct AggregateAccumulator: Sendable {
                 }
             }
             let best = counts.values.map(\.n).max() ?? 0
-            return .array(order.compactMap { counts[$0]!.n == best ? counts[$0]!.first : nil })
+            return .array(order.compactMap { counts[$0]!.n == best ? counts[$0]!.first : .none })
         case .prod:
             let ns = numbers
             guard !ns.isEmpty else { return .null }

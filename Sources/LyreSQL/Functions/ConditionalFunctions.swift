@@ -1,4 +1,4 @@
-public import LyreCore
+import LyreCore
 
 extension FunctionRegistry {
     /// sql-functions.md §5 (CAST and CONVERT are expressions, see `SQLCast`).
@@ -8,8 +8,8 @@ extension FunctionRegistry {
             for v in a where !JS.isNullish(v) { return v }
             return nil
         },
-        ScalarFunction("nullif", arity: 2...2) { a, _ in JS.looseEquals(a[0], a[1]) ? nil : a[0] },
-        ScalarFunction("isnull", arity: 2...2) { a, _ in JS.looseEquals(a[0], a[1]) ? nil : a[0] },
+        ScalarFunction("nullif", arity: 2...2) { a, _ in JS.looseEquals(a[0], a[1]) ? .none : a[0] },
+        ScalarFunction("isnull", arity: 2...2) { a, _ in JS.looseEquals(a[0], a[1]) ? .none : a[0] },
         ScalarFunction("if", arity: 3...3) { a, _ in JS.truthy(a[0]) ? a[1] : a[2] },
         ScalarFunction("iif", arity: 3...3) { a, _ in JS.truthy(a[0]) ? a[1] : a[2] },
     ]

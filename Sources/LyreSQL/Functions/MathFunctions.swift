@@ -15,7 +15,8 @@ extension FunctionRegistry {
             return number(jsRound(x * scale) / scale)
         },
         ScalarFunction("sqrt", arity: 1...1) { a, _ in number(JS.toNumber(a[0]).squareRoot()) },
-        ScalarFunction("exp", arity: 1...1) { a, _ in number(Foundation.exp(JS.toNumber(a[0]))) },
+        // AlaSQL computes EXP as Math.pow(Math.E, x); that is what gives Harper's digits.
+        ScalarFunction("exp", arity: 1...1) { a, _ in number(Foundation.pow(M_E, JS.toNumber(a[0]))) },
         ScalarFunction("power", arity: 2...2) { a, _ in number(Foundation.pow(JS.toNumber(a[0]), JS.toNumber(a[1]))) },
         ScalarFunction("random", arity: 0...1) { a, context in
             let r = context.random()

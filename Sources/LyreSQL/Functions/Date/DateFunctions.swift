@@ -1,4 +1,4 @@
-public import LyreCore
+import LyreCore
 
 extension FunctionRegistry {
     static let isoFormat = "YYYY-MM-DDTHH:mm:ss.SSSZZ"
