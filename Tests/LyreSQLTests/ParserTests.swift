@@ -180,3 +180,31 @@ import Testing
         #expect(Parser.statementKind(of: sql) == kind)
     }
 }
+
+@Suite struct SQLRequestTests {
+    @Test func trimsAndFindsTheKind() throws {
+        let request = try SQLRequest(sql: "  SELECT id FROM conf.pet WHERE id = 1;  ")
+        #expect(request.kind == "select")
+        #expect(request.isSupportedKind)
+    }
+
+    @Test func newlineAfterKeywordIsAnotherKind() throws {
+        let request = try SQLRequest(sql: "SELECT\n* FROM conf.pet")
+        #expect(request.kind == "select\n*")
+        #expect(!request.isSupportedKind)
+    }
+
+    @Test func unsupportedStatementsParse() throws {
+        let request = try SQLRequest(sql: "CREATE TABLE conf.x (id INT)")
+        #expect(request.kind == "create")
+        #expect(request.statement == .unsupported(keyword: "CREATE"))
+        #expect(LyreError.sqlUnsupportedType(request.kind).message == "unsupported SQL type create in SQL: [object Object]")
+    }
+
+    @Test func emptyIsMissing() {
+        #expect(throws: LyreError.self) { try SQLRequest(sql: "   ") }
+        do { _ = try SQLRequest(sql: "") } catch {
+            #expect(error.message == "The 'sql' parameter is missing from the request body")
+        }
+    }
+}

@@ -14,6 +14,8 @@ import Testing
 ///     parse-ok <sql>               the statement must parse
 ///     parse-error <sql>            the statement must fail with 400 `Invalid SQL at: …`
 ///     keys <sql> => k1 | k2 | …    result keys of the select list (sql.md §5.9.2)
+///     agg <NAME> [DISTINCT|*] <array literal> => <expected>
+///                                  feed the array's elements to an aggregate accumulator
 ///
 /// Expected literals are JSON plus `undefined` (no value, key omitted), `NaN`, `Infinity`.
 /// Numbers compare by value. Expressions are parsed with `Parser.parseExpression`.
@@ -75,6 +77,28 @@ import Testing
             }
             let lhs = String(line[..<arrow.lowerBound])
             let expectedText = String(line[arrow.upperBound...])
+            if lhs.hasPrefix("agg ") {
+                let parts = lhs.dropFirst(4).split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let kind = AggregateKind(callName: parts[0], argumentCount: 1) else {
+                    Issue.record("\(place): bad agg line")
+                    continue
+                }
+                var input = parts[1]
+                let distinct = input.hasPrefix("DISTINCT ")
+                let star = input.hasPrefix("* ")
+                if distinct { input = String(input.dropFirst(9)) }
+                if star { input = String(input.dropFirst(2)) }
+                guard case .array(let values)? = try TestLiteral.parse(input) else {
+                    Issue.record("\(place): agg input must be an array")
+                    continue
+                }
+                var accumulator = kind.makeAccumulator(distinct: distinct, countsRows: star)
+                for value in values { accumulator.add(value) }
+                let expected = try TestLiteral.parse(expectedText)
+                #expect(TestLiteral.same(accumulator.result(), expected),
+                        "\(place): \(lhs) → \(TestLiteral.show(accumulator.result())), expected \(TestLiteral.show(expected))")
+                continue
+            }
             if lhs.hasPrefix("keys ") {
                 let sql = String(lhs.dropFirst(5))
                 do {
