@@ -59,12 +59,15 @@ public struct ColumnRef: Sendable, Hashable, CustomStringConvertible {
     public var description: String { qualifier.map { "\($0).\(name)" } ?? name }
 }
 
+/// A prefix operator; the raw value is its SQL spelling.
 public enum UnaryOperator: String, Sendable, Hashable {
     case minus = "-"
     case plus = "+"
     case not = "NOT"
 }
 
+/// An infix operator; the raw value is its canonical SQL spelling (`<>` parses as `!=`,
+/// `==` as `=`).
 public enum BinaryOperator: String, Sendable, Hashable {
     case add = "+"
     case subtract = "-"
@@ -86,6 +89,7 @@ public enum BinaryOperator: String, Sendable, Hashable {
     case arrow = "->"
 }
 
+/// The quantifier of `x op ANY|SOME|ALL (list)`.
 public enum Quantifier: String, Sendable, Hashable {
     case any = "ANY"
     case some = "SOME"

@@ -73,6 +73,7 @@ public struct TableRef: Sendable, Hashable {
     public var qualifier: String { alias ?? name.table }
 }
 
+/// One `JOIN` of the `FROM` clause, in statement order.
 public struct Join: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         case inner = "INNER"

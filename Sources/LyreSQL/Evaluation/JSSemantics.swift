@@ -56,7 +56,7 @@ public enum JS {
         switch (a, b) {
         case (nil, nil), (.null?, .null?): return true
         case (.bool(let x)?, .bool(let y)?): return x == y
-        case (.string(let x)?, .string(let y)?): return x == y
+        case (.string(let x)?, .string(let y)?): return sameText(x, y)
         default:
             if let x = a?.doubleValue, let y = b?.doubleValue { return x == y }
             return false
@@ -70,7 +70,7 @@ public enum JS {
         case (.array, _), (.object, _), (_, .array), (_, .object):
             // Objects compare by identity in JS; two distinct SQL values never match.
             return false
-        case (.string(let x), .string(let y)): return x == y
+        case (.string(let x), .string(let y)): return sameText(x, y)
         default: return toNumber(a) == toNumber(b)
         }
     }
@@ -92,6 +92,12 @@ public enum JS {
         case .array?, .object?: SQLNumber.parse(toString(v))
         default: toNumber(v)
         }
+    }
+
+    /// JavaScript string equality: same UTF-16 code units (Swift's `==` would also equate
+    /// canonically equivalent texts such as precomposed and decomposed accents).
+    public static func sameText(_ x: String, _ y: String) -> Bool {
+        x.utf16.elementsEqual(y.utf16)
     }
 
     /// UTF-16 code-unit order (JavaScript string order).
