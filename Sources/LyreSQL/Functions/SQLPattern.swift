@@ -1,3 +1,5 @@
+import Synchronization
+
 /// `LIKE` and `REGEXP` matching (sql.md §4.3) over Swift `Regex`.
 public enum SQLPattern {
     /// Whether `value` matches the `LIKE` pattern: whole-string, case-insensitive; `%` any
@@ -40,7 +42,29 @@ public enum SQLPattern {
         return (try? regex.firstMatch(in: value)) != nil
     }
 
+    /// A compiled expression shared across threads. `@unchecked`: a `Regex` is never mutated
+    /// after construction here, and matching only reads it.
+    private struct Compiled: @unchecked Sendable {
+        let regex: Regex<AnyRegexOutput>
+    }
+
+    /// Compiled patterns by flags and text, so a scan compiles each pattern once. Bounded: the
+    /// cache is emptied when it reaches `cacheLimit` entries.
+    private static let cache = Mutex<[String: Compiled]>([:])
+    private static let cacheLimit = 256
+
     private static func compile(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
+        let key = flags + "/" + pattern
+        if let hit = cache.withLock({ $0[key] }) { return hit.regex }
+        let regex = try build(pattern, flags: flags)
+        cache.withLock { entries in
+            if entries.count >= cacheLimit { entries.removeAll() }
+            entries[key] = Compiled(regex: regex)
+        }
+        return regex
+    }
+
+    private static func build(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
         do {
             var regex = try Regex(pattern)
             if flags.contains("i") { regex = regex.ignoresCase() }
