@@ -14,6 +14,9 @@ import Testing
 ///     parse-ok <sql>               the statement must parse
 ///     parse-error <sql>            the statement must fail with 400 `Invalid SQL at: …`
 ///     keys <sql> => k1 | k2 | …    result keys of the select list (sql.md §5.9.2)
+///     table <array of objects>     the records later `where` lines filter
+///     where <condition> => [ids]   ids of the table's records (in table order) for which the
+///                                  condition, after Harper's literal rewriting (sql.md §4.6), holds
 ///     agg <NAME> [DISTINCT|*] <array literal> => <expected>
 ///                                  feed the array's elements to an aggregate accumulator
 ///
@@ -37,6 +40,7 @@ import Testing
         let text = try String(contentsOf: url, encoding: .utf8)
         var now = 1_700_000_000_123.0
         var row = JSONObject()
+        var table: [JSONObject] = []
         var cases = 0
         for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
@@ -52,6 +56,14 @@ import Testing
                     continue
                 }
                 row = o
+                continue
+            }
+            if line.hasPrefix("table ") {
+                guard case .array(let records)? = try TestLiteral.parse(String(line.dropFirst(6))) else {
+                    Issue.record("\(place): table must be an array")
+                    continue
+                }
+                table = records.compactMap(\.objectValue)
                 continue
             }
             cases += 1
@@ -77,6 +89,23 @@ import Testing
             }
             let lhs = String(line[..<arrow.lowerBound])
             let expectedText = String(line[arrow.upperBound...])
+            if lhs.hasPrefix("where ") {
+                let condition = String(lhs.dropFirst(6))
+                do {
+                    let expression = WhereRewrite.apply(try Parser.parseExpression(condition))
+                    let evaluator = ExpressionEvaluator(context: .fixed(now))
+                    var ids: [Value] = []
+                    for record in table where try evaluator.isTrue(expression, row: RecordRow(record)) {
+                        ids.append(record["id"] ?? .null)
+                    }
+                    let expected = try TestLiteral.parse(expectedText)
+                    #expect(TestLiteral.same(.array(ids), expected),
+                            "\(place): WHERE \(condition) → \(TestLiteral.show(.array(ids))), expected \(TestLiteral.show(expected))")
+                } catch {
+                    Issue.record("\(place): WHERE \(condition) threw \(error)")
+                }
+                continue
+            }
             if lhs.hasPrefix("agg ") {
                 let parts = lhs.dropFirst(4).split(separator: " ", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let kind = AggregateKind(callName: parts[0], argumentCount: 1) else {
