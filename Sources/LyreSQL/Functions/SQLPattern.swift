@@ -1,0 +1,78 @@
+import Synchronization
+
+/// `LIKE` and `REGEXP` matching (sql.md §4.3) over Swift `Regex`.
+public enum SQLPattern {
+    /// Whether `value` matches the `LIKE` pattern: whole-string, case-insensitive; `%` any
+    /// sequence, `_` one character other than a newline, `[…]` classes, and `^ $ \` keep their
+    /// regular-expression meaning (quirk, keep).
+    /// - Throws: `SQLEvaluationError` when the translated pattern is not a valid expression.
+    public static func like(_ value: String, pattern: String) throws -> Bool {
+        let regex = try compile(likeToRegex(pattern), flags: "i")
+        return (try? regex.wholeMatch(in: value)) != nil
+    }
+
+    /// The regular expression a `LIKE` pattern stands for.
+    public static func likeToRegex(_ pattern: String) -> String {
+        var out = ""
+        var inClass = false
+        for c in pattern {
+            if inClass {
+                out.append(c)
+                if c == "]" { inClass = false }
+                continue
+            }
+            switch c {
+            case "%": out += "[\\s\\S]*"
+            case "_": out += "[^\\n]"
+            case "[": out.append(c); inClass = true
+            case "^", "$", "\\", "]": out.append(c)
+            case ".", "*", "+", "?", "(", ")", "{", "}", "|", "/", "-", "#", "&", "~":
+                out += "\\" + String(c)
+            default:
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// JavaScript regular-expression search (unanchored) with flags `i`, `m`, `s`.
+    /// - Throws: `SQLEvaluationError` on an invalid pattern.
+    public static func search(_ pattern: String, flags: String = "", in value: String) throws -> Bool {
+        let regex = try compile(pattern, flags: flags)
+        return (try? regex.firstMatch(in: value)) != nil
+    }
+
+    /// A compiled expression shared across threads. `@unchecked`: a `Regex` is never mutated
+    /// after construction here, and matching only reads it.
+    private struct Compiled: @unchecked Sendable {
+        let regex: Regex<AnyRegexOutput>
+    }
+
+    /// Compiled patterns by flags and text, so a scan compiles each pattern once. Bounded: the
+    /// cache is emptied when it reaches `cacheLimit` entries.
+    private static let cache = Mutex<[String: Compiled]>([:])
+    private static let cacheLimit = 256
+
+    private static func compile(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
+        let key = flags + "/" + pattern
+        if let hit = cache.withLock({ $0[key] }) { return hit.regex }
+        let regex = try build(pattern, flags: flags)
+        cache.withLock { entries in
+            if entries.count >= cacheLimit { entries.removeAll() }
+            entries[key] = Compiled(regex: regex)
+        }
+        return regex
+    }
+
+    private static func build(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
+        do {
+            var regex = try Regex(pattern)
+            if flags.contains("i") { regex = regex.ignoresCase() }
+            if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
+            regex = regex.dotMatchesNewlines(flags.contains("s"))
+            return regex
+        } catch {
+            throw SQLEvaluationError("invalid regular expression /\(pattern)/")
+        }
+    }
+}

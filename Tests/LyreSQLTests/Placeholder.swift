@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreSQLTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
