@@ -163,7 +163,7 @@ import Testing
         await lyre.makeTable("big")
         let rows = 200_000
         let file = folder.path + "/big.csv"
-        FileManager.default.createFile(atPath: file, contents: nil)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         try handle.write(contentsOf: Data("id,name,city,score,active,created,code,notes\n".utf8))
         var chunk = ""

@@ -125,7 +125,7 @@ import Testing
 
     @Test(arguments: [
         ("42", Value.int(42)), ("-3", .int(-3)), ("0", .int(0)), ("3.14", .double(3.14)), ("0.5", .double(0.5)),
-        ("-0.25", .double(-0.25)), ("12345678901234567890", .double(12345678901234567890)),
+        ("-0.25", .double(-0.25)), ("12345678901234567890", .double(Double("12345678901234567890")!)),
     ] as [(String, Value)])
     func decimalNumbers(text: String, expected: Value) {
         #expect(CSVCellTyping.autoCast(text) == expected)

@@ -12,7 +12,7 @@ enum BulkLoadOperations {
 
     /// Table rights a load needs: the one its action names, insert and update when none is
     /// given, and both for `upsert` (§5).
-    static func permissions(for mode: WriteMode, explicit: Bool = true) -> [TablePermission] {
+    static func permissions(for mode: WriteMode, explicit: Bool) -> [TablePermission] {
         switch mode {
         case .insert: explicit ? [.insert] : [.insert, .update]
         case .update: [.update]
@@ -26,7 +26,8 @@ enum BulkLoadOperations {
         guard case .string(let text) = data else { throw LyreError.validation("'data' must be a string") }
         let (mode, explicit) = try action(request)
         let (database, table) = try checkTarget(request, context, mode: mode, explicit: explicit)
-        let load = CSVLoad(database: database, table: table, mode: mode, source: .bytes(Array(text.utf8)), user: context.user)
+        let load = CSVLoad(database: database, table: table, mode: mode, source: .bytes(Array(text.utf8)), user: context.user,
+                           permissions: permissions(for: mode, explicit: explicit))
         return try await start(load, request, context)
     }
 
@@ -39,7 +40,8 @@ enum BulkLoadOperations {
         let (mode, explicit) = try action(request)
         let (database, table) = try checkTarget(request, context, mode: mode, explicit: explicit)
         try CSVSource.checkReadable(path)
-        let load = CSVLoad(database: database, table: table, mode: mode, source: .file(path), user: context.user)
+        let load = CSVLoad(database: database, table: table, mode: mode, source: .file(path), user: context.user,
+                           permissions: permissions(for: mode, explicit: explicit))
         return try await start(load, request, context)
     }
 

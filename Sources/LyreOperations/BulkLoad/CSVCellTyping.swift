@@ -7,8 +7,8 @@ package enum CSVCellTyping {
     /// words (`true`, `NULL`, `NaN`, ...), plain decimal numbers, ISO date-times with a
     /// zone (kept as their normalized ISO text, as Harper returns dates), else the text.
     package static func autoCast(_ text: String) -> Value {
-        var text = text
-        return text.withUTF8 { autoCast(utf8: $0, text: text) }
+        var copy = text
+        return copy.withUTF8 { autoCast(utf8: $0, text: text) }
     }
 
     private static func autoCast(utf8 b: UnsafeBufferPointer<UInt8>, text: String) -> Value {

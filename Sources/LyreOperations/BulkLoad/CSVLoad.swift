@@ -17,6 +17,8 @@ struct CSVLoad: Sendable {
     var mode: WriteMode
     var source: CSVSource
     var user: User
+    /// Table rights checked again with the header's attributes when the job runs.
+    var permissions: [TablePermission]
 
     /// Rows per transaction.
     static let batchSize = 10_000
@@ -44,11 +46,11 @@ struct CSVLoad: Sendable {
             return .message("No records parsed from csv file.")
         }
         try Authorization.checkTable(database: database, table: table, user: user,
-                                     required: BulkLoadOperations.permissions(for: mode), attributes: header)
+                                     required: permissions, attributes: header)
         control.setTotal(validation.rows)
 
         // Pass 2: type and write.
-        var builder = RowBuilder(header: header, table: definition)
+        let builder = RowBuilder(header: header, table: definition)
         var report = Report()
         parser = CSVParser()
         reader = try source.reader()

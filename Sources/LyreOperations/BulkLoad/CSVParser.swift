@@ -26,6 +26,11 @@ package struct CSVParser {
     package struct Malformed: Error, Sendable, Equatable {
         package var line: Int
         package var reason: String
+        package init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
+
         package var message: String { "Malformed CSV at line \(line): \(reason), cancelling load operation" }
     }
 

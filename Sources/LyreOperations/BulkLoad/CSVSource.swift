@@ -64,8 +64,9 @@ struct CSVChunkReader: ~Copyable {
     mutating func next(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         if fd < 0 {
             guard position < bytes.count else { return false }
-            let end = min(bytes.count, position + CSVSource.chunkSize)
-            try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[position..<end])) }
+            let start = position
+            let end = min(bytes.count, start + CSVSource.chunkSize)
+            try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
             position = end
             return true
         }

@@ -27,7 +27,7 @@ struct ExportLocal: Sendable {
         case let value?: filename = try Request.nameText(value, field: "filename")
         }
 
-        let found = try await control.gate.read { try await EmbeddedSearch.run(search, app: app, user: user) }
+        let found = try await control.gate.readAsync { try await EmbeddedSearch.run(search, app: app, user: user) }
         let records: [Value] = found.arrayValue ?? [found]
         control.setTotal(records.count)
         try control.checkInterrupted()
@@ -65,7 +65,7 @@ struct ExportLocal: Sendable {
             if errno == EACCES { throw LyreError.badRequest("access to path '\(path)' is denied") }
             throw LyreError.badRequest("path '\(path)' does not exist")
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else {
+        guard (info.st_mode & mode_t(S_IFMT)) == mode_t(S_IFDIR) else {
             throw LyreError.badRequest("path '\(path)' is not a directory, please supply a valid folder path")
         }
         guard access(path, W_OK | X_OK) == 0 else { throw LyreError.badRequest("access to path '\(path)' is denied") }

@@ -13,8 +13,7 @@ package enum ISODate {
     /// - Parameter requireTimeAndZone: accept only a full date-time with an explicit zone
     ///   (the CSV typing rule, bulk-and-jobs.md §4.3).
     package static func parse(_ text: String, requireTimeAndZone: Bool = false) -> Double? {
-        var utf8 = Array(text.utf8)
-        return utf8.withUnsafeMutableBufferPointer { parse(UnsafeBufferPointer($0), requireTimeAndZone: requireTimeAndZone) }
+        Array(text.utf8).withUnsafeBufferPointer { parse($0, requireTimeAndZone: requireTimeAndZone) }
     }
 
     static func parse(_ b: UnsafeBufferPointer<UInt8>, requireTimeAndZone: Bool) -> Double? {

@@ -86,7 +86,7 @@ final class StorageGate: Sendable {
     }
 
     /// Runs an asynchronous read (an embedded search). - Throws: as `read`.
-    func read<T>(_ body: () async throws -> T) async throws -> T {
+    func readAsync<T>(_ body: () async throws -> T) async throws -> T {
         try enter()
         defer { leave() }
         return try await body()

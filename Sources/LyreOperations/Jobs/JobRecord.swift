@@ -58,7 +58,7 @@ enum JobRecord {
         if let progress, stored[status]?.stringValue == JobStatus.inProgress.rawValue {
             var p = JSONObject()
             p.appendUnchecked("done", .int(Int64(progress.done)))
-            p.appendUnchecked("total", progress.total.map { .int(Int64($0)) } ?? .null)
+            p.appendUnchecked("total", progress.total.map { Value.int(Int64($0)) } ?? .null)
             out.appendUnchecked("progress", .object(p))
         }
         for key in ["__createdtime__", "__updatedtime__"] {

@@ -25,11 +25,11 @@ actor JobRunner {
         var stopped = false
     }
 
-    nonisolated let limit: Int
-    private nonisolated let storage: StorageEngine
-    private nonisolated let logger: Logger
-    private nonisolated let shared = Mutex(Shared())
-    private nonisolated let gate = StorageGate()
+    let limit: Int
+    private let storage: StorageEngine
+    private let logger: Logger
+    private let shared = Mutex(Shared())
+    private let gate = StorageGate()
     private var queue: [Pending] = []
     private var running: [String: Task<Void, Never>] = [:]
 
@@ -101,7 +101,7 @@ actor JobRunner {
             let logger = logger
             running[id] = Task {
                 await Self.execute(pending.control, pending.work, storage: storage, logger: logger)
-                await self.finished(id)
+                self.finished(id)
             }
         }
     }
@@ -131,7 +131,7 @@ actor JobRunner {
     private static func finish(_ control: JobControl, error: any Error, storage: StorageEngine, logger: Logger) async {
         let id = control.id
         let fields: JSONObject
-        let reason = control.interruption == .shutdown ? JobInterruption.shutdown : error
+        let reason: any Error = control.interruption == .shutdown ? JobInterruption.shutdown : error
         switch reason {
         case JobInterruption.shutdown:
             logger.info("job \(id) interrupted by shutdown")

@@ -23,7 +23,8 @@ enum JobStore {
         record.appendUnchecked(JobRecord.status, .string(JobStatus.created.rawValue))
         record.appendUnchecked(JobRecord.createdDatetime, .int(JobRecord.now()))
         record.appendUnchecked(JobRecord.request, .object(request))
-        _ = try await db.write { ctx in try ctx.write([record], mode: .insert, to: SystemDatabase.jobTable) }
+        let created = record
+        _ = try await db.write { ctx in try ctx.write([created], mode: .insert, to: SystemDatabase.jobTable) }
     }
 
     /// Merges `fields` into the job's record.
@@ -32,7 +33,8 @@ enum JobStore {
         var record = JSONObject()
         record.appendUnchecked(JobRecord.id, .string(id))
         for entry in fields { record[entry.key] = entry.value }
-        _ = try await db.write { ctx in try ctx.write([record], mode: .update, to: SystemDatabase.jobTable) }
+        let change = record
+        _ = try await db.write { ctx in try ctx.write([change], mode: .update, to: SystemDatabase.jobTable) }
     }
 
     /// The fields of a finished job: status, end time, and message/result by Harper's rule.
