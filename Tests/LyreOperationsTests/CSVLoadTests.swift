@@ -131,7 +131,6 @@ import Testing
         (#"{"operation":"csv_file_load","database":"dev","table":"dog"}"#, 400, #"{"error":"File path can't be blank"}"#),
         (#"{"operation":"csv_file_load","database":"dev","table":"dog","file_path":"/nonexistent/x.csv"}"#, 400, #"{"error":"No such file or directory /nonexistent/x.csv"}"#),
         (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"https://example.com/x.csv"}"#, 400, #"{"error":"Operation 'csv_url_load' is not supported"}"#),
-        (#"{"operation":"import_from_s3","database":"dev","table":"dog"}"#, 400, #"{"error":"Operation 'import_from_s3' is not supported"}"#),
     ])
     func synchronousErrors(request: String, status: Int, body: String) async throws {
         let lyre = try TestApplication()

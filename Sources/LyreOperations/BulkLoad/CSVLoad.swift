@@ -89,10 +89,13 @@ struct CSVLoad: Sendable {
                     batch.append(builder.record(fields, line: line, report: &report))
                 }
             }) {
-                if batch.count >= Self.batchSize {
-                    try await submit(batch)
-                    batch.removeAll(keepingCapacity: true)
+                // Exactly `batchSize` rows per transaction, whatever a chunk held.
+                var start = 0
+                while batch.count - start >= Self.batchSize {
+                    try await submit(Array(batch[start..<start + Self.batchSize]))
+                    start += Self.batchSize
                 }
+                if start > 0 { batch.removeFirst(start) }
             }
             try parser.finish { fields, line in
                 if isHeader { isHeader = false; return }
