@@ -17,6 +17,8 @@ public final class Application: Sendable {
     let storage: StorageEngine
     let registry: OperationRegistry
     let authenticator: Authenticator
+    /// Background jobs (loads, exports, bulk deletes), at most two at a time.
+    let jobs: JobRunner
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -35,12 +37,14 @@ public final class Application: Sendable {
         self.storage = storage
         registry = OperationRegistry.standard()
         authenticator = Authenticator(storage: storage, hasher: PasswordHasher(rounds: configuration.passwordHashRounds))
+        jobs = JobRunner(storage: storage, logger: logger)
         do {
             try SystemDatabase.bootstrap(storage: storage, configuration: configuration, hasher: authenticator.hasher, logger: logger)
         } catch {
             storage.close()
             throw error
         }
+        JobStore.recoverInterrupted(storage, logger: logger)
     }
 
     /// Runs one request: parse, authenticate, look up, authorize, execute, encode.
@@ -102,6 +106,7 @@ public final class Application: Sendable {
 
     /// Finishes pending writes and closes storage. Nothing is half-written.
     public func shutdown() {
+        jobs.shutdown()
         storage.close()
     }
 }

@@ -46,6 +46,9 @@ struct OperationRegistry: Sendable {
         var registry = OperationRegistry()
         SchemaOperations.register(into: &registry)
         RecordOperations.register(into: &registry)
+        JobOperations.register(into: &registry)
+        BulkLoadOperations.register(into: &registry)
+        ExportOperations.register(into: &registry)
         return registry
     }
 }

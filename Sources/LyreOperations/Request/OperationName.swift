@@ -33,6 +33,8 @@ package enum OperationName: String, Sendable, CaseIterable {
     case exportLocal = "export_local"
     case getJob = "get_job"
     case searchJobsByStartDate = "search_jobs_by_start_date"
+    /// Beyond Harper: stops a queued or running job (docs/jobs.md).
+    case cancelJob = "cancel_job"
     case listRoles = "list_roles"
     case addRole = "add_role"
     case alterRole = "alter_role"

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# CSV bulk load: Lyre's csv_file_load against PostgreSQL 15 COPY, same file, same machine, same run.
+#
+#   Benchmarks/csv-load.sh [rows]        (default 1,000,000 rows x 8 columns)
+#
+# Lyre: release build, `lyre run` on a fresh root, csv_file_load through the HTTP Operations API,
+# get_job polled until COMPLETE. Every top-level attribute is indexed in Lyre (dynamic schema),
+# so PostgreSQL gets a table with a primary key plus 7 secondary indexes (8 indexes) and
+# synchronous_commit on, to compare like with like.
+#
+# Needs: curl, awk, PostgreSQL 15 binaries (Debian: apt-get install -y postgresql; pg_ctl/initdb on
+# PATH or under /usr/lib/postgresql/15/bin), and a `lyre run` executable (LyreServer). Run from
+# the package root. Prints rows/s for both and the ratio Lyre/PostgreSQL.
+set -euo pipefail
+
+ROWS="${1:-1000000}"
+WORK="$(mktemp -d /tmp/lyre-csv-bench.XXXXXX)"
+PORT="${LYRE_BENCH_PORT:-19925}"
+PGPORT="${PG_BENCH_PORT:-15432}"
+USER_NAME=admin
+PASSWORD=bench-password
+LYRE_PID=""
+cleanup() {
+  [[ -n "$LYRE_PID" ]] && kill "$LYRE_PID" 2>/dev/null || true
+  [[ -d "$WORK/pg" ]] && pg_ctl -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PG_BIN="$(dirname "$(command -v pg_ctl 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_ctl)")"
+export PATH="$PG_BIN:$PATH"
+now() { date +%s.%N; }
+
+echo "== generating $ROWS rows x 8 columns"
+awk -v n="$ROWS" 'BEGIN {
+  print "id,name,city,score,active,created,code,notes";
+  for (i = 1; i <= n; i++)
+    printf "%d,name %d,City %d,%.3f,%s,2021-01-25T23:05:27.464Z,C%d,\"free text, row %d\"\n", i, i, i % 97, (i % 1000) / 8, (i % 2 ? "false" : "true"), i % 5000, i;
+}' > "$WORK/data.csv"
+ls -lh "$WORK/data.csv" | awk '{print "   file size " $5}'
+
+echo "== building lyre (release)"
+swift build -c release --product lyre >/dev/null
+LYRE="$(swift build -c release --show-bin-path)/lyre"
+
+echo "== lyre csv_file_load"
+HDB_ADMIN_USERNAME=$USER_NAME HDB_ADMIN_PASSWORD=$PASSWORD \
+  "$LYRE" run --root "$WORK/lyre" --port "$PORT" > "$WORK/lyre.log" 2>&1 &
+LYRE_PID=$!
+op() { curl -s -u "$USER_NAME:$PASSWORD" -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/" -d "$1"; }
+for _ in $(seq 1 100); do op '{"operation":"describe_all"}' >/dev/null 2>&1 && break; sleep 0.1; done
+op '{"operation":"create_database","database":"bench"}' >/dev/null
+op '{"operation":"create_table","database":"bench","table":"rows","primary_key":"id"}' >/dev/null
+START=$(now)
+JOB=$(op "{\"operation\":\"csv_file_load\",\"database\":\"bench\",\"table\":\"rows\",\"file_path\":\"$WORK/data.csv\"}" \
+  | sed -E 's/.*"job_id":"([^"]+)".*/\1/')
+while :; do
+  STATUS=$(op "{\"operation\":\"get_job\",\"id\":\"$JOB\"}")
+  case "$STATUS" in *'"status":"COMPLETE"'*|*'"status":"ERROR"'*) break ;; esac
+  sleep 0.2
+done
+END=$(now)
+echo "   $(echo "$STATUS" | sed -E 's/.*"message":"([^"]+)".*/\1/')"
+case "$STATUS" in *'"status":"ERROR"'*) echo "lyre load failed: $STATUS"; exit 1 ;; esac
+LYRE_SECONDS=$(echo "$END - $START" | bc -l)
+LYRE_RATE=$(echo "$ROWS / $LYRE_SECONDS" | bc -l)
+kill "$LYRE_PID"; wait "$LYRE_PID" 2>/dev/null || true; LYRE_PID=""
+
+echo "== postgresql COPY (8 indexes)"
+initdb -D "$WORK/pg" -U postgres >/dev/null
+pg_ctl -D "$WORK/pg" -o "-p $PGPORT -k $WORK" -l "$WORK/pg.log" start >/dev/null
+PSQL=(psql -h "$WORK" -p "$PGPORT" -U postgres -q -v ON_ERROR_STOP=1)
+"${PSQL[@]}" <<SQL
+CREATE TABLE rows (id bigint PRIMARY KEY, name text, city text, score double precision, active boolean,
+                   created timestamptz, code text, notes text);
+CREATE INDEX ON rows (name); CREATE INDEX ON rows (city); CREATE INDEX ON rows (score);
+CREATE INDEX ON rows (active); CREATE INDEX ON rows (created); CREATE INDEX ON rows (code);
+CREATE INDEX ON rows (notes);
+SQL
+START=$(now)
+"${PSQL[@]}" -c "\\copy rows FROM '$WORK/data.csv' WITH (FORMAT csv, HEADER true)"
+END=$(now)
+PG_SECONDS=$(echo "$END - $START" | bc -l)
+PG_RATE=$(echo "$ROWS / $PG_SECONDS" | bc -l)
+
+printf '\n%-28s %10s %12s\n' "" "seconds" "rows/s"
+printf '%-28s %10.2f %12.0f\n' "lyre csv_file_load" "$LYRE_SECONDS" "$LYRE_RATE"
+printf '%-28s %10.2f %12.0f\n' "postgresql 15 COPY (8 idx)" "$PG_SECONDS" "$PG_RATE"
+printf 'ratio lyre / postgresql: %.2f\n' "$(echo "$LYRE_RATE / $PG_RATE" | bc -l)"

@@ -1,0 +1,82 @@
+import LyreCore
+import LyreStorage
+
+/// `csv_data_load` and `csv_file_load` (bulk-and-jobs.md §5–6): synchronous validation,
+/// then a `CSVLoad` job. `csv_url_load` (§7) and `import_from_s3` (§8) are not registered
+/// yet, so they answer `Operation '<name>' is not supported`.
+enum BulkLoadOperations {
+    static func register(into registry: inout OperationRegistry) {
+        registry.register(.csvDataLoad, .async(csvDataLoad))
+        registry.register(.csvFileLoad, .async(csvFileLoad))
+    }
+
+    /// Table rights a load needs: the one its action names, insert and update when none is
+    /// given, and both for `upsert` (§5).
+    static func permissions(for mode: WriteMode, explicit: Bool) -> [TablePermission] {
+        switch mode {
+        case .insert: explicit ? [.insert] : [.insert, .update]
+        case .update: [.update]
+        case .upsert: [.insert, .update]
+        }
+    }
+
+    @Sendable static func csvDataLoad(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        try requireTable(request)
+        guard let data = request["data"], !data.isNull else { throw LyreError.validation("Data  is required") }
+        guard case .string(let text) = data else { throw LyreError.validation("'data' must be a string") }
+        let (mode, explicit) = try action(request)
+        let (database, table) = try checkTarget(request, context, mode: mode, explicit: explicit)
+        let load = CSVLoad(database: database, table: table, mode: mode, source: .bytes(Array(text.utf8)), user: context.user,
+                           permissions: permissions(for: mode, explicit: explicit))
+        return try await start(load, request, context)
+    }
+
+    @Sendable static func csvFileLoad(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        try requireTable(request)
+        guard let pathValue = request["file_path"], !pathValue.isNull else {
+            throw LyreError.validation("File path can't be blank")
+        }
+        guard case .string(let path) = pathValue, !path.isEmpty else { throw LyreError.validation("File path can't be blank") }
+        let (mode, explicit) = try action(request)
+        let (database, table) = try checkTarget(request, context, mode: mode, explicit: explicit)
+        try CSVSource.checkReadable(path)
+        let load = CSVLoad(database: database, table: table, mode: mode, source: .file(path), user: context.user,
+                           permissions: permissions(for: mode, explicit: explicit))
+        return try await start(load, request, context)
+    }
+
+    private static func start(_ load: CSVLoad, _ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        let storage = context.app.storage
+        return try await JobOperations.start(request, context) { control in
+            try await load.run(storage: storage, control: control)
+        }
+    }
+
+    private static func requireTable(_ request: Request) throws {
+        guard let table = request["table"], !table.isNull, table != .string("") else {
+            throw LyreError.validation("Table can't be blank")
+        }
+    }
+
+    /// `action`: insert (default), update or upsert; and whether it was given.
+    private static func action(_ request: Request) throws -> (WriteMode, Bool) {
+        switch request["action"] {
+        case nil, .null?: return (.insert, false)
+        case .string("insert")?: return (.insert, true)
+        case .string("update")?: return (.update, true)
+        case .string("upsert")?: return (.upsert, true)
+        default: throw LyreError.validation("Action is required and must be either insert, update, or upsert")
+        }
+    }
+
+    /// Table rights first (so a role learns nothing about what it can't see), then existence.
+    private static func checkTarget(_ request: Request, _ context: OperationContext, mode: WriteMode, explicit: Bool) throws -> (String, String) {
+        let database = try request.database()
+        let table = try request.table()
+        try Authorization.checkTable(database: database, table: table, user: context.user,
+                                     required: permissions(for: mode, explicit: explicit))
+        let (_, definition) = try TableAccess.table(request, in: context, status: 400)
+        try SystemTables.checkWrite(definition, mode: mode, user: context.user)
+        return (database, table)
+    }
+}
