@@ -74,7 +74,8 @@ enum LicenseOperations {
         record.appendUnchecked("ram_allocation", .int(defaultRAMAllocation))
         record.appendUnchecked("exp_date", .null)
         let name = table.name
-        _ = try await db.write { ctx in try ctx.write([record], mode: .upsert, to: name).written.count }
+        let stored = record
+        _ = try await db.write { ctx in try ctx.write([stored], mode: .upsert, to: name).written.count }
         return .message("Wrote license key file.  Registration successful.")
     }
 
@@ -138,7 +139,8 @@ enum LicenseOperations {
         record.appendUnchecked("license", .string(text))
         for entry in payload where entry.key != "id" { record.appendUnchecked(entry.key, entry.value) }
         let name = table.name
-        let written = try await db.write { ctx in try ctx.write([record], mode: .insert, to: name).written.count }
+        let stored = record
+        let written = try await db.write { ctx in try ctx.write([stored], mode: .insert, to: name).written.count }
         guard written == 1 else {
             throw LyreError.validation("Failed to install usage license; A usage license with \(id) already exists")
         }

@@ -214,22 +214,26 @@ public struct HarperLogHandler: LogHandler {
         sink.write(line)
     }
 
-    /// `main/0` on the main thread, else `<thread name>/<kernel thread id>`.
+    /// `main/0` on the main thread, else `<thread name>/<n>` with `n` a number given to each
+    /// thread the first time it logs.
     static func currentThread() -> String {
         if Thread.isMainThread { return "main/0" }
-        var buffer = [CChar](repeating: 0, count: 64)
-        pthread_getname_np(pthread_self(), &buffer, buffer.count)
-        var name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let thread = Thread.current
+        let id: Int
+        if let known = thread.threadDictionary["lyre.log.thread"] as? Int {
+            id = known
+        } else {
+            id = threadNumbers.add(1, ordering: .relaxed).newValue
+            thread.threadDictionary["lyre.log.thread"] = id
+        }
+        var name = thread.name ?? ""
         name = String(name.map { $0 == "/" || $0 == "[" || $0 == "]" || $0 == " " ? "-" : $0 })
         if name.isEmpty { name = "thread" }
-        #if os(Linux)
-        let id = Int(gettid())
-        #else
-        let id = Int(pthread_mach_thread_np(pthread_self()))
-        #endif
         return "\(name)/\(id)"
     }
 }
+
+private let threadNumbers = Atomic<Int>(0)
 
 /// Installs Lyre's logging for the process. Call once, from the executable, before creating
 /// the `Application`:

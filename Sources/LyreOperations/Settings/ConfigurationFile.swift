@@ -206,13 +206,12 @@ public enum ConfigurationFile {
     static func value(of node: Node) -> Value {
         switch node {
         case .scalar(let scalar):
-            switch node.tag.name {
-            case .null: return .null
-            case .bool: return node.bool.map(Value.bool) ?? .string(scalar.string)
-            case .int: return node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
-            case .float: return node.float.map(Value.double) ?? .string(scalar.string)
-            default: return .string(scalar.string)
-            }
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
+            if node.null != nil { return .null }
+            if let b = node.bool { return .bool(b) }
+            if let i = node.int { return .int(Int64(i)) }
+            if let d = node.float { return .double(d) }
+            return .string(scalar.string)
         case .mapping(let mapping):
             var object = JSONObject()
             for (key, inner) in mapping { object[key.string ?? ""] = value(of: inner) }
