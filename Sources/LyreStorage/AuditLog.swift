@@ -110,17 +110,17 @@ extension WriteContext {
         guard let dbi = try table.auditLog ?? transaction.openDBI(AuditKey.dbiName(tableName), create: false, dupSort: false) else {
             return 0
         }
-        var removed = 0
+        // Keys first, then deletes: a cursor left on a deleted last entry has no "current".
+        var keys: [[UInt8]] = []
         try transaction.withCursor(dbi) { cursor in
             var entry = try cursor.first()
             while let e = entry, AuditKey.decode(e.key) < timestamp {
-                try cursor.deleteCurrent()
-                removed += 1
-                entry = try cursor.current()
-                if entry == nil { entry = try cursor.next() }
+                keys.append(Array(e.key))
+                entry = try cursor.next()
             }
         }
-        return removed
+        for key in keys { try transaction.delete(dbi, key) }
+        return keys.count
     }
 
     /// Deletes a table's audit DBI (called by `dropTable`).

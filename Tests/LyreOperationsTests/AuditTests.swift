@@ -112,7 +112,7 @@ import Testing
         let left = await h.post(#"{"operation":"read_audit_log","schema":"dev","table":"dog"}"#)
         #expect(left.json.arrayValue?.count == 1)
         let txn = await h.post(#"{"operation":"delete_transaction_logs_before","schema":"dev","table":"dog","timestamp":"\#(t3 + 1)"}"#)
-        #expect(txn.json["deleted_count"] == 1)
+        #expect(txn.json["deleted_count"] == 1, "\(txn)")
         let missing = await h.post(#"{"operation":"delete_audit_logs_before","schema":"dev"}"#)
         #expect(missing.text == #"{"error":"'table' is required. 'timestamp' is required"}"#)
     }

@@ -132,7 +132,10 @@ public enum ConfigurationFile {
         guard fm.createFile(atPath: temporary, contents: Data(text.utf8)) else {
             throw LyreError(.internalError, status: 500, "Could not write the HarperDB config file")
         }
-        _ = try fm.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            try? fm.removeItem(atPath: temporary)
+            throw LyreError(.internalError, status: 500, "Could not replace the HarperDB config file")
+        }
     }
 
     /// Writes the defaults unless the file exists (first start).
