@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C
@@ -56,6 +57,8 @@ let package = Package(
             dependencies: [
                 "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -98,7 +101,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LyreAuthTests", dependencies: ["LyreCore", "LyreAuth", "LyreTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LyreOperationsTests", dependencies: ["LyreCore", "LyreOperations", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LyreOperationsTests",
+            dependencies: [
+                "LyreCore", "LyreOperations", "LyreTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LyreServerTests",
             dependencies: [

@@ -37,6 +37,8 @@ package struct TableDefinition: Sendable {
     package var records: DBI
     /// Secondary indexes (DUPSORT): key = attribute id + encoded value, duplicates = encoded primary keys.
     package var index: DBI
+    /// The audit log (`a/<table>`, see `AuditLog.swift`), once the table has entries.
+    package var auditLog: DBI?
 
     package static let createdTime = "__createdtime__"
     package static let updatedTime = "__updatedtime__"

@@ -118,7 +118,8 @@ package final class Database: Sendable {
                           let records = try write.openDBI(TableDefinition.recordsDBIName(tableName), create: true, dupSort: false),
                           let index = try write.openDBI(TableDefinition.indexDBIName(tableName), create: true, dupSort: true)
                     else { continue }
-                    let table = try TableDefinition(database: name, catalogEntry: entry, records: records, index: index)
+                    var table = try TableDefinition(database: name, catalogEntry: entry, records: records, index: index)
+                    table.auditLog = try write.openAuditLog(tableName)
                     catalog.tables[tableName] = table
                 }
             }

@@ -85,6 +85,7 @@ package struct WriteContext {
         guard let table = catalog.tables[name] else { throw LyreError.tableNotFound(catalog.name, name) }
         try transaction.drop(table.records, delete: true)
         try transaction.drop(table.index, delete: true)
+        try dropAuditLog(of: name)
         catalog.tables[name] = nil
         catalog.lastUpdated[name] = nil
         dirtyTables.remove(name)

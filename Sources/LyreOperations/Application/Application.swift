@@ -2,6 +2,7 @@ import LyreCore
 public import Logging
 import LyreAuth
 import LyreStorage
+import Synchronization
 
 /// The Lyre application: storage, authentication and the operation registry behind one
 /// entry point, `handle(_:)`, that front ends call with a request body and credentials.
@@ -12,7 +13,12 @@ import LyreStorage
 ///                                          authorization: "Basic YWRtaW46cHc="))
 /// ```
 public final class Application: Sendable {
-    public let configuration: Configuration
+    /// The configuration in force; `reloadConfiguration()` (run by `restart`) replaces it.
+    public var configuration: Configuration { current.withLock { $0 } }
+    private let current: Mutex<Configuration>
+    /// Restart requests for the executable (see `ApplicationEvent` for how to react).
+    public let events: AsyncStream<ApplicationEvent>
+    let eventSink: AsyncStream<ApplicationEvent>.Continuation
     public let logger: Logger
     let storage: StorageEngine
     let registry: OperationRegistry
@@ -24,7 +30,8 @@ public final class Application: Sendable {
     /// must be set: it creates the super user, the `system` tables and the `data` database.
     /// - Throws: `LyreError` with a one-line explanation when the root cannot be used.
     public init(configuration: Configuration, logger: Logger) throws {
-        self.configuration = configuration
+        current = Mutex(configuration)
+        (events, eventSink) = AsyncStream.makeStream(of: ApplicationEvent.self, bufferingPolicy: .unbounded)
         self.logger = logger
         let storage: StorageEngine
         do {
@@ -91,6 +98,10 @@ public final class Application: Sendable {
                     return response(for: error)
                 }
             }
+        case .response(let run):
+            return .deferred { [self] in
+                do { return try await run(req, context) } catch { return response(for: error) }
+            }
         }
     }
 
@@ -107,6 +118,19 @@ public final class Application: Sendable {
     /// Finishes pending writes and closes storage. Nothing is half-written.
     public func shutdown() {
         jobs.shutdown()
+        eventSink.finish()
         storage.close()
+    }
+
+    /// Re-reads `harperdb-config.yaml` (and `configuration.environment` overrides) into
+    /// `configuration` and applies the log settings. Storage and jobs are untouched.
+    /// - Throws: `LyreError` when the file is unreadable or invalid; the old configuration stays.
+    @discardableResult
+    public func reloadConfiguration() throws -> Configuration {
+        var configuration = self.configuration
+        try ConfigurationFile.apply(to: &configuration)
+        current.withLock { $0 = configuration }
+        LyreLogging.apply(configuration)
+        return configuration
     }
 }

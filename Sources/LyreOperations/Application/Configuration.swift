@@ -22,6 +22,28 @@ public struct Configuration: Sendable {
     public var logLevel: String = "warn"
     /// `logging.auditLog`: record every write for `read_audit_log` (Harper's default `false`).
     public var auditLog: Bool = false
+    /// `logging.root`: the folder of `hdb.log` (default `<root>/log`).
+    public var logRoot: String?
+    /// `logging.file`: write `hdb.log`.
+    public var logToFile: Bool = true
+    /// `logging.stdStreams`: also write log lines to stdout.
+    public var logToStdStreams: Bool = false
+    /// `logging.rotation.enabled` with `logging.rotation.maxSize` in bytes (nil: no size rotation).
+    public var logRotationMaxBytes: Int?
+    /// `logging.rotation.path`: where rotated files go (default: the log folder).
+    public var logRotationPath: String?
+    /// `operationsApi.sysInfo.disk` / `.network`: gather those sections in `system_information`.
+    public var sysInfoDisk: Bool = false
+    public var sysInfoNetwork: Bool = false
+    /// The process environment as the executable saw it, for `LOGGING_LEVEL=debug`-style
+    /// overrides of the YAML file (applied at start and on every `restart`).
+    public var environment: [String: String] = [:]
+
+    /// Raw 32-byte Ed25519 public keys of usage-license issuers (`install_usage_license`).
+    public var usageLicensePublicKeys: [[UInt8]] = []
+
+    /// The folder of `hdb.log`.
+    public var logDirectory: String { logRoot ?? root + "/log" }
 
     public init(
         root: String,

@@ -23,6 +23,7 @@ enum EmbeddedSearch {
         switch handler.body {
         case .sync(let run): output = try run(request, context)
         case .async(let run): output = try await run(request, context)
+        case .response(let run): output = try await run(request, context).body
         }
         switch output {
         case .json(let value): return value

@@ -28,7 +28,15 @@ enum RecordOperations {
         try SystemTables.checkWrite(table, mode: mode, user: context.user)
         try RecordValidation.check(records, table: table, mode: mode)
         let tableName = table.name
-        let result = try await db.write { ctx in try ctx.write(records, mode: mode, to: tableName) }
+        let audit = AuditTrail.descriptor(for: "\(mode)", table: table, context: context)
+        let result = try await db.write { ctx in
+            let result = try ctx.write(records, mode: mode, to: tableName)
+            if let audit {
+                try ctx.appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
+                                    originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
+            }
+            return result
+        }
         if table.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
         let total = result.written.count + result.skipped.count
         var body = JSONObject()
@@ -59,7 +67,14 @@ enum RecordOperations {
         let (db, definition) = try TableAccess.table(request, in: context, status: 404)
         try SystemTables.checkDelete(definition, user: context.user)
         let tableName = definition.name
-        let result = try await db.write { ctx in try ctx.delete(ids: ids, from: tableName) }
+        let audit = AuditTrail.descriptor(for: "delete", table: definition, context: context)
+        let result = try await db.write { ctx in
+            let result = try ctx.delete(ids: ids, from: tableName)
+            if let audit {
+                try ctx.appendAudit(audit, to: tableName, hashValues: result.deleted, records: nil, originalRecords: result.records)
+            }
+            return result
+        }
         if definition.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
         let noun = ids.count == 1 ? "record" : "records"
         var body = JSONObject()

@@ -12,6 +12,8 @@ struct Handler: Sendable {
     enum Body: Sendable {
         case sync(@Sendable (Request, OperationContext) throws -> OutgoingResponse.Body)
         case async(@Sendable (Request, OperationContext) async throws -> OutgoingResponse.Body)
+        /// A whole response, for operations that set headers (`restart`, `get_backup`).
+        case response(@Sendable (Request, OperationContext) async throws -> OutgoingResponse)
     }
 
     let body: Body
@@ -22,6 +24,10 @@ struct Handler: Sendable {
 
     static func async(_ run: @escaping @Sendable (Request, OperationContext) async throws -> OutgoingResponse.Body) -> Handler {
         Handler(body: .async(run))
+    }
+
+    static func response(_ run: @escaping @Sendable (Request, OperationContext) async throws -> OutgoingResponse) -> Handler {
+        Handler(body: .response(run))
     }
 }
 
@@ -49,6 +55,13 @@ struct OperationRegistry: Sendable {
         JobOperations.register(into: &registry)
         BulkLoadOperations.register(into: &registry)
         ExportOperations.register(into: &registry)
+        LogOperations.register(into: &registry)
+        AuditOperations.register(into: &registry)
+        SettingsOperations.register(into: &registry)
+        SystemInformation.register(into: &registry)
+        StatusOperations.register(into: &registry)
+        BackupOperations.register(into: &registry)
+        LicenseOperations.register(into: &registry)
         return registry
     }
 }

@@ -1,0 +1,240 @@
+import Foundation
+public import LyreCore
+import Yams
+
+/// `<root>/harperdb-config.yaml`: Harper's configuration key tree (logs-config-system.md §5),
+/// its defaults, reading and writing, environment overrides, and the mapping of the keys
+/// Lyre acts on onto `Configuration`.
+///
+/// The executable builds its `Configuration` from it at start:
+///
+/// ```swift
+/// var configuration = Configuration(root: root, bootstrapAdmin: admin)
+/// configuration.environment = ProcessInfo.processInfo.environment
+/// try ConfigurationFile.writeDefaultsIfMissing(root: root)
+/// try ConfigurationFile.apply(to: &configuration)   // file, then environment overrides
+/// ```
+public enum ConfigurationFile {
+    /// The file's name in the root (Harper's).
+    public static let fileName = "harperdb-config.yaml"
+
+    public static func path(root: String) -> String { root + "/" + fileName }
+
+    /// Harper's installed defaults with `<ROOTPATH>` replaced by `root` (key order as Harper writes them).
+    public static func defaults(root: String) -> JSONObject {
+        func o(_ pairs: KeyValuePairs<String, Value>) -> Value { .object(JSONObject(pairs.map { ($0.key, $0.value) })) }
+        let tlsFiles = o([
+            "certificate": .string(root + "/keys/certificate.pem"),
+            "certificateAuthority": .string(root + "/keys/ca.pem"),
+            "privateKey": .string(root + "/keys/privateKey.pem"),
+        ])
+        let tree = o([
+            "http": o([
+                "compressionThreshold": 1200, "cors": true, "corsAccessList": [nil], "keepAliveTimeout": 30000,
+                "port": 9926, "securePort": nil, "timeout": 120000,
+            ]),
+            "threads": o(["count": .int(Int64(max(1, ProcessInfo.processInfo.activeProcessorCount - 1))), "debug": false]),
+            "authentication": o([
+                "authorizeLocal": false, "cacheTTL": 30000, "enableSessions": true,
+                "operationTokenTimeout": "1d", "refreshTokenTimeout": "30d", "hashFunction": "sha256",
+            ]),
+            "analytics": o(["aggregatePeriod": 60]),
+            "componentsRoot": .string(root + "/components"),
+            "localStudio": o(["enabled": false]),
+            "logging": o([
+                "auditAuthEvents": o(["logFailed": false, "logSuccessful": false]),
+                "auditLog": false,
+                "auditRetention": "3d",
+                "console": false,
+                "file": true,
+                "level": "warn",
+                "root": .string(root + "/log"),
+                "rotation": o(["enabled": true, "compress": false, "interval": nil, "maxSize": nil, "path": .string(root + "/log")]),
+                "stdStreams": false,
+            ]),
+            "mqtt": o(["network": o(["port": 1883, "securePort": 8883]), "webSocket": true, "requireAuthentication": true]),
+            "operationsApi": o([
+                "network": o([
+                    "cors": true, "corsAccessList": ["*"], "domainSocket": .string(root + "/operations-server"),
+                    "headersTimeout": 60000, "keepAliveTimeout": 5000, "port": 9925, "securePort": nil, "timeout": 120000,
+                ]),
+            ]),
+            "rootPath": .string(root),
+            "storage": o([
+                "writeAsync": false, "caching": true, "compression": true, "noReadAhead": false,
+                "path": .string(root + "/database"), "prefetchWrites": true,
+                "maxTransactionQueueTime": "45s", "compactOnStart": false, "compactOnStartKeepBackup": false,
+            ]),
+            "tls": tlsFiles,
+            "replication": o(["hostname": nil, "databases": "*", "routes": nil, "url": nil]),
+            "clustering": o([
+                "enabled": false,
+                "hubServer": o([
+                    "cluster": o(["name": "harperdb", "network": o(["port": 9932, "routes": nil])]),
+                    "leafNodes": o(["network": o(["port": 9931])]),
+                    "network": o(["port": 9930]),
+                ]),
+                "leafServer": o([
+                    "network": o(["port": 9940, "routes": nil]),
+                    "streams": o(["maxAge": nil, "maxBytes": nil, "maxMsgs": nil, "path": .string(root + "/clustering/leaf")]),
+                ]),
+                "logLevel": "error",
+                "nodeName": nil,
+                "republishMessages": false,
+                "tls": o([
+                    "certificate": .string(root + "/keys/certificate.pem"),
+                    "certificateAuthority": .string(root + "/keys/ca.pem"),
+                    "privateKey": .string(root + "/keys/privateKey.pem"),
+                    "insecure": true, "verify": true,
+                ]),
+                "user": nil,
+            ]),
+        ])
+        return tree.objectValue!
+    }
+
+    // MARK: Reading and writing
+
+    /// The stored tree, or the defaults when the file does not exist.
+    /// - Throws: `LyreError` (500) when the file exists but is not a YAML mapping.
+    public static func read(root: String) throws -> JSONObject {
+        let path = path(root: root)
+        guard let data = FileManager.default.contents(atPath: path) else { return defaults(root: root) }
+        do {
+            guard let node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else { return JSONObject() }
+            guard case .object(let tree) = value(of: node) else {
+                throw LyreError(.internalError, status: 500, "HarperDB config file validation error: the file is not a YAML mapping")
+            }
+            return tree
+        } catch let error as LyreError {
+            throw error
+        } catch {
+            throw LyreError(.internalError, status: 500, "Error reading HarperDB config file: \(error)")
+        }
+    }
+
+    /// Writes `tree` atomically; the previous file, if any, is copied to
+    /// `<root>/backup/harperdb-config-<timestamp>.yaml.bak` first.
+    public static func write(_ tree: JSONObject, root: String, keepBackup: Bool = true) throws {
+        let fm = FileManager.default
+        let path = path(root: root)
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        if keepBackup, fm.fileExists(atPath: path) {
+            let backups = root + "/backup"
+            try fm.createDirectory(atPath: backups, withIntermediateDirectories: true)
+            let stamp = LogTime.format(Date().timeIntervalSince1970 * 1000)
+                .replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: ".", with: "-")
+            try? fm.removeItem(atPath: backups + "/harperdb-config-\(stamp).yaml.bak")
+            try fm.copyItem(atPath: path, toPath: backups + "/harperdb-config-\(stamp).yaml.bak")
+        }
+        let text = try Yams.serialize(node: node(of: .object(tree)), width: -1, allowUnicode: true)
+        let temporary = path + ".tmp-\(UUID().uuidString)"
+        guard fm.createFile(atPath: temporary, contents: Data(text.utf8)) else {
+            throw LyreError(.internalError, status: 500, "Could not write the HarperDB config file")
+        }
+        guard rename(temporary, path) == 0 else {
+            try? fm.removeItem(atPath: temporary)
+            throw LyreError(.internalError, status: 500, "Could not replace the HarperDB config file")
+        }
+    }
+
+    /// Writes the defaults unless the file exists (first start).
+    public static func writeDefaultsIfMissing(root: String) throws {
+        guard !FileManager.default.fileExists(atPath: path(root: root)) else { return }
+        try write(defaults(root: root), root: root, keepBackup: false)
+    }
+
+    // MARK: Applying
+
+    /// Reads the file under `configuration.root`, applies `configuration.environment`
+    /// overrides (`LOGGING_LEVEL=debug`, `OPERATIONSAPI_NETWORK_PORT=9925`, legacy names),
+    /// and sets the fields Lyre acts on. Fields not set by the file keep their values.
+    /// - Throws: `LyreError` when the file is unreadable or a value fails validation.
+    public static func apply(to configuration: inout Configuration) throws {
+        let exists = FileManager.default.fileExists(atPath: path(root: configuration.root))
+        var tree = exists ? try read(root: configuration.root) : JSONObject()
+        var overrides: [(path: [String], value: Value)] = []
+        for (name, text) in configuration.environment.sorted(by: { $0.key < $1.key }) {
+            guard let path = ConfigurationKeys.path(forFlattened: name) else { continue }
+            overrides.append((path, ConfigurationKeys.convert(.string(text))))
+        }
+        for (path, value) in overrides { set(&tree, path: path, value) }
+        let problems = ConfigurationSchema.problems(in: tree)
+        if !problems.isEmpty { throw ConfigurationSchema.error(problems) }
+        map(tree, onto: &configuration)
+    }
+
+    /// Sets the `Configuration` fields that have a key in `tree`.
+    static func map(_ tree: JSONObject, onto c: inout Configuration) {
+        let v = { (path: String) -> Value? in lookup(tree, path: path.split(separator: ".").map(String.init)) }
+        if let port = v("operationsApi.network.port")?.intValue { c.port = Int(port) }
+        if let host = v("operationsApi.network.host")?.stringValue { c.host = host }
+        if let level = v("logging.level")?.stringValue { c.logLevel = level }
+        if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
+        if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
+        if let t = v("authentication.refreshTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.refreshTokenTimeout = s }
+        if let local = v("authentication.authorizeLocal")?.boolValue { c.authorizeLocal = local }
+        if let root = v("logging.root")?.stringValue { c.logRoot = root }
+        if let file = v("logging.file")?.boolValue { c.logToFile = file }
+        if let std = v("logging.stdStreams")?.boolValue { c.logToStdStreams = std }
+        let rotation = v("logging.rotation.enabled")?.boolValue ?? true
+        c.logRotationMaxBytes = rotation ? v("logging.rotation.maxSize")?.stringValue.flatMap(ConfigurationSchema.bytes) : nil
+        if let path = v("logging.rotation.path")?.stringValue { c.logRotationPath = path }
+        if let disk = v("operationsApi.sysInfo.disk")?.boolValue { c.sysInfoDisk = disk }
+        if let network = v("operationsApi.sysInfo.network")?.boolValue { c.sysInfoNetwork = network }
+    }
+
+    // MARK: Tree helpers
+
+    static func lookup(_ tree: JSONObject, path: [String]) -> Value? {
+        guard let first = path.first, let value = tree[first] else { return nil }
+        if path.count == 1 { return value }
+        guard case .object(let inner) = value else { return nil }
+        return lookup(inner, path: Array(path.dropFirst()))
+    }
+
+    static func set(_ tree: inout JSONObject, path: [String], _ value: Value) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            tree[first] = value
+            return
+        }
+        var inner = tree[first]?.objectValue ?? JSONObject()
+        set(&inner, path: Array(path.dropFirst()), value)
+        tree[first] = .object(inner)
+    }
+
+    // MARK: YAML <-> Value
+
+    static func value(of node: Node) -> Value {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
+            if node.null != nil { return .null }
+            if let b = node.bool { return .bool(b) }
+            if let i = node.int { return .int(Int64(i)) }
+            if let d = node.float { return .double(d) }
+            return .string(scalar.string)
+        case .mapping(let mapping):
+            var object = JSONObject()
+            for (key, inner) in mapping { object[key.string ?? ""] = value(of: inner) }
+            return .object(object)
+        case .sequence(let sequence):
+            return .array(sequence.map(value(of:)))
+        case .alias:
+            return .null
+        }
+    }
+
+    static func node(of value: Value) -> Node {
+        switch value {
+        case .null: return Node("null", Tag(.null), .plain)
+        case .bool(let b): return Node(b ? "true" : "false", Tag(.bool), .plain)
+        case .int(let i): return Node(String(i), Tag(.int), .plain)
+        case .double(let d): return Node(d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d), Tag(.float), .plain)
+        case .string(let s): return Node(s, Tag(.str), .doubleQuoted)
+        case .array(let items): return Node(items.map(node(of:)))
+        case .object(let object): return Node(object.map { (Node($0.key), node(of: $0.value)) })
+        }
+    }
+}

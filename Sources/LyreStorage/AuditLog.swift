@@ -1,0 +1,165 @@
+package import LyreCore
+
+/// The audit log of one table: one entry per write request that touched it, stored in the
+/// table's own DBI (`a/<table>`) of the database's environment and written in the same
+/// transaction as the change it describes, so an entry exists exactly when its change does.
+///
+/// Key: the entry's timestamp (ms since the epoch, fractional) as 8 big-endian bytes of the
+/// IEEE-754 bit pattern — for positive doubles that orders like the number. Timestamps are
+/// unique per table: an entry written in the same group commit as an earlier one (same
+/// `now`) gets the previous timestamp plus 1 µs. Value: the entry encoded with `RecordCodec`.
+///
+/// ```swift
+/// try await db.write { ctx in
+///     let result = try ctx.write(records, mode: .insert, to: "dog")
+///     try ctx.appendAudit(AuditDescriptor(operation: "insert", username: "admin"), to: "dog",
+///                         hashValues: result.written, records: result.stored, originalRecords: [])
+///     return result
+/// }
+/// let entries = try db.read { txn in try txn.auditEntries(of: db.table("dog")!) }
+/// ```
+package struct AuditDescriptor: Sendable {
+    /// `insert`, `update`, `upsert` or `delete` (the client operation).
+    package var operation: String
+    package var username: String
+
+    package init(operation: String, username: String) {
+        self.operation = operation
+        self.username = username
+    }
+}
+
+/// One decoded audit entry.
+package struct AuditEntry: Sendable {
+    package var timestamp: Double
+    package var operation: String
+    package var username: String
+    package var hashValues: [Value]
+    /// Written records (absent for deletes).
+    package var records: [JSONObject]?
+    /// Records before the write (absent for inserts).
+    package var originalRecords: [JSONObject]?
+
+    init(timestamp: Double, stored: JSONObject) {
+        self.timestamp = timestamp
+        operation = stored["operation"]?.stringValue ?? ""
+        username = stored["user_name"]?.stringValue ?? ""
+        hashValues = stored["hash_values"]?.arrayValue ?? []
+        records = stored["records"]?.arrayValue?.compactMap(\.objectValue)
+        originalRecords = stored["original_records"]?.arrayValue?.compactMap(\.objectValue)
+    }
+}
+
+enum AuditKey {
+    static func dbiName(_ table: String) -> String { "a/" + table }
+
+    static func encode(_ timestamp: Double) -> [UInt8] {
+        withUnsafeBytes(of: timestamp.bitPattern.bigEndian) { Array($0) }
+    }
+
+    static func decode(_ key: UnsafeRawBufferPointer) -> Double {
+        var bits: UInt64 = 0
+        for b in key.prefix(8) { bits = bits << 8 | UInt64(b) }
+        return Double(bitPattern: bits)
+    }
+}
+
+extension WriteContext {
+    /// Appends one audit entry for a write to `tableName` in this transaction.
+    /// - Parameters:
+    ///   - descriptor: the client operation and the writer's username.
+    ///   - hashValues: primary keys written, in write order (nothing is logged when empty).
+    ///   - records: the records as stored (`nil` for deletes).
+    ///   - originalRecords: the records before the write (`nil` for inserts).
+    /// - Returns: the entry's timestamp, or `nil` when nothing was logged.
+    /// - Throws: storage failures (the whole write then fails).
+    @discardableResult
+    package mutating func appendAudit(
+        _ descriptor: AuditDescriptor, to tableName: String, hashValues: [Value],
+        records: [JSONObject]?, originalRecords: [JSONObject]?
+    ) throws -> Double? {
+        guard !hashValues.isEmpty, var table = catalog.tables[tableName] else { return nil }
+        let dbi: DBI
+        if let open = table.auditLog {
+            dbi = open
+        } else {
+            guard let opened = try transaction.openDBI(AuditKey.dbiName(tableName), create: true, dupSort: false) else {
+                throw LyreError.internalError()
+            }
+            dbi = opened
+            table.auditLog = opened
+            catalog.tables[tableName] = table
+        }
+        var timestamp = now
+        let last = try transaction.withCursor(dbi) { cursor in try cursor.last().map { AuditKey.decode($0.key) } }
+        if let last, last >= timestamp { timestamp = last + 0.001 }
+        var entry = JSONObject()
+        entry.appendUnchecked("operation", .string(descriptor.operation))
+        entry.appendUnchecked("user_name", .string(descriptor.username))
+        entry.appendUnchecked("hash_values", .array(hashValues))
+        if let records { entry.appendUnchecked("records", .array(records.map(Value.object))) }
+        if let originalRecords, !originalRecords.isEmpty { entry.appendUnchecked("original_records", .array(originalRecords.map(Value.object))) }
+        _ = try transaction.put(dbi, AuditKey.encode(timestamp), RecordCodec.encode(entry))
+        return timestamp
+    }
+
+    /// Deletes the audit entries of `tableName` older than `timestamp` (ms).
+    /// - Returns: how many entries were removed.
+    package mutating func deleteAudit(of tableName: String, before timestamp: Double) throws -> Int {
+        guard let table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        guard let dbi = try table.auditLog ?? transaction.openDBI(AuditKey.dbiName(tableName), create: false, dupSort: false) else {
+            return 0
+        }
+        // Keys first, then deletes: a cursor left on a deleted last entry has no "current".
+        var keys: [[UInt8]] = []
+        try transaction.withCursor(dbi) { cursor in
+            var entry = try cursor.first()
+            while let e = entry, AuditKey.decode(e.key) < timestamp {
+                keys.append(Array(e.key))
+                entry = try cursor.next()
+            }
+        }
+        for key in keys { try transaction.delete(dbi, key) }
+        return keys.count
+    }
+
+    /// Deletes a table's audit DBI (called by `dropTable`).
+    func dropAuditLog(of tableName: String) throws {
+        if let dbi = try transaction.openDBI(AuditKey.dbiName(tableName), create: false, dupSort: false) {
+            try transaction.drop(dbi, delete: true)
+        }
+    }
+}
+
+extension WriteTransaction {
+    /// The audit DBI of a table if it exists (used when the catalog is loaded).
+    func openAuditLog(_ tableName: String) throws -> DBI? {
+        try openDBI(AuditKey.dbiName(tableName), create: false, dupSort: false)
+    }
+}
+
+extension ReadTransaction {
+    /// Audit entries of a table in timestamp order, with `from <= timestamp <= to`,
+    /// at most `limit`. Tables without entries give `[]`.
+    package func auditEntries(of table: TableDefinition, from: Double? = nil, to: Double? = nil, limit: Int? = nil) throws -> [AuditEntry] {
+        guard let dbi = table.auditLog else { return [] }
+        var entries: [AuditEntry] = []
+        try withCursor(dbi) { cursor in
+            var entry = if let from, from > 0 { try cursor.seek(atOrAfter: AuditKey.encode(from)) } else { try cursor.first() }
+            while let e = entry {
+                if let limit, entries.count >= limit { return }
+                let timestamp = AuditKey.decode(e.key)
+                if let to, timestamp > to { return }
+                entries.append(AuditEntry(timestamp: timestamp, stored: try RecordCodec.decode(e.value)))
+                entry = try cursor.next()
+            }
+        }
+        return entries
+    }
+
+    /// Number of audit entries and pages used by a table's audit log.
+    package func auditStatistics(of table: TableDefinition) throws -> (entries: Int, pages: Int) {
+        guard let dbi = table.auditLog else { return (0, 0) }
+        return (try count(dbi), try pageCount(dbi))
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import LyreCore
+import LyreOperations
+import LyreTestSupport
+import Testing
+
+@Suite struct ConfigurationTests {
+    static let setMessage = #"{"message":"Configuration successfully set. You must restart HarperDB for new config settings to take effect."}"#
+
+    @Test func getConfigurationHasHarpersKeyTree() async throws {
+        let h = try Harness()
+        let r = await h.post(#"{"operation":"get_configuration"}"#)
+        #expect(r.status == 200)
+        let c = r.json
+        #expect(c["rootPath"] == .string(h.root))
+        #expect(c["componentsRoot"] == .string(h.root + "/components"))
+        #expect(c["operationsApi"]?["network"]?["port"] == 9925)
+        #expect(c["logging"]?["level"] == "warn")
+        #expect(c["logging"]?["root"] == .string(h.root + "/log"))
+        #expect(c["logging"]?["auditLog"] == false)
+        #expect(c["logging"]?["rotation"]?["maxSize"] == .null)
+        #expect(c["localStudio"]?["enabled"] == false)
+        #expect(c["authentication"]?["authorizeLocal"] == false)
+        #expect(c["authentication"]?["operationTokenTimeout"] == "1d")
+        #expect(c["threads"]?["count"]?.isNumber == true)
+        #expect(c["clustering"]?["enabled"] == false)
+        #expect(c["http"]?["corsAccessList"] == [nil])
+        for key in ["http", "threads", "authentication", "analytics", "componentsRoot", "localStudio", "logging", "mqtt",
+                    "operationsApi", "rootPath", "storage", "tls", "replication"] {
+            #expect(c[key] != nil, "missing \(key)")
+        }
+    }
+
+    @Test func setConfigurationWritesFlattenedKeysAndKeepsABackup() async throws {
+        let h = try Harness()
+        try ConfigurationFile.writeDefaultsIfMissing(root: h.root)
+        let r = await h.post(#"{"operation":"set_configuration","logging_level":"trace","LOGGING_ROTATION_MAXSIZE":"12M","clustering_enabled":"true","log_to_file":"false","operationsApi_network_port":"9935","unknown_key":1}"#)
+        #expect(r.status == 200)
+        #expect(r.text == Self.setMessage)
+        let c = await h.post(#"{"operation":"get_configuration"}"#).json
+        #expect(c["logging"]?["level"] == "trace")
+        #expect(c["logging"]?["rotation"]?["maxSize"] == "12M")
+        #expect(c["clustering"]?["enabled"] == true)
+        #expect(c["logging"]?["file"] == false)
+        #expect(c["operationsApi"]?["network"]?["port"] == 9935)
+        #expect(c["unknown"] == nil && c["unknown_key"] == nil)
+        let backups = try FileManager.default.contentsOfDirectory(atPath: h.root + "/backup")
+        #expect(backups.count == 1)
+        // The YAML file is what is stored.
+        let text = try String(contentsOfFile: h.root + "/harperdb-config.yaml", encoding: .utf8)
+        #expect(text.contains("level: \"trace\"") || text.contains("level: trace"))
+    }
+
+    @Test func invalidValuesAreRejectedAndTheFileIsUntouched() async throws {
+        let h = try Harness()
+        try ConfigurationFile.writeDefaultsIfMissing(root: h.root)
+        let before = try Data(contentsOf: URL(fileURLWithPath: h.root + "/harperdb-config.yaml"))
+        let cases: [(String, String)] = [
+            (#""http_cors":"spinach""#, "HarperDB config file validation error: 'http.cors' must be a boolean"),
+            (#""logging_rotation_maxSize":"12Q""#, "HarperDB config file validation error: Invalid logging.rotation.maxSize unit. Available units are G, M or K"),
+            (#""logging_rotation_maxSize":"big""#, "HarperDB config file validation error: Invalid logging.rotation.maxSize value. Value should be a number followed by unit e.g. '10M'"),
+            (#""logging_rotation_interval":"3W""#, "HarperDB config file validation error: Invalid logging.rotation.interval unit. Available units are D, H or M (minutes)"),
+            (#""logging_rotation_interval":"x""#, "HarperDB config file validation error: Invalid logging.rotation.interval value. Value should be a number followed by unit e.g. '10D'"),
+            (#""logging_level":"loud""#, "HarperDB config file validation error: 'logging.level' must be one of [notify, fatal, error, warn, info, debug, trace]"),
+            (#""threads_count":5000"#, "HarperDB config file validation error: 'threads.count' must be less than or equal to 1000"),
+            (#""operationsApi_network_port":-1"#, "HarperDB config file validation error: 'operationsApi.network.port' must be greater than or equal to 0"),
+        ]
+        for (field, message) in cases {
+            let r = await h.post(#"{"operation":"set_configuration",\#(field)}"#)
+            #expect(r.status == 400)
+            #expect(r.json == .object(JSONObject([("error", .string(message))])))
+        }
+        let after = try Data(contentsOf: URL(fileURLWithPath: h.root + "/harperdb-config.yaml"))
+        #expect(before == after)
+        #expect(!FileManager.default.fileExists(atPath: h.root + "/backup"))
+    }
+
+    @Test func legacyAliasesAndSecurePortRule() async throws {
+        let h = try Harness()
+        _ = await h.post(#"{"operation":"set_configuration","log_level":"error","server_port":9999,"operation_token_timeout":"2d"}"#)
+        _ = await h.post(#"{"operation":"set_configuration","operationsApi_network_securePort":9999}"#)
+        let c = await h.post(#"{"operation":"get_configuration"}"#).json
+        #expect(c["logging"]?["level"] == "error")
+        #expect(c["authentication"]?["operationTokenTimeout"] == "2d")
+        #expect(c["operationsApi"]?["network"]?["securePort"] == 9999)
+        #expect(c["operationsApi"]?["network"]?["port"] == .null)
+    }
+
+    @Test func fileAndEnvironmentMapOntoConfiguration() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var tree = ConfigurationFile.defaults(root: root)
+        var logging = tree["logging"]!.objectValue!
+        logging["level"] = "debug"
+        logging["auditLog"] = true
+        tree["logging"] = .object(logging)
+        try ConfigurationFile.write(tree, root: root, keepBackup: false)
+        var configuration = Configuration(root: root, port: 1)
+        configuration.environment = ["OPERATIONSAPI_NETWORK_PORT": "9800", "AUTHENTICATION_AUTHORIZELOCAL": "true", "PATH": "/bin"]
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(configuration.logLevel == "debug")
+        #expect(configuration.auditLog)
+        #expect(configuration.port == 9800)
+        #expect(configuration.authorizeLocal)
+        #expect(configuration.operationTokenTimeout == "1d")
+        #expect(configuration.logDirectory == root + "/log")
+    }
+
+    @Test func restartAnswersFirstThenReloadsAndAnnounces() async throws {
+        let h = try Harness()
+        _ = await h.post(#"{"operation":"set_configuration","logging_level":"info","logging_auditLog":true}"#)
+        #expect(h.app.configuration.logLevel == "warn")
+        let r = await h.post(#"{"operation":"restart"}"#)
+        #expect(r.status == 200)
+        #expect(r.text == #"{"message":"Restarting HarperDB. This may take up to 60 seconds."}"#)
+        #expect(h.header("Connection", in: r) == "close")
+        var iterator = h.app.events.makeAsyncIterator()
+        guard case .restart(let configuration)? = await iterator.next() else {
+            Issue.record("no restart event")
+            return
+        }
+        #expect(configuration.logLevel == "info")
+        #expect(configuration.auditLog)
+        #expect(h.app.configuration.logLevel == "info")
+        // Data and the application survive: it answers again.
+        #expect(await h.post(#"{"operation":"describe_all"}"#).status == 200)
+    }
+
+    @Test func restartService() async throws {
+        let h = try Harness()
+        let r = await h.post(#"{"operation":"restart_service","service":"http_workers"}"#)
+        #expect(r.status == 200)
+        #expect(r.json["message"] == "Restarting http_workers")
+        #expect(h.header("Connection", in: r) == "close")
+        var iterator = h.app.events.makeAsyncIterator()
+        guard case .restartService(let service, _)? = await iterator.next() else {
+            Issue.record("no restart event")
+            return
+        }
+        #expect(service == "http_workers")
+        let bad = await h.post(#"{"operation":"restart_service","service":"dns"}"#)
+        #expect(bad.status == 400 && bad.text == #"{"error":"Invalid service"}"#)
+    }
+}

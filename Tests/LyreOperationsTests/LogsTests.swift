@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import LyreCore
+import LyreOperations
+import LyreTestSupport
+import Testing
+
+@Suite struct LogsTests {
+    static let sample = """
+    2021-01-25T22:05:27.464Z [main/0] [notify]: HarperDB successfully started.
+    2021-01-25T22:10:00.000Z [http/9] [warn]: Login failed
+    2021-01-25T22:24:45.113Z [http/9] [error] [auth-event]: Bad token
+    with a second line
+    2021-01-25T23:03:20.710Z [main/0] [notify]: Connected to cluster server.
+    2021-01-26T01:00:00.000Z [job/1] [info]: job done
+
+    """
+
+    func withLog(_ text: String = sample) throws -> Harness {
+        let h = try Harness()
+        try FileManager.default.createDirectory(atPath: h.root + "/log", withIntermediateDirectories: true)
+        try text.write(toFile: h.root + "/log/hdb.log", atomically: true, encoding: .utf8)
+        return h
+    }
+
+    @Test func parsesEntriesWithTheSpecShape() async throws {
+        let h = try withLog()
+        let r = await h.post(#"{"operation":"read_log"}"#)
+        #expect(r.status == 200)
+        let entries = r.json.arrayValue ?? []
+        #expect(entries.count == 5)
+        #expect(JSON.string(entries[0]) == #"{"timestamp":"2021-01-25T22:05:27.464Z","thread":"main/0","level":"notify","tags":[],"message":"HarperDB successfully started."}"#)
+        #expect(entries[2]["tags"] == ["auth-event"])
+        #expect(entries[2]["message"] == "Bad token\nwith a second line")
+    }
+
+    @Test func filtersByLevelDatesAndPaging() async throws {
+        let h = try withLog()
+        let notify = await h.post(#"{"operation":"read_log","level":"notify"}"#)
+        #expect(notify.json.arrayValue?.count == 2)
+        let range = await h.post(#"{"operation":"read_log","from":"2021-01-25T22:05:27.464+0000","until":"2021-01-25 23:00:00"}"#)
+        #expect(range.json.arrayValue?.compactMap { $0["message"]?.stringValue }.count == 3)
+        let to = await h.post(#"{"operation":"read_log","to":"2021-01-25"}"#)
+        #expect(to.json.arrayValue?.count == 0)
+        let paged = await h.post(#"{"operation":"read_log","start":1,"limit":2}"#)
+        #expect(paged.json.arrayValue?.map { $0["level"] } == ["warn", "error"])
+        let asc = await h.post(#"{"operation":"read_log","order":"asc","from":"2021-01-25"}"#)
+        #expect(asc.json.arrayValue?.first?["level"] == "notify")
+        let filtered = await h.post(#"{"operation":"read_log","filter":"cluster"}"#)
+        #expect(filtered.json.arrayValue?.count == 1)
+    }
+
+    @Test func descWithoutRangeReturnsMostRecentInferred() async throws {
+        let h = try withLog()
+        let r = await h.post(#"{"operation":"read_log","order":"desc","limit":2}"#)
+        #expect(r.json.arrayValue?.map { $0["message"] } == ["job done", "Connected to cluster server."])
+    }
+
+    @Test func validationErrors() async throws {
+        let h = try withLog()
+        let cases: [(String, String)] = [
+            (#""level":"loud""#, "'level' must be one of [notify, fatal, error, warn, info, debug, trace]"),
+            (#""order":"up""#, "'order' must be one of [asc, desc]"),
+            (#""limit":0"#, "'limit' must be greater than or equal to 1"),
+            (#""start":-1"#, "'start' must be greater than or equal to 0"),
+            (#""from":"garbage""#, "'from' date 'garbage' is invalid."),
+            (#""until":"garbage""#, "'until' date 'garbage' is invalid."),
+            (#""to":"garbage""#, "'to' date 'garbage' is invalid."),
+        ]
+        for (field, message) in cases {
+            let r = await h.post(#"{"operation":"read_log",\#(field)}"#)
+            #expect(r.status == 400)
+            #expect(r.json == .object(JSONObject([("error", .string(message))])))
+        }
+        let both = await h.post(#"{"operation":"read_log","limit":0,"level":"loud"}"#)
+        #expect(both.json["error"] == "'limit' must be greater than or equal to 1. 'level' must be one of [notify, fatal, error, warn, info, debug, trace]")
+        let name = await h.post(#"{"operation":"read_log","log_name":"x.log"}"#)
+        #expect(name.text == #"{"error":"'log_name' 'x.log' is invalid."}"#)
+        let absent = await h.post(#"{"operation":"read_log","log_name":"install.log"}"#)
+        #expect(absent.text == #"{"error":"'log_name' 'install.log' does not exist."}"#)
+    }
+
+    @Test func handlerWritesHarperLinesThatReadLogParses() async throws {
+        let h = try Harness()
+        var configuration = h.app.configuration
+        configuration.logLevel = "info"
+        let sink = HarperLogSink(configuration: configuration, foreground: false)
+        var logger = Logger(label: "t") { HarperLogHandler(label: $0, sink: sink) }
+        logger.info("hello", metadata: ["tags": "operation", "thread": "http/3"])
+        logger.debug("not written")
+        logger.notice("always")
+        logger.logLevel = .trace
+        #expect(sink.filePath == h.root + "/log/hdb.log")
+        let r = await h.post(#"{"operation":"read_log"}"#)
+        let entries = r.json.arrayValue ?? []
+        #expect(entries.count == 2)
+        #expect(entries.first?["thread"] == "http/3")
+        #expect(entries.first?["tags"] == ["operation"])
+        #expect(entries.first?["level"] == "info")
+        #expect(entries.last?["level"] == "notify")
+        let text = try String(contentsOfFile: sink.filePath, encoding: .utf8)
+        #expect(text.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[http/3\] \[info\] \[operation\]: hello\n"#, options: .regularExpression) != nil)
+    }
+
+    @Test func notifyIsWrittenAboveTheConfiguredLevel() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = Configuration(root: root)
+        configuration.logLevel = "fatal"
+        let sink = HarperLogSink(configuration: configuration, foreground: false)
+        let logger = Logger(label: "t") { HarperLogHandler(label: $0, sink: sink) }
+        logger.error("dropped")
+        logger.notice("kept")
+        let text = try String(contentsOfFile: sink.filePath, encoding: .utf8)
+        #expect(!text.contains("dropped") && text.contains("[notify]: kept"))
+    }
+
+    @Test func rotatesBySize() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = Configuration(root: root)
+        configuration.logLevel = "info"
+        configuration.logRotationMaxBytes = 200
+        let sink = HarperLogSink(configuration: configuration, foreground: false)
+        let logger = Logger(label: "t") { HarperLogHandler(label: $0, sink: sink) }
+        for i in 0..<10 { logger.info("line number \(i) with some padding text") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/log")
+        #expect(files.contains("hdb.log"))
+        #expect(files.filter { $0.hasPrefix("HDB-") && $0.hasSuffix(".log") }.count >= 2)
+    }
+}
