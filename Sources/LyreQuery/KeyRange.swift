@@ -105,7 +105,7 @@ extension Cursor {
             return out
         }
         if !descending {
-            var entry = try seek(atOrAfter: range.lower)
+            var entry = try start(range)
             while let e = entry, range.belowUpper(e.key) {
                 if range.aboveLower(e.key) {
                     let key = Array(e.key)
@@ -142,12 +142,17 @@ extension Cursor {
         }
     }
 
+    /// The first entry at or after the range's lower bound (LMDB refuses an empty key).
+    private func start(_ range: KeyRange) throws -> Cursor.Entry? {
+        range.lower.isEmpty ? try first() : try seek(atOrAfter: range.lower)
+    }
+
     /// Number of entries in `range`, counting duplicates, walking at most `keyCap` keys;
     /// beyond that the count is extrapolated (an estimate for planning).
     func estimate(_ range: KeyRange, duplicates: Bool, keyCap: Int = 256) throws -> Int {
         var total = 0
         var keys = 0
-        var entry = try seek(atOrAfter: range.lower)
+        var entry = try start(range)
         while let e = entry, range.belowUpper(e.key) {
             if range.aboveLower(e.key) {
                 total += duplicates ? try duplicateCount() : 1

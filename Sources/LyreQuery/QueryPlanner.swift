@@ -141,7 +141,8 @@ package enum QueryPlanner {
         case .notEqual:
             return (.records(.all), estimator.total)
         case .contains, .endsWith:
-            return (.keyScan(attribute: c.attribute, c), estimator.total)
+            let path = AccessPath.keyScan(attribute: c.attribute, c)
+            return (path, try estimator.estimate(path))
         case .equals:
             switch c.value {
             case .array, .object: return (.records(.all), estimator.total)
@@ -183,7 +184,12 @@ struct Estimator {
     func estimate(_ path: AccessPath) throws -> Int {
         switch path {
         case .nothing: return 0
-        case .records(.all), .keyScan: return total
+        case .records(.all): return total
+        case .keyScan:
+            // Unknown without doing the scan. Text matches are usually selective and the scan
+            // reads keys only, so it is costed at a tenth of the table: cheaper than reading
+            // every record, dearer than any point or narrow range.
+            return max(1, total / 10)
         case .records(.point): return 1
         case .records(let span):
             guard let range = KeyRange(span, prefix: [], truncate: false) else { return 0 }
