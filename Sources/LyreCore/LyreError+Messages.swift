@@ -40,6 +40,22 @@ extension LyreError {
         LyreError(.tableNotFound, status: status, "Table '\(database).\(table)' does not exist")
     }
 
+    /// `search_by_conditions`' wording for a missing table (nosql.md §1.1 quirk): 400, no database.
+    public static func tableNotFoundForConditions(_ table: String) -> LyreError {
+        LyreError(.tableNotFound, status: 400, "Table \(table) not found")
+    }
+
+    /// `search_by_conditions` with a `sort` on an attribute the table lacks (404).
+    public static func sortAttributeNotDefined(_ attribute: String) -> LyreError {
+        LyreError(.attributeNotFound, status: 404, "\(attribute) is not a defined attribute")
+    }
+
+    /// Searched or returned attributes the table lacks; `names` is already listed
+    /// (`a`, `a and b`, `a, b and c`).
+    public static func unknownAttribute(_ names: String) -> LyreError {
+        LyreError(.validation, status: 400, "unknown attribute '\(names)'")
+    }
+
     public static func databaseExists(_ database: String) -> LyreError {
         LyreError(.alreadyExists, status: 400, "database '\(database)' already exists")
     }

@@ -62,6 +62,7 @@ struct OperationRegistry: Sendable {
         StatusOperations.register(into: &registry)
         BackupOperations.register(into: &registry)
         LicenseOperations.register(into: &registry)
+        SearchOperations.register(into: &registry)
         return registry
     }
 }

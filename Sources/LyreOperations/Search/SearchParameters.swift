@@ -1,0 +1,92 @@
+import LyreCore
+import LyreQuery
+import LyreStorage
+
+/// Parameters both searches share (nosql.md §7.3–7.4): `limit`, `offset`, `sort`, and
+/// the attribute checks made once the table is known.
+enum SearchParameters {
+    /// `limit`: integer ≥ 1, or nil.
+    static func limit(_ request: Request, problems: inout [String]) -> Int? {
+        guard let value = request["limit"], !value.isNull else { return nil }
+        guard let i = integer(value) else {
+            problems.append("'limit' must be an integer")
+            return nil
+        }
+        guard i >= 1 else {
+            problems.append("'limit' must be greater than or equal to 1")
+            return nil
+        }
+        return i
+    }
+
+    /// `offset`: integer ≥ 0, default 0.
+    static func offset(_ request: Request, problems: inout [String]) -> Int {
+        guard let value = request["offset"], !value.isNull else { return 0 }
+        guard let i = integer(value) else {
+            problems.append("'offset' must be an integer")
+            return 0
+        }
+        guard i >= 0 else {
+            problems.append("'offset' must be greater than or equal to 0")
+            return 0
+        }
+        return i
+    }
+
+    private static func integer(_ value: Value) -> Int? {
+        guard let i = value.intValue, let n = Int(exactly: i) else { return nil }
+        return n
+    }
+
+    /// `sort`: `{attribute, descending, next}`, flattened into sort keys.
+    static func sort(_ request: Request, problems: inout [String]) -> [SortKey] {
+        var keys: [SortKey] = []
+        var current = request["sort"]
+        var path = "sort"
+        while let value = current, !value.isNull {
+            guard case .object(let object) = value else {
+                problems.append("'\(path)' must be an object")
+                return keys
+            }
+            guard case .string(let attribute)? = object["attribute"] else {
+                problems.append(object["attribute"] == nil ? "'\(path).attribute' is required" : "'\(path).attribute' must be a string")
+                return keys
+            }
+            var descending = false
+            switch object["descending"] {
+            case nil, .null?: break
+            case .bool(let b)?: descending = b
+            default: problems.append("'\(path).descending' must be a boolean")
+            }
+            keys.append(SortKey(attribute, descending: descending))
+            current = object["next"]
+            path += ".next"
+        }
+        return keys
+    }
+
+    /// Names among `names` the table does not define (`$`-prefixed names are exempt), deduplicated.
+    static func unknown(_ names: [String], table: TableDefinition) -> [String] {
+        var out: [String] = []
+        for name in names where name != "*" && !name.hasPrefix("$") && table.attribute(name) == nil && !out.contains(name) {
+            out.append(name)
+        }
+        return out
+    }
+
+    /// Plans and runs `query`, writing the results as a JSON array straight from storage.
+    static func respond(_ query: Query, projection: Projection, table: TableDefinition, db: Database) throws -> OutgoingResponse.Body {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        try db.read { txn in
+            let plan = try QueryPlanner.plan(query, table: table, in: txn)
+            var first = true
+            try QueryExecutor.run(plan, table: table, in: txn) { record in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                try RecordCodec.writeJSON(record, attributes: projection.attributes, into: &out)
+            }
+        }
+        out.append(UInt8(ascii: "]"))
+        return .rawJSON(out)
+    }
+}

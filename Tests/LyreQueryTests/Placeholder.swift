@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreQueryTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
