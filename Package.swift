@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // C
@@ -48,6 +49,7 @@ let package = Package(
                 "LyreCore", "LyreStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -83,7 +85,7 @@ let package = Package(
         ),
         .target(
             name: "LyreTestSupport",
-            dependencies: ["LyreCore", "LyreStorage", "LyreOperations", "LyreServer"],
+            dependencies: ["LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer"],
             swiftSettings: swiftSettings
         ),
 
@@ -98,7 +100,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LyreAuthTests", dependencies: ["LyreCore", "LyreAuth", "LyreTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LyreOperationsTests", dependencies: ["LyreCore", "LyreOperations", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreOperationsTests", dependencies: ["LyreCore", "LyreAuth", "LyreOperations", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LyreServerTests",
             dependencies: [

@@ -46,6 +46,9 @@ struct OperationRegistry: Sendable {
         var registry = OperationRegistry()
         SchemaOperations.register(into: &registry)
         RecordOperations.register(into: &registry)
+        RoleOperations.register(into: &registry)
+        UserOperations.register(into: &registry)
+        TokenOperations.register(into: &registry)
         return registry
     }
 }
