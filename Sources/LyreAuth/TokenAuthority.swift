@@ -51,7 +51,7 @@ public struct TokenClaims: Sendable, Equatable {
 /// ```
 public final class TokenAuthority: Sendable {
     public let clock: any AuthClock
-    private let privateKey: Insecure.RSA.PrivateKey
+    private let privateKey: JWTKit.Insecure.RSA.PrivateKey
     private let keys = JWTKeyCollection()
     /// Whether `keys` holds the key yet (adding needs the actor, so it happens on first use).
     private let loaded = Mutex(false)
@@ -63,12 +63,12 @@ public final class TokenAuthority: Sendable {
         let files = FileManager.default
         let privatePath = keyDirectory + "/.jwtPrivate.key"
         if let pem = files.contents(atPath: privatePath) {
-            privateKey = try Insecure.RSA.PrivateKey(pem: String(decoding: pem, as: UTF8.self))
+            privateKey = try JWTKit.Insecure.RSA.PrivateKey(pem: String(decoding: pem, as: UTF8.self))
         } else {
             try files.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true,
                                       attributes: [.posixPermissions: 0o700])
             let generated = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-            privateKey = try Insecure.RSA.PrivateKey(pem: generated.pemRepresentation)
+            privateKey = try JWTKit.Insecure.RSA.PrivateKey(pem: generated.pemRepresentation)
             guard files.createFile(atPath: privatePath, contents: Data(generated.pemRepresentation.utf8),
                                    attributes: [.posixPermissions: 0o600]),
                   files.createFile(atPath: keyDirectory + "/.jwtPublic.key",

@@ -62,25 +62,23 @@ final class Authenticator: Sendable {
         let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let claims: TokenClaims
         let method: AuthenticationMethod
-        do {
-            claims = try await tokens.verify(token, as: .operation)
+        switch await Self.check(token, as: .operation, with: tokens) {
+        case .success(let verified):
+            claims = verified
             method = .operationToken
-        } catch .expired {
+        case .failure(.expired):
             throw LyreError.tokenExpired
-        } catch .invalid {
+        case .failure(.invalid):
             guard operation == .refreshOperationToken else { throw LyreError.invalidToken }
-            let refresh: TokenClaims
-            do {
-                refresh = try await tokens.verify(token, as: .refresh)
-            } catch .expired {
-                throw LyreError.tokenExpired
-            } catch {
-                throw LyreError.invalidToken
+            switch await Self.check(token, as: .refresh, with: tokens) {
+            case .success(let refresh):
+                guard let record = try userRecord(refresh.username),
+                      record["refresh_token"] == .string(TokenAuthority.fingerprint(token)) else { throw LyreError.invalidToken }
+                claims = refresh
+                method = .refreshToken
+            case .failure(.expired): throw LyreError.tokenExpired
+            case .failure(.invalid): throw LyreError.invalidToken
             }
-            guard let record = try userRecord(refresh.username),
-                  record["refresh_token"] == .string(TokenAuthority.fingerprint(token)) else { throw LyreError.invalidToken }
-            claims = refresh
-            method = .refreshToken
         }
         guard var user = try loadUser(claims.username) else {
             // A deleted user: authorization answers "has no role or permissions".
@@ -91,6 +89,14 @@ final class Authenticator: Sendable {
         guard user.active else { throw LyreError.invalidToken }
         user.method = method
         return user
+    }
+
+    private static func check(_ token: String, as kind: TokenKind, with tokens: TokenAuthority) async -> Result<TokenClaims, TokenFailure> {
+        do throws(TokenFailure) {
+            return .success(try await tokens.verify(token, as: kind))
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func basic(_ header: String) throws -> User {

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreAuthTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}

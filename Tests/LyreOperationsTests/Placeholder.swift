@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct LyreOperationsTestsPlaceholder {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
