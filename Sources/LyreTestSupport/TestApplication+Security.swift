@@ -1,4 +1,4 @@
-public import LyreCore
+import LyreCore
 
 extension TestApplication {
     /// The 403 permission object of security.md §7.8 as JSON text, for exact comparisons.

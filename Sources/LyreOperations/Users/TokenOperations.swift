@@ -31,7 +31,8 @@ enum TokenOperations {
         record.appendUnchecked("refresh_token", .string(TokenAuthority.fingerprint(refresh)))
         do {
             let store = try SecurityStore(context)
-            let result = try await store.db.write { ctx in try ctx.write([record], mode: .update, to: SystemDatabase.userTable) }
+            let update = [record]
+            let result = try await store.db.write { ctx in try ctx.write(update, mode: .update, to: SystemDatabase.userTable) }
             guard !result.written.isEmpty else { throw LyreError.internalError() }
         } catch {
             throw LyreError(.internalError, status: 500, "unable to store refresh_token", underlying: error as? LyreError)
