@@ -104,10 +104,11 @@ public struct TableRights: Sendable, Hashable {
         }
         if attribute == primaryKey {
             var union = AttributeRights.none
-            for rights in attributeRights.values {
+            for (name, rights) in attributeRights {
+                let timestamp = PermissionSet.timestampAttributes.contains(name)  // only `read` is honoured
                 union.read = union.read || rights.read
-                union.insert = union.insert || rights.insert
-                union.update = union.update || rights.update
+                union.insert = union.insert || (rights.insert && !timestamp)
+                union.update = union.update || (rights.update && !timestamp)
             }
             return union
         }

@@ -50,6 +50,8 @@ enum TokenOperations {
             user = context.user
         } else {
             guard case .string(let token)? = request["refresh_token"], !token.isEmpty else {
+                // A bearer that is an operation token is not a refresh token.
+                if context.user.method == .operationToken { throw LyreError.invalidToken }
                 throw LyreError.validation("'refresh_token' is required")
             }
             user = try await authenticator.bearer("Bearer " + token, operation: .refreshOperationToken)
