@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // C
@@ -49,6 +50,7 @@ let package = Package(
                 "LyreCore", "LyreStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "LyreTestSupport",
-            dependencies: ["LyreCore", "LyreStorage", "LyreOperations", "LyreServer"],
+            dependencies: ["LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer"],
             swiftSettings: swiftSettings
         ),
 
@@ -104,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "LyreOperationsTests",
             dependencies: [
-                "LyreCore", "LyreOperations", "LyreTestSupport",
+                "LyreCore", "LyreAuth", "LyreOperations", "LyreTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

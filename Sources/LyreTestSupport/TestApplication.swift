@@ -1,6 +1,7 @@
 import Foundation
 public import LyreCore
 public import LyreOperations
+public import LyreAuth
 import Logging
 
 /// A response as a test sees it.
@@ -31,8 +32,10 @@ public final class TestApplication: Sendable {
     public let root: String
     public let app: Application
 
-    /// - Parameter durable: fsync on commit (off by default: tests don't need it).
-    public init(durable: Bool = false, authorizeLocal: Bool = false) throws {
+    /// - Parameters:
+    ///   - durable: fsync on commit (off by default: tests don't need it).
+    ///   - clock: "Now" for token lifetimes (a ``TestClock`` lets tests expire tokens).
+    public init(durable: Bool = false, authorizeLocal: Bool = false, clock: (any AuthClock)? = nil) throws {
         root = Self.temporaryRoot()
         var logger = Logger(label: "lyre-test")
         logger.logLevel = .critical
@@ -40,7 +43,7 @@ public final class TestApplication: Sendable {
             configuration: Configuration(
                 root: root, port: 0, bootstrapAdmin: (Self.adminUsername, Self.adminPassword),
                 authorizeLocal: authorizeLocal, durableWrites: durable, passwordHashRounds: 100_000),
-            logger: logger)
+            logger: logger, clock: clock ?? SystemClock())
     }
 
     deinit {

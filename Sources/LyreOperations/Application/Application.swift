@@ -1,6 +1,6 @@
 import LyreCore
 public import Logging
-import LyreAuth
+public import LyreAuth
 import LyreStorage
 import Synchronization
 
@@ -28,8 +28,9 @@ public final class Application: Sendable {
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
+    /// - Parameter clock: "Now" for token lifetimes (tests move it).
     /// - Throws: `LyreError` with a one-line explanation when the root cannot be used.
-    public init(configuration: Configuration, logger: Logger) throws {
+    public init(configuration: Configuration, logger: Logger, clock: any AuthClock = SystemClock()) throws {
         current = Mutex(configuration)
         (events, eventSink) = AsyncStream.makeStream(of: ApplicationEvent.self, bufferingPolicy: .unbounded)
         self.logger = logger
@@ -43,9 +44,11 @@ public final class Application: Sendable {
         }
         self.storage = storage
         registry = OperationRegistry.standard()
-        authenticator = Authenticator(storage: storage, hasher: PasswordHasher(rounds: configuration.passwordHashRounds))
         jobs = JobRunner(storage: storage, logger: logger)
         do {
+            let tokens = try TokenAuthority(keyDirectory: configuration.root + "/keys", clock: clock)
+            authenticator = Authenticator(storage: storage, hasher: PasswordHasher(rounds: configuration.passwordHashRounds),
+                                          tokens: tokens)
             try SystemDatabase.bootstrap(storage: storage, configuration: configuration, hasher: authenticator.hasher, logger: logger)
         } catch {
             storage.close()
@@ -56,26 +59,71 @@ public final class Application: Sendable {
 
     /// Runs one request: parse, authenticate, look up, authorize, execute, encode.
     /// Errors become their status and `{"error": ...}` body; anything unexpected is a logged 500.
+    /// Bearer tokens are verified asynchronously, so such requests always complete deferred.
     public func handle(_ request: IncomingRequest) -> Outcome {
         let body: JSONObject
-        let name: OperationName
-        let handler: Handler
-        let user: User
+        let operation: String
         do {
             let parsed: Value
             do { parsed = try JSON.parse(request.body) } catch let error as LyreError {
                 throw request.body.isEmpty ? LyreError.invalidJSON : error
             }
             guard case .object(var object) = parsed, !object.isEmpty else { throw LyreError.invalidJSON }
-            guard case .string(let operation)? = object["operation"], !operation.isEmpty else {
+            guard case .string(let name)? = object["operation"], !name.isEmpty else {
                 throw LyreError.missingOperation
             }
             for reserved in ["hdb_user", "hdbAuthHeader", "bypass_auth"] { object.removeValue(forKey: reserved) }
             body = object
-            user = try authenticator.authenticate(request, body: object, authorizeLocal: configuration.authorizeLocal)
+            operation = name
+        } catch {
+            return .immediate(response(for: error))
+        }
+        if let header = request.authorization, Authenticator.isBearer(header) {
+            return .deferred { [self] in
+                do {
+                    let user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
+                    switch dispatch(operation, body: body, user: user) {
+                    case .immediate(let response): return response
+                    case .deferred(let run): return await run()
+                    }
+                } catch {
+                    return response(for: error)
+                }
+            }
+        }
+        let user: User
+        do {
+            if operation == OperationName.createAuthenticationTokens.rawValue, Self.hasBodyCredentials(body) {
+                user = .anonymous  // the handler checks the body's credentials itself
+            } else {
+                user = try authenticator.authenticate(request, body: body, authorizeLocal: configuration.authorizeLocal)
+            }
+        } catch {
+            return .immediate(response(for: error))
+        }
+        return dispatch(operation, body: body, user: user)
+    }
+
+    /// `create_authentication_tokens` skips authentication when the body names credentials.
+    private static func hasBodyCredentials(_ body: JSONObject) -> Bool {
+        func given(_ key: String) -> Bool {
+            switch body[key] {
+            case nil, .null?, .string("")?, .bool(false)?: false
+            default: true
+            }
+        }
+        return given("username") || given("password")
+    }
+
+    /// Looks up, authorizes and runs an authenticated request.
+    private func dispatch(_ operation: String, body: JSONObject, user: User) -> Outcome {
+        let name: OperationName
+        let handler: Handler
+        do {
             guard let operationName = OperationName(rawValue: operation) else { throw LyreError.operationNotFound(operation) }
             guard let found = registry[operationName] else { throw LyreError.operationNotSupported(operation) }
-            try Authorization.checkOperation(operationName, user: user)
+            if user.method == .refreshToken, operationName != .refreshOperationToken { throw LyreError.invalidToken }
+            try Authorization.checkOperation(operationName, body: body, user: user)
             name = operationName
             handler = found
         } catch {

@@ -16,7 +16,7 @@ enum EmbeddedSearch {
             throw LyreError.badRequest("search_operation.operation missing")
         }
         guard let handler = app.registry[name] else { throw LyreError.operationNotSupported(operation) }
-        try Authorization.checkOperation(name, user: user)
+        try Authorization.checkOperation(name, body: body, user: user)
         let request = Request(operation: name, body: body)
         let context = OperationContext(app: app, user: user)
         let output: OutgoingResponse.Body

@@ -108,7 +108,7 @@ enum RecordOperations {
         try Authorization.checkTable(database: try request.database(), table: try request.table(), user: context.user,
                                      required: [.read], attributes: attributes ?? [])
         let (db, table) = try TableAccess.table(request, in: context, status: 404)
-        let projection = try Projection(attributes, table: table)
+        let projection = try Projection(Authorization.readableAttributes(attributes, table: table, user: context.user), table: table)
         var out: [UInt8] = [UInt8(ascii: "[")]
         try db.read { txn in
             var first = true

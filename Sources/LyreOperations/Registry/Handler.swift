@@ -63,6 +63,9 @@ struct OperationRegistry: Sendable {
         BackupOperations.register(into: &registry)
         LicenseOperations.register(into: &registry)
         SearchOperations.register(into: &registry)
+        RoleOperations.register(into: &registry)
+        UserOperations.register(into: &registry)
+        TokenOperations.register(into: &registry)
         return registry
     }
 }

@@ -5,9 +5,11 @@ extension SchemaOperations {
     @Sendable static func describeAll(_ request: Request, _ context: OperationContext) throws -> OutgoingResponse.Body {
         _ = try request.bool("exact_count")
         var result = JSONObject()
+        let user = context.user
         for name in context.app.storage.databaseNames where name != StorageEngine.systemDatabase {
-            guard let db = context.app.storage.database(name) else { continue }
-            result.appendUnchecked(name, try describe(db))
+            guard let db = context.app.storage.database(name), user.isSuperUser || user.permissions.isDatabaseVisible(name)
+            else { continue }
+            result.appendUnchecked(name, try describe(db, for: user))
         }
         return .json(.object(result))
     }
@@ -17,8 +19,9 @@ extension SchemaOperations {
             throw LyreError.validation("'\(field)' must be a string")
         }
         _ = try request.bool("exact_count")
+        try Authorization.checkDescribe(database: try request.database(), table: nil, user: context.user)
         let db = try TableAccess.database(try request.database(), in: context, status: 404)
-        return .json(try describe(db))
+        return .json(try describe(db, for: context.user))
     }
 
     @Sendable static func describeTable(_ request: Request, _ context: OperationContext) throws -> OutgoingResponse.Body {
@@ -28,22 +31,30 @@ extension SchemaOperations {
             throw LyreError.validation("'\(field)' must be a string")
         }
         _ = try request.bool("exact_count")
+        try Authorization.checkDescribe(database: try request.database(), table: try request.table(), user: context.user)
         let (db, definition) = try TableAccess.table(request, in: context, status: 404)
-        return .json(try describe(definition, in: db))
+        return .json(try describe(definition, in: db, for: context.user))
     }
 
-    /// `{table name: description}` for every table of a database.
-    static func describe(_ db: Database) throws -> Value {
+    /// `{table name: description}` for every table of a database the user may see (security.md §7.5).
+    static func describe(_ db: Database, for user: User? = nil) throws -> Value {
         let catalog = db.catalog
         var tables = JSONObject()
         for name in catalog.tableNames {
-            tables.appendUnchecked(name, try describe(catalog.tables[name]!, in: db, lastUpdated: catalog.lastUpdated[name]))
+            if let user, !user.isSuperUser, !user.permissions.isTableVisible(database: db.name, table: name) { continue }
+            tables.appendUnchecked(name, try describe(catalog.tables[name]!, in: db, lastUpdated: catalog.lastUpdated[name], for: user))
         }
         return .object(tables)
     }
 
-    /// The table-description object of databases-and-tables.md §3.
-    static func describe(_ table: TableDefinition, in db: Database, lastUpdated: Double?? = nil) throws -> Value {
+    /// The table-description object of databases-and-tables.md §3, listing only the attributes
+    /// `user` may see.
+    static func describe(_ table: TableDefinition, in db: Database, lastUpdated: Double?? = nil, for user: User? = nil) throws -> Value {
+        let visible = table.attributes.filter { attribute in
+            guard let user, !user.isSuperUser else { return true }
+            return user.permissions.isAttributeVisible(database: table.database, table: table.name,
+                                                       attribute: attribute.name, primaryKey: table.primaryKey)
+        }
         let count = try db.read { txn in try txn.count(table.records) }
         var o = JSONObject()
         o.appendUnchecked("schema", .string(table.database))
@@ -51,7 +62,7 @@ extension SchemaOperations {
         o.appendUnchecked("hash_attribute", .string(table.primaryKey))
         o.appendUnchecked("audit", .bool(table.audit))
         o.appendUnchecked("schema_defined", .bool(table.schemaDefined))
-        o.appendUnchecked("attributes", .array(table.attributes.map { attribute in
+        o.appendUnchecked("attributes", .array(visible.map { attribute in
             var a = JSONObject()
             a.appendUnchecked("attribute", .string(attribute.name))
             a.appendUnchecked("indexed", .bool(attribute.indexed || attribute.isPrimaryKey))

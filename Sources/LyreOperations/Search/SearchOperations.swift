@@ -17,7 +17,7 @@ enum SearchOperations {
         let (db, table) = try TableAccess.table(request, in: context, status: 404)
         let unknown = SearchParameters.unknown([search.attribute] + (search.getAttributes ?? []) + search.sort.map(\.attribute), table: table)
         if !unknown.isEmpty { throw LyreError.unknownAttribute(Projection.list(unknown)) }
-        let projection = try Projection(search.getAttributes, table: table)
+        let projection = try Projection(Authorization.readableAttributes(search.getAttributes, table: table, user: context.user), table: table)
         return try SearchParameters.respond(search.query, projection: projection, table: table, db: db)
     }
 
@@ -34,7 +34,7 @@ enum SearchOperations {
         for key in search.sort where table.attribute(key.attribute) == nil {
             throw LyreError.sortAttributeNotDefined(key.attribute)
         }
-        let projection = try Projection(search.getAttributes, table: table)
+        let projection = try Projection(Authorization.readableAttributes(search.getAttributes, table: table, user: context.user), table: table)
         return try SearchParameters.respond(search.query, projection: projection, table: table, db: db)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LyreAuth
 import LyreCore
 import LyreStorage
@@ -11,35 +12,91 @@ import LyreStorage
 final class Authenticator: Sendable {
     let hasher: PasswordHasher
     let cache = CredentialCache()
+    let tokens: TokenAuthority
     private let storage: StorageEngine
     /// A hash to verify against when the user does not exist (equalizes timing).
     private let decoyHash: String
 
-    init(storage: StorageEngine, hasher: PasswordHasher) {
+    init(storage: StorageEngine, hasher: PasswordHasher, tokens: TokenAuthority) {
         self.storage = storage
         self.hasher = hasher
+        self.tokens = tokens
         decoyHash = (try? hasher.hash("lyre-decoy-password")) ?? ""
     }
 
+    /// Whether the header carries a bearer token (verified asynchronously by ``bearer(_:operation:)``).
+    static func isBearer(_ header: String) -> Bool {
+        header.hasPrefix("Bearer ") || header.hasPrefix("bearer ")
+    }
+
+    /// Authenticates a request without a bearer token, in security.md §1.1's order:
+    /// Basic header, local bypass, body credentials (Harper's quirk), else `Must login`.
     func authenticate(_ request: IncomingRequest, body: JSONObject, authorizeLocal: Bool) throws -> User {
-        if let header = request.authorization {
-            if header.hasPrefix("Basic ") || header.hasPrefix("basic ") {
+        if let header = request.authorization, header.hasPrefix("Basic ") || header.hasPrefix("basic ") {
+            if let credentials = BasicCredentials.parse(authorizationHeader: header), credentials.isEmpty {
+                // Legacy: `Basic base64(":")` is no credentials at all.
+            } else {
                 return try basic(header)
             }
-            if header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") {
-                throw LyreError.invalidToken
-            }
-            throw LyreError.loginFailed
-        }
-        // Harper's quirk: without an Authorization header, body credentials are tried.
-        if case .string(let username)? = body["username"], case .string(let password)? = body["password"] {
-            return try verify(username: username, password: password)
         }
         if authorizeLocal, let address = request.remoteAddress, Self.isLoopback(address),
-           let user = try firstSuperUser() {
+           var user = try firstSuperUser() {
+            user.method = .local
+            return user
+        }
+        // Harper's quirk: body credentials are tried as a last resort.
+        if request.authorization == nil,
+           case .string(let username)? = body["username"], case .string(let password)? = body["password"],
+           !(username.isEmpty && password.isEmpty) {
+            var user = try verify(username: username, password: password)
+            user.method = .bodyCredentials
             return user
         }
         throw LyreError.mustLogin
+    }
+
+    /// Authenticates a bearer token (security.md §1.3). A refresh token is accepted only for
+    /// `refresh_operation_token`; the user's current role and active flag are what count.
+    /// - Throws: `invalid token` / `token expired` (401).
+    func bearer(_ header: String, operation: OperationName?) async throws -> User {
+        let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let claims: TokenClaims
+        let method: AuthenticationMethod
+        switch await Self.check(token, as: .operation, with: tokens) {
+        case .success(let verified):
+            claims = verified
+            method = .operationToken
+        case .failure(.expired):
+            throw LyreError.tokenExpired
+        case .failure(.invalid):
+            guard operation == .refreshOperationToken else { throw LyreError.invalidToken }
+            switch await Self.check(token, as: .refresh, with: tokens) {
+            case .success(let refresh):
+                guard let record = try userRecord(refresh.username),
+                      record["refresh_token"] == .string(TokenAuthority.fingerprint(token)) else { throw LyreError.invalidToken }
+                claims = refresh
+                method = .refreshToken
+            case .failure(.expired): throw LyreError.tokenExpired
+            case .failure(.invalid): throw LyreError.invalidToken
+            }
+        }
+        guard var user = try loadUser(claims.username) else {
+            // A deleted user: authorization answers "has no role or permissions".
+            var user = User(username: claims.username, active: true, role: .missing, method: method)
+            user.schema = storage
+            return user
+        }
+        guard user.active else { throw LyreError.invalidToken }
+        user.method = method
+        return user
+    }
+
+    private static func check(_ token: String, as kind: TokenKind, with tokens: TokenAuthority) async -> Result<TokenClaims, TokenFailure> {
+        do throws(TokenFailure) {
+            return .success(try await tokens.verify(token, as: kind))
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func basic(_ header: String) throws -> User {
@@ -75,7 +132,7 @@ final class Authenticator: Sendable {
         return try user(from: record)
     }
 
-    private func userRecord(_ username: String) throws -> JSONObject? {
+    func userRecord(_ username: String) throws -> JSONObject? {
         guard let system = storage.database(StorageEngine.systemDatabase),
               let table = system.table(SystemDatabase.userTable) else { return nil }
         return try system.read { txn in try txn.record(in: table, id: .string(username)) }
@@ -84,21 +141,25 @@ final class Authenticator: Sendable {
     private func user(from record: JSONObject) throws -> User? {
         guard case .string(let username)? = record["username"] else { return nil }
         let active = record["active"] == .bool(true)
-        let role = try self.role(record["role"]) ?? Role(id: "", name: "", permission: JSONObject())
-        return User(username: username, active: active, role: role)
+        let role = try self.role(record["role"]) ?? .missing
+        var user = User(username: username, active: active, role: role)
+        user.schema = storage
+        return user
     }
 
     /// The role a user record names, by id (or, for hand-written records, by name).
     func role(_ reference: Value?) throws -> Role? {
+        try roleRecord(reference).map(Self.role(from:))
+    }
+
+    /// The stored role record a user record names, by id (or, for hand-written records, by name).
+    func roleRecord(_ reference: Value?) throws -> JSONObject? {
         guard let reference, let system = storage.database(StorageEngine.systemDatabase),
               let table = system.table(SystemDatabase.roleTable) else { return nil }
         return try system.read { txn in
-            if let record = try txn.record(in: table, id: reference) { return Self.role(from: record) }
+            if let record = try txn.record(in: table, id: reference) { return record }
             guard case .string(let name) = reference else { return nil }
-            for record in try txn.allRecords(in: table) where record["role"] == .string(name) {
-                return Self.role(from: record)
-            }
-            return nil
+            return try txn.allRecords(in: table).first { $0["role"] == .string(name) }
         }
     }
 

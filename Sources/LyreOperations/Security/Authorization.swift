@@ -1,32 +1,136 @@
+import LyreAuth
 import LyreCore
 import LyreStorage
 
-/// The CRUD rights of security.md §7.
-enum TablePermission: String, Sendable {
-    case read, insert, update, delete
-}
+/// The CRUD rights of security.md §7 (the model lives in LyreAuth).
+typealias TablePermission = TableRight
 
 /// The one place permission checks are made (security.md §7). Every operation passes
 /// through `checkOperation` before it runs; table operations then call `checkTable`
-/// (records, searches, SQL), which also hides whether a database or table exists.
+/// (records, searches, SQL), which also hides whether a database or table exists, and
+/// searches rewrite `get_attributes` with `readableAttributes`.
 enum Authorization {
-    /// Refuses super-user-only operations to other roles, with Harper's internal name.
-    static func checkOperation(_ name: OperationName, user: User) throws {
-        guard !user.isSuperUser else { return }
+    /// Operations that need authentication only, not a role.
+    static let roleFree: Set<OperationName> = [.createAuthenticationTokens, .refreshOperationToken, .login, .logout]
+    /// Operations a structure user may call (security.md §6.1).
+    static let structureOperations: Set<OperationName> = [.createDatabase, .dropDatabase, .createTable, .dropTable,
+                                                          .createAttribute, .dropAttribute]
+
+    /// Operation-level checks of security.md §7.1 steps 1–5: role present, system database
+    /// protected, super user, structure-user scope, super-user-only operations.
+    /// - Throws: the 403 permission object (or the plain system-protection 403).
+    static func checkOperation(_ name: OperationName, body: JSONObject, user: User) throws {
+        if user.method == .none {
+            guard name == .createAuthenticationTokens else { throw LyreError.mustLogin }
+            return
+        }
+        if roleFree.contains(name) { return }
+        if user.permissions.isEmpty { throw noRole(user.username) }
+        let canonical = name.canonical
+        let request = Request(operation: name, body: body)
+        let database = try? request.database()
+        if database == StorageEngine.systemDatabase, [.dropDatabase, .dropTable, .dropAttribute].contains(canonical) {
+            throw LyreError.systemProtected
+        }
+        if user.isSuperUser { return }
+        if structureOperations.contains(canonical) {
+            let permissions = user.permissions
+            let target = database ?? StorageEngine.defaultDatabase
+            switch canonical {
+            case .createDatabase, .dropDatabase:
+                if permissions.structure == .all { return }
+            default:
+                if target != StorageEngine.systemDatabase, permissions.mayChangeStructure(in: target) { return }
+                if canonical == .createAttribute {
+                    // Without structure rights, adding an attribute is an insert into the table (§6.2).
+                    try checkTable(database: target, table: (try? request.table()) ?? "", user: user, required: [.insert])
+                    return
+                }
+                if case .databases = permissions.structure {
+                    throw LyreError.unauthorized(access: [
+                        .string("User does not have access to perform '\(name.rawValue)' against schema '\(target)'"),
+                    ])
+                }
+            }
+        }
         if name.isSuperUserOnly {
             throw LyreError.restrictedToSuperUser(name.internalName)
         }
     }
 
     /// Checks that `user` may perform `required` on `database.table`, touching `attributes`
-    /// (read: attributes returned or searched; write: attributes written).
-    /// Call before the existence check so a role learns nothing about objects it can't see.
-    /// - Throws: the 403 permission object of security.md §7.
+    /// (read: attributes returned or searched; write: every property of every record).
+    /// Call before the existence check so a role learns nothing about objects it can't see,
+    /// and before writing, so a refused write writes nothing.
+    /// - Throws: the 403 permission object of security.md §7 (or the system-protection 403).
     static func checkTable(database: String, table: String, user: User,
                            required: [TablePermission], attributes: [String] = []) throws {
-        guard !user.isSuperUser else { return }
-        // Roles other than super_user arrive with the security issue (roles/users operations);
-        // until then the only users are super users, and anyone else is refused.
-        throw LyreError.unauthorized(invalidSchemaItems: [])
+        if user.isSuperUser { return }
+        if user.permissions.isEmpty { throw noRole(user.username) }
+        if database == StorageEngine.systemDatabase {
+            // databases-and-tables.md §8.2: reads and inserts are refused as permissions,
+            // changes as the system-protection message.
+            if required.contains(.update) || required.contains(.delete) { throw LyreError.systemProtected }
+            throw LyreError.unauthorized(access: [
+                TableRefusal(database: database, table: table, requiredTablePermissions: required).json,
+            ])
+        }
+        let primaryKey = user.schema?.database(database)?.table(table)?.primaryKey
+        if let denial = user.permissions.denial(database: database, table: table, primaryKey: primaryKey,
+                                                required: required, attributes: attributes) {
+            throw error(for: denial)
+        }
+    }
+
+    /// The attributes a search returns (security.md §7.4): `*` (or no list) becomes every attribute
+    /// the role may read; named attributes are returned as given (``checkTable`` refuses forbidden ones).
+    /// - Parameter requested: `get_attributes` as decoded (nil or `["*"]` for all).
+    /// - Returns: The list to project, or `requested` unchanged for super users and unrestricted tables.
+    static func readableAttributes(_ requested: [String]?, table: TableDefinition, user: User) -> [String]? {
+        guard !user.isSuperUser,
+              let rights = user.permissions.rights(database: table.database, table: table.name),
+              rights.restrictsAttributes else { return requested }
+        let readable = user.permissions.readableAttributes(database: table.database, table: table.name,
+                                                           of: table.attributeNames, primaryKey: table.primaryKey)
+        guard let requested else { return readable }
+        var result: [String] = []
+        for name in requested {
+            if name == "*" { result += readable.filter { !result.contains($0) } } else if !result.contains(name) { result.append(name) }
+        }
+        return result
+    }
+
+    /// `describe_database` / `describe_table` visibility (security.md §7.5).
+    /// - Parameter table: nil for `describe_database`.
+    static func checkDescribe(database: String, table: String?, user: User) throws {
+        if user.isSuperUser { return }
+        if user.permissions.isEmpty { throw noRole(user.username) }
+        if database == StorageEngine.systemDatabase {
+            throw LyreError.unauthorized(access: [.string("Your role does not have permission to view database metadata for 'system'")])
+        }
+        if let table {
+            if !user.permissions.isTableVisible(database: database, table: table) {
+                throw LyreError.unauthorized(invalidSchemaItems: [.string("Table '\(database).\(table)' does not exist")])
+            }
+        } else if !user.permissions.isDatabaseVisible(database) {
+            throw LyreError.unauthorized(invalidSchemaItems: [.string("database '\(database)' does not exist")])
+        }
+    }
+
+    /// `User <name> has no role or permissions.  Please assign the user a valid role.` (two spaces).
+    static func noRole(_ username: String) -> LyreError {
+        LyreError.unauthorized(access: [
+            .string("User \(username) has no role or permissions.  Please assign the user a valid role."),
+        ])
+    }
+
+    static func error(for denial: PermissionDenial) -> LyreError {
+        switch denial {
+        case .refused(let access, let invalid):
+            LyreError.unauthorized(access: access.map(\.json), invalidSchemaItems: invalid.map { .string($0) })
+        case .timestampWrite:
+            LyreError(.forbidden, status: 403,
+                      "Internal timestamp attributes - '__createdtime_' and '__updatedtime__' - cannot be inserted to or updated by HDB users.")
+        }
     }
 }

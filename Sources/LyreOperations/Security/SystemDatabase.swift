@@ -37,7 +37,7 @@ enum SystemDatabase {
             }
             let passwordHash = try hasher.hash(admin.password)
             let system = try storage.createDatabase(StorageEngine.systemDatabase)
-            let roleID = UUID().uuidString.lowercased()
+            let roleID = "super_user"  // security.md §9: the role's id is its name
             let infoID = UUID().uuidString.lowercased()
             try system.writeSync { ctx in
                 try createMissingTables(&ctx)
