@@ -30,14 +30,14 @@ struct RunCommand: AsyncParsableCommand {
                                valueName: "dir"))
     var root: String?
 
-    @Option(help: "TCP port for the Operations API (0 picks a free port).")
-    var port: Int = 9925
+    @Option(help: "TCP port for the Operations API (default: operationsApi.network.port of the configuration, 9925; 0 picks a free port).")
+    var port: Int?
 
-    @Option(help: ArgumentHelp("Address to listen on.", valueName: "addr"))
-    var host: String = "127.0.0.1"
+    @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1).", valueName: "addr"))
+    var host: String?
 
     func validate() throws {
-        guard (0...65535).contains(port) else {
+        if let port, !(0...65535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535")
         }
     }
@@ -50,12 +50,25 @@ struct RunCommand: AsyncParsableCommand {
             let username = environment["HDB_ADMIN_USERNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "HDB_ADMIN"
             bootstrapAdmin = (username, password)
         }
-        let configuration = Configuration(root: root, host: host, port: port, bootstrapAdmin: bootstrapAdmin)
+        // Precedence: Harper's defaults < harperdb-config.yaml < environment < flags.
+        var configuration = Configuration(root: root, bootstrapAdmin: bootstrapAdmin)
+        configuration.environment = environment
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try ConfigurationFile.writeDefaultsIfMissing(root: root)
+            try ConfigurationFile.apply(to: &configuration)
+        } catch let error as LyreError {
+            printError(error.message)
+            throw ExitCode.failure
+        }
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        let overrides = (host: host, port: port)
 
-        // Logs go to stderr; stdout carries only the "listening" line scripts wait for.
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var logger = Logger(label: "lyre")
-        logger.logLevel = .info
+        // Harper's log file (and stdout when attached to a terminal); stdout also carries
+        // the "listening" line scripts wait for.
+        _ = LyreLogging.bootstrap(configuration: configuration, foreground: isatty(1) == 1)
+        let logger = Logger(label: "lyre")
 
         let application: Application
         do {
@@ -68,14 +81,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
 
-        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        let server = LyreHTTPServer(configuration: configuration, handler: application, logger: logger) { port in
-            // Unbuffered, so scripts waiting for this line see it at once.
-            FileHandle.standardOutput.write(
-                Data("Lyre \(LyreVersion.string) listening on http://\(host):\(port) (root \(root))\n".utf8))
-        }
+        let service = OperationsAPIService(application: application, overrides: overrides, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: server)],
+            services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

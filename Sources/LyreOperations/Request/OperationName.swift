@@ -30,6 +30,8 @@ package enum OperationName: String, Sendable, CaseIterable {
     case csvDataLoad = "csv_data_load"
     case csvFileLoad = "csv_file_load"
     case csvUrlLoad = "csv_url_load"
+    case importFromS3 = "import_from_s3"
+    case exportToS3 = "export_to_s3"
     case exportLocal = "export_local"
     case getJob = "get_job"
     case searchJobsByStartDate = "search_jobs_by_start_date"
@@ -131,7 +133,7 @@ package enum OperationName: String, Sendable, CaseIterable {
     /// Restricted to super users (spec README §7, column SU).
     package var isSuperUserOnly: Bool {
         switch self {
-        case .createDatabase, .createSchema, .dropDatabase, .dropSchema, .createTable, .dropTable, .dropAttribute, .getBackup, .cleanupOrphanBlobs, .deleteRecordsBefore, .deleteFilesBefore, .exportLocal, .searchJobsByStartDate, .listRoles, .addRole, .alterRole, .dropRole, .listUsers, .addUser, .alterUser, .dropUser, .readLog, .readTransactionLog, .deleteTransactionLogsBefore, .readAuditLog, .deleteAuditLogsBefore, .getConfiguration, .setConfiguration, .restart, .restartService, .systemInformation, .setStatus, .getStatus, .clearStatus, .catchup, .getFingerprint, .setLicense, .installUsageLicense, .getUsageLicenses, .addCertificate, .removeCertificate, .listCertificates, .addNode, .updateNode, .setNodeReplication, .removeNode, .clusterStatus, .clusterNetwork, .configureCluster, .clusterSetRoutes, .clusterGetRoutes, .clusterDeleteRoutes, .purgeStream, .addComponent, .deployComponent, .packageComponent, .dropComponent, .getComponents, .getComponentFile, .setComponentFile, .addSshKey, .updateSshKey, .deleteSshKey, .listSshKeys, .setSshKnownHosts, .getSshKnownHosts, .installNodeModules, .customFunctionsStatus, .getCustomFunctions, .getCustomFunction, .setCustomFunction, .dropCustomFunction, .addCustomFunctionProject, .dropCustomFunctionProject, .packageCustomFunctionProject, .deployCustomFunctionProject, .addWafRule, .alterWafRule, .dropWafRule, .listWafRules, .setWafMode: true
+        case .createDatabase, .createSchema, .dropDatabase, .dropSchema, .createTable, .dropTable, .dropAttribute, .getBackup, .cleanupOrphanBlobs, .deleteRecordsBefore, .deleteFilesBefore, .exportLocal, .exportToS3, .searchJobsByStartDate, .listRoles, .addRole, .alterRole, .dropRole, .listUsers, .addUser, .alterUser, .dropUser, .readLog, .readTransactionLog, .deleteTransactionLogsBefore, .readAuditLog, .deleteAuditLogsBefore, .getConfiguration, .setConfiguration, .restart, .restartService, .systemInformation, .setStatus, .getStatus, .clearStatus, .catchup, .getFingerprint, .setLicense, .installUsageLicense, .getUsageLicenses, .addCertificate, .removeCertificate, .listCertificates, .addNode, .updateNode, .setNodeReplication, .removeNode, .clusterStatus, .clusterNetwork, .configureCluster, .clusterSetRoutes, .clusterGetRoutes, .clusterDeleteRoutes, .purgeStream, .addComponent, .deployComponent, .packageComponent, .dropComponent, .getComponents, .getComponentFile, .setComponentFile, .addSshKey, .updateSshKey, .deleteSshKey, .listSshKeys, .setSshKnownHosts, .getSshKnownHosts, .installNodeModules, .customFunctionsStatus, .getCustomFunctions, .getCustomFunction, .setCustomFunction, .dropCustomFunction, .addCustomFunctionProject, .dropCustomFunctionProject, .packageCustomFunctionProject, .deployCustomFunctionProject, .addWafRule, .alterWafRule, .dropWafRule, .listWafRules, .setWafMode: true
         default: false
         }
     }
@@ -151,6 +153,7 @@ package enum OperationName: String, Sendable, CaseIterable {
         case .deleteRecordsBefore: "deleteFilesBefore"
         case .deleteFilesBefore: "deleteFilesBefore"
         case .exportLocal: "export_local"
+        case .exportToS3: "export_to_s3"
         case .searchJobsByStartDate: "handleGetJobsByStartDate"
         case .listRoles: "listRoles"
         case .addRole: "addRole"
