@@ -46,6 +46,7 @@ struct OperationRegistry: Sendable {
         var registry = OperationRegistry()
         SchemaOperations.register(into: &registry)
         RecordOperations.register(into: &registry)
+        SQLOperation.register(into: &registry)
         return registry
     }
 }
