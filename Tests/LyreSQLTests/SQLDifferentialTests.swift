@@ -74,7 +74,7 @@ import Testing
         case 6: return "m LIKE '\(["a%", "b%", "B%", "c%"].randomElement(using: &g)!)'"
         case 7: return "\(["n", "s", "m"].randomElement(using: &g)!) IS \(Bool.random(using: &g) ? "" : "NOT ")NULL"
         case 8: return "m = \(Bool.random(using: &g) ? word(&g) : String(Int.random(in: 0...5, using: &g)))"
-        case 9: return "id \(["=", "IN"].randomElement(using: &g)!) \(Bool.random(using: &g) ? "(\(Int.random(in: 1...130, using: &g)), 7)" : "(\(Int.random(in: 1...130, using: &g)))")"
+        case 9: return Bool.random(using: &g) ? "id IN (\(Int.random(in: 1...130, using: &g)), 7)" : "id = \(Int.random(in: 1...130, using: &g))"
         case 10: return "s NOT IN (\(word(&g)), \(word(&g)))"
         default: return "n > n - 1 AND s != \(word(&g))"
         }
