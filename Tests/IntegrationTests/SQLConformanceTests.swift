@@ -132,6 +132,10 @@ import Testing
         ("SELECT nope", 500, #"{"error":"no from clause"}"#),
         ("SELECT id FROM conf.pet UNION SELECT id FROM conf.owner", 500, #"{"error":"There was a problem performing this search. Please check the logs and try again."}"#),
         ("SELECT name FROM conf.pet ORDER BY UPPER(name)", 500, #"{"error":"There was a problem performing this search. Please check the logs and try again."}"#),
+        ("SELECT id, CASE WHEN age > 5 THEN 'old' WHEN age > 2 THEN 'mid' ELSE 'young' END AS a FROM conf.pet WHERE id <= 3 ORDER BY id", 200, #"[{"id":1,"a":"mid"},{"id":2,"a":"old"},{"id":3,"a":"young"}]"#),
+        ("SELECT id FROM conf.pet WHERE name = 'it''s'", 200, "[]"),
+        ("SELECT id FROM conf.pet WHERE species = 'dog' AND name LIKE 'z%' AND id BETWEEN 1 AND 9", 200, #"[{"id":5}]"#),
+        ("SELECT o.city, COUNT(*) AS n FROM conf.pet p JOIN conf.owner o ON p.owner_id = o.id GROUP BY o.city ORDER BY n DESC", 200, #"[{"city":"Lima","n":3},{"city":"Oslo","n":1}]"#),
         ("CREATE TABLE conf.x (id INT)", 500, #"{"error":"unsupported SQL type create in SQL: [object Object]"}"#),
         ("DELETE FROM system.hdb_user WHERE username = 'nobody'", 403, #"{"error":"The 'system' database, tables and records are used internally by HarperDB and cannot be updated or removed."}"#),
     ]
