@@ -66,6 +66,7 @@ struct OperationRegistry: Sendable {
         RoleOperations.register(into: &registry)
         UserOperations.register(into: &registry)
         TokenOperations.register(into: &registry)
+        SQLOperation.register(into: &registry)
         return registry
     }
 }

@@ -35,6 +35,9 @@ public struct ScalarFunction: Sendable {
         case anyCase
         /// Harper-added functions: all-lower or all-upper case only; the key keeps the spelling.
         case lowerOrUpper
+        /// Spellings accepted by a predicate on the name as written (geo functions: all-lower,
+        /// all-upper or camelCase such as `geoArea`).
+        case accepted(@Sendable (String) -> Bool)
     }
 
     public typealias Body = @Sendable (_ arguments: [Value?], _ context: FunctionContext) throws -> Value?
@@ -94,7 +97,13 @@ public struct FunctionRegistry: Sendable {
     public func lookup(_ name: String) -> ScalarFunction? {
         let lower = name.lowercased()
         guard let f = functions[lower] else { return nil }
-        if f.spelling == .lowerOrUpper, name != lower, name != lower.uppercased() { return nil }
+        switch f.spelling {
+        case .anyCase: break
+        case .lowerOrUpper:
+            if name != lower, name != lower.uppercased() { return nil }
+        case .accepted(let accepts):
+            if !accepts(name) { return nil }
+        }
         return f
     }
 }

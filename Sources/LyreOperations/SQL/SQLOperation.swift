@@ -1,0 +1,121 @@
+import LyreCore
+import LyreSQL
+import LyreStorage
+
+/// The `sql` operation (sql.md §1): decode, parse (syntax errors are 400 before any permission
+/// check), authorize every table and attribute the statement touches, execute, encode.
+enum SQLOperation {
+    static func register(into registry: inout OperationRegistry) {
+        registry.register(.sql, .async(run))
+    }
+
+    @Sendable static func run(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        let text: String
+        switch request["sql"] {
+        case nil, .null?: throw LyreError.sqlMissing
+        case .string(let s)?: text = s
+        default: throw LyreError.sqlUnparseable
+        }
+        if let explained = try explain(text, context) { return explained }
+        let sql = try SQLRequest(sql: text)
+        guard sql.isSupportedKind else {
+            if context.user.isSuperUser { throw LyreError.sqlUnsupportedType(sql.kind) }
+            throw LyreError.operationNotFound(sql.kind)
+        }
+        let storage = context.app.storage
+        switch sql.statement {
+        case .select(let statement):
+            try SQLPermissions.checkSelect(statement, user: context.user)
+            let bound = try SelectBinder(catalog: storage).bind(statement)
+            let rows = try SelectExecutor(bound).run()
+            return .json(.array(rows.map { .object($0) }))
+        case .insert(let statement):
+            return try await insert(statement, context)
+        case .update(let statement):
+            return try await update(statement, context)
+        case .delete(let statement):
+            return try await delete(statement, context)
+        case .unsupported(let keyword):
+            throw LyreError.sqlUnsupportedType(keyword.lowercased())
+        }
+    }
+
+    /// `EXPLAIN <select>` (a Lyre extension): the chosen plan as JSON.
+    private static func explain(_ text: String, _ context: OperationContext) throws -> OutgoingResponse.Body? {
+        let trimmed = JS.trimWhitespace(text)
+        guard trimmed.count > 8, trimmed.prefix(8).uppercased() == "EXPLAIN " else { return nil }
+        let sql = try SQLRequest(sql: String(trimmed.dropFirst(8)))
+        guard case .select(let statement) = sql.statement else { throw LyreError.sqlUnsupportedType("explain") }
+        try SQLPermissions.checkSelect(statement, user: context.user)
+        let bound = try SelectBinder(catalog: context.app.storage).bind(statement)
+        let executor = SelectExecutor(bound)
+        let plan: QueryPlan
+        do { plan = try executor.plan() } catch { throw LyreError.sqlSearchFailed(error) }
+        return .json(plan.explain(bound))
+    }
+
+    // MARK: Writes
+
+    private static func insert(_ statement: InsertStatement, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        let databaseName = statement.table.database ?? StorageEngine.defaultDatabase
+        try Authorization.checkTable(database: databaseName, table: statement.table.table, user: context.user,
+                                     required: [.insert], attributes: statement.columns ?? [])
+        let (db, table) = try WriteStatements.insertTarget(statement.table, catalog: context.app.storage)
+        try SystemTables.checkWrite(table, mode: .insert, user: context.user)
+        let records = try WriteStatements.insertRecords(statement)
+        try RecordValidation.check(records, table: table, mode: .insert)
+        let tableName = table.name
+        let result = try await db.write { ctx in try ctx.write(records, mode: .insert, to: tableName) }
+        if table.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
+        return message("inserted \(result.written.count) of \(result.written.count + result.skipped.count) records",
+                       ("inserted_hashes", result.written), ("skipped_hashes", result.skipped))
+    }
+
+    private static func update(_ statement: UpdateStatement, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        var attributes = statement.assignments.map(\.column)
+        for a in statement.assignments {
+            for ref in a.value.columnReferences where !attributes.contains(ref.name) { attributes.append(ref.name) }
+        }
+        try Authorization.checkTable(database: statement.table.database ?? "undefined", table: statement.table.table,
+                                     user: context.user, required: [.update], attributes: attributes)
+        let (db, table) = try WriteStatements.modifyTarget(statement.table, catalog: context.app.storage)
+        if table.database == StorageEngine.systemDatabase { throw LyreError.systemProtected }
+        let targets = try WriteStatements.targets(in: table, database: db, where: statement.whereClause)
+        let records = try WriteStatements.updateRecords(statement, targets: targets, primaryKey: table.primaryKey)
+        try RecordValidation.check(records, table: table, mode: .update)
+        let tableName = table.name
+        let result: (written: [Value], skipped: [Value]) = records.isEmpty
+            ? ([], [])
+            : try await db.write { ctx in
+                let r = try ctx.write(records, mode: .update, to: tableName)
+                return (r.written, r.skipped)
+            }
+        return message("updated \(result.written.count) of \(result.written.count + result.skipped.count) records",
+                       ("update_hashes", result.written), ("skipped_hashes", result.skipped))
+    }
+
+    private static func delete(_ statement: DeleteStatement, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        let attributes = statement.whereClause.map { Array(Set($0.columnReferences.map(\.name))).sorted() } ?? []
+        try Authorization.checkTable(database: statement.table.database ?? "undefined", table: statement.table.table,
+                                     user: context.user, required: [.delete], attributes: attributes)
+        let (db, table) = try WriteStatements.modifyTarget(statement.table, catalog: context.app.storage)
+        if table.database == StorageEngine.systemDatabase { throw LyreError.systemProtected }
+        let targets = try WriteStatements.targets(in: table, database: db, where: statement.whereClause)
+        let ids = targets.map { $0[table.primaryKey] ?? .null }
+        let tableName = table.name
+        let result = ids.isEmpty
+            ? (deleted: [Value](), skipped: [Value](), records: [JSONObject]())
+            : try await db.write { ctx in try ctx.delete(ids: ids, from: tableName) }
+        let noun = ids.count == 1 ? "record" : "records"
+        return message("\(result.deleted.count) of \(ids.count) \(noun) successfully deleted",
+                       ("deleted_hashes", result.deleted), ("skipped_hashes", result.skipped))
+    }
+
+    private static func message(_ text: String, _ first: (String, [Value]), _ second: (String, [Value])) -> OutgoingResponse.Body {
+        var body = JSONObject()
+        body.appendUnchecked("message", .string(text))
+        body.appendUnchecked(first.0, .array(first.1))
+        body.appendUnchecked(second.0, .array(second.1))
+        return .json(.object(body))
+    }
+}

@@ -1,0 +1,41 @@
+package import LyreCore
+
+/// What rows share during one statement: column slots, output items (for aliases in
+/// `HAVING`, sql.md §5.7) and the evaluator.
+package struct RowContext {
+    package let slots: [ColumnRef: ColumnSlot]
+    package let items: [OutputItem]
+    package let evaluator: ExpressionEvaluator
+    package let tableCount: Int
+}
+
+/// A joined row (one record or `nil` per table), or a group: its first row plus the
+/// aggregate values (sql.md §5.7).
+package struct ExecutionRow: RowAccess {
+    package var records: [JSONObject?]
+    package var aggregates: [FunctionCall: Value?]?
+    package let context: RowContext
+
+    package init(records: [JSONObject?], aggregates: [FunctionCall: Value?]? = nil, context: RowContext) {
+        self.records = records
+        self.aggregates = aggregates
+        self.context = context
+    }
+
+    package func value(of column: ColumnRef) throws -> Value? {
+        if let slot = context.slots[column] { return records[slot.table]?[slot.name] }
+        // HAVING may name a select alias (the correct answer of the §5.7 bug).
+        if aggregates != nil, column.qualifier == nil,
+           let item = context.items.first(where: { $0.alias == column.name && $0.expression != .column(column) }) {
+            return try context.evaluator.evaluate(item.expression, row: self)
+        }
+        throw SQLEvaluationError("unknown column \(column)")
+    }
+
+    package func aggregateValue(of call: FunctionCall) throws -> Value? {
+        guard let aggregates, let value = aggregates[call] else {
+            throw SQLEvaluationError("aggregate \(call.name) used outside of a grouped select")
+        }
+        return value
+    }
+}

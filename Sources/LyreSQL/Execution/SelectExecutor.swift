@@ -1,0 +1,263 @@
+package import LyreCore
+import LyreStorage
+
+/// Runs a bound `SELECT`: scan (with pushdown) → joins → `WHERE` → grouping/`HAVING` →
+/// projection → `DISTINCT` → `ORDER BY` → `OFFSET`/`LIMIT` (sql.md §5).
+///
+/// ```swift
+/// let bound = try SelectBinder(catalog: engine).bind(statement)
+/// let rows = try SelectExecutor(bound).run()          // [JSONObject]
+/// ```
+package struct SelectExecutor {
+    package let select: BoundSelect
+    package let evaluator: ExpressionEvaluator
+    private let context: RowContext
+
+    package init(_ select: BoundSelect, functionContext: FunctionContext = .system) {
+        self.select = select
+        evaluator = ExpressionEvaluator(functions: select.functions, context: functionContext)
+        context = RowContext(slots: select.resolver.slots, items: select.items, evaluator: evaluator,
+                             tableCount: select.tables.count)
+    }
+
+    /// The plan `run()` would use (`EXPLAIN`).
+    /// - Throws: storage errors.
+    package func plan() throws -> QueryPlan {
+        guard let first = select.tables.first else { return QueryPlan(access: .fullScan, estimatedRows: 1, joins: []) }
+        return try first.database.read { txn in try Planner.plan(select, txn: txn) }
+    }
+
+    /// The result rows.
+    /// - Throws: `LyreError` 500 *generic search* for any evaluation or storage failure (§11.3).
+    package func run() throws(LyreError) -> [JSONObject] {
+        if select.isVacuous { return [] }
+        do {
+            return try execute()
+        } catch let error as LyreError where error.message == LyreError.sqlNoFromClause.message {
+            throw error
+        } catch {
+            throw .sqlSearchFailed(error)
+        }
+    }
+
+    private func execute() throws -> [JSONObject] {
+        guard !select.tables.isEmpty else {
+            let row = ExecutionRow(records: [], context: context)
+            return [try project(row).object]
+        }
+        let statement = select.statement
+        let streamLimit: Int? = select.tables.count == 1 && !select.isGrouped && statement.orderBy.isEmpty
+            && !statement.distinct ? select.limit.map { $0 + select.offset } : nil
+        var rows = try scanFirstTable(stopAfter: streamLimit)
+        for (i, join) in statement.joins.enumerated() {
+            rows = try self.join(rows, join, position: i + 1)
+        }
+        if select.tables.count > 1, let w = select.whereClause {
+            rows = try rows.filter { try evaluator.isTrue(w, row: ExecutionRow(records: $0, context: context)) }
+        }
+        var sources: [ExecutionRow]
+        if select.isGrouped {
+            sources = try group(rows)
+            if let having = statement.having {
+                sources = try sources.filter { try evaluator.isTrue(having, row: $0) }
+            }
+        } else {
+            sources = rows.map { ExecutionRow(records: $0, context: context) }
+        }
+        var output: [(object: JSONObject, values: [Value?], source: ExecutionRow)] = []
+        output.reserveCapacity(sources.count)
+        var seen: Set<JSONObject> = []
+        for source in sources {
+            let (object, values) = try project(source)
+            if statement.distinct, !seen.insert(object).inserted { continue }
+            output.append((object, values, source))
+        }
+        if !select.orderKeys.isEmpty {
+            var keyed: [(Int, [Value?])] = []
+            keyed.reserveCapacity(output.count)
+            for (i, row) in output.enumerated() {
+                var keys: [Value?] = []
+                for (key, _) in select.orderKeys {
+                    switch key {
+                    case .item(let n): keys.append(row.values[n])
+                    case .expression(let e): keys.append(try evaluator.evaluate(e, row: row.source))
+                    }
+                }
+                keyed.append((i, keys))
+            }
+            let order = SQLOrdering.sorted(keyed, keys: { $0.1 }, descending: select.orderKeys.map(\.descending))
+            output = order.map { output[$0.0] }
+        }
+        var result = output.map(\.object)
+        if select.offset > 0 { result = Array(result.dropFirst(select.offset)) }
+        if let limit = select.limit { result = Array(result.prefix(max(0, limit))) }
+        return result
+    }
+
+    // MARK: Scan
+
+    private func scanFirstTable(stopAfter limit: Int?) throws -> [[JSONObject?]] {
+        let first = select.tables[0]
+        let filter = select.tables.count == 1 ? select.whereClause : nil
+        let width = select.tables.count
+        var rows: [[JSONObject?]] = []
+        try first.database.read { txn in
+            let (path, _) = try Planner.accessPath(for: first, where: select.whereClause, resolver: select.resolver, txn: txn)
+            try TableScanner.scan(path, table: first.definition, txn: txn) { record in
+                var row = [JSONObject?](repeating: nil, count: width)
+                row[0] = record
+                if let filter, !(try evaluator.isTrue(filter, row: ExecutionRow(records: row, context: context))) { return true }
+                rows.append(row)
+                if let limit, rows.count >= limit { return false }
+                return true
+            }
+        }
+        return rows
+    }
+
+    private func allRecords(_ table: BoundTable) throws -> [JSONObject] {
+        try table.database.read { txn in try txn.allRecords(in: table.definition) }
+    }
+
+    // MARK: Joins
+
+    private func join(_ left: [[JSONObject?]], _ join: Join, position: Int) throws -> [[JSONObject?]] {
+        let right = try allRecords(select.tables[position])
+        let strategy = Planner.plan(join: join, rightPosition: position, resolver: select.resolver)
+        var out: [[JSONObject?]] = []
+        var matchedRight = [Bool](repeating: false, count: right.count)
+        func combined(_ l: [JSONObject?], _ r: JSONObject?) -> [JSONObject?] {
+            var row = l
+            row[position] = r
+            return row
+        }
+        switch strategy {
+        case .hash(let leftKeys, let rightKeys, let residual):
+            var table: [[Value]: [Int]] = [:]
+            let width = select.tables.count
+            for (i, record) in right.enumerated() {
+                var row = [JSONObject?](repeating: nil, count: width)
+                row[position] = record
+                guard let key = try hashKey(rightKeys, ExecutionRow(records: row, context: context)) else { continue }
+                table[key, default: []].append(i)
+            }
+            for l in left {
+                var matched = false
+                if let key = try hashKey(leftKeys, ExecutionRow(records: l, context: context)), let candidates = table[key] {
+                    for i in candidates {
+                        let row = combined(l, right[i])
+                        if try holds(residual, ExecutionRow(records: row, context: context)) {
+                            out.append(row)
+                            matched = true
+                            matchedRight[i] = true
+                        }
+                    }
+                }
+                if !matched, join.kind == .left || join.kind == .full { out.append(combined(l, nil)) }
+            }
+        case .nestedLoop(let condition):
+            for l in left {
+                var matched = false
+                for (i, r) in right.enumerated() {
+                    let row = combined(l, r)
+                    if try holds(condition, ExecutionRow(records: row, context: context)) {
+                        out.append(row)
+                        matched = true
+                        matchedRight[i] = true
+                    }
+                }
+                if !matched, join.kind == .left || join.kind == .full { out.append(combined(l, nil)) }
+            }
+        }
+        if join.kind == .right || join.kind == .full {
+            let empty = [JSONObject?](repeating: nil, count: select.tables.count)
+            for (i, r) in right.enumerated() where !matchedRight[i] { out.append(combined(empty, r)) }
+        }
+        return out
+    }
+
+    /// Join-key values, normalized; `nil` when a key can never be strictly equal (array, object).
+    private func hashKey(_ keys: [Expression], _ row: ExecutionRow) throws -> [Value]? {
+        var out: [Value] = []
+        for e in keys {
+            let v = JS.groupKey(try evaluator.evaluate(e, row: row))
+            switch v {
+            case .array, .object: return nil
+            default: out.append(v)
+            }
+        }
+        return out
+    }
+
+    /// `ON` conjuncts; `a = b` with null on both sides is a match in a join (quirk, keep, §5.5).
+    private func holds(_ conjuncts: [Expression], _ row: ExecutionRow) throws -> Bool {
+        for c in conjuncts {
+            if case .binary(.equal, let a, let b) = c {
+                let x = try evaluator.evaluate(a, row: row), y = try evaluator.evaluate(b, row: row)
+                if JS.isNullish(x) && JS.isNullish(y) { continue }
+                if !JS.truthy(try ExpressionEvaluator.apply(.equal, x, y)) { return false }
+            } else if !(try evaluator.isTrue(c, row: row)) {
+                return false
+            }
+        }
+        return true
+    }
+
+    // MARK: Grouping
+
+    private func group(_ rows: [[JSONObject?]]) throws -> [ExecutionRow] {
+        let aggregates = select.aggregates
+        var index: [[Value]: Int] = [:]
+        var groups: [(first: [JSONObject?], accumulators: [AggregateAccumulator])] = []
+        let fresh = aggregates.map { call in
+            call.aggregate!.makeAccumulator(distinct: call.isDistinct, countsRows: call.isStar)
+        }
+        if select.statement.groupBy.isEmpty {
+            groups.append(([JSONObject?](repeating: nil, count: select.tables.count), fresh))
+            index[[]] = 0
+        }
+        for records in rows {
+            let row = ExecutionRow(records: records, context: context)
+            var key: [Value] = []
+            for g in select.statement.groupBy { key.append(JS.groupKey(try evaluator.evaluate(g, row: row))) }
+            let g: Int
+            if let existing = index[key] {
+                g = existing
+                if groups[g].first.allSatisfy({ $0 == nil }) { groups[g].first = records }
+            } else {
+                g = groups.count
+                index[key] = g
+                groups.append((records, fresh))
+            }
+            for (j, call) in aggregates.enumerated() {
+                let value: Value? = call.isStar ? .null : try call.arguments.first.flatMap { try evaluator.evaluate($0, row: row) }
+                groups[g].accumulators[j].add(value)
+            }
+        }
+        return groups.map { group in
+            var values: [FunctionCall: Value?] = [:]
+            for (j, call) in aggregates.enumerated() { values[call] = group.accumulators[j].result() }
+            return ExecutionRow(records: group.first, aggregates: values, context: context)
+        }
+    }
+
+    // MARK: Projection
+
+    private func project(_ row: ExecutionRow) throws -> (object: JSONObject, values: [Value?]) {
+        var object = JSONObject()
+        var values: [Value?] = []
+        values.reserveCapacity(select.items.count)
+        for item in select.items {
+            let v = try evaluator.evaluate(item.expression, row: row)
+            values.append(v)
+            if item.isPlainColumn {
+                object[item.key] = v ?? .null
+            } else if let out = SQLResult.output(v) {
+                object[item.key] = out
+            } else if select.hasOuterJoin {
+                object[item.key] = .null
+            }
+        }
+        return (object, values)
+    }
+}
