@@ -49,9 +49,9 @@ public final class LyreProcess: @unchecked Sendable {
         throw HTTPClient.Failure(reason: "lyre did not start on port \(port)")
     }
 
-    public func post(_ json: String) async throws -> TestResponse {
+    public func post(_ json: String, authorization: String = TestApplication.adminAuthorization) async throws -> TestResponse {
         try await HTTPClient.request(port: port, method: "POST", path: "/",
-                                     headers: ["Content-Type: application/json", "Authorization: \(TestApplication.adminAuthorization)"],
+                                     headers: ["Content-Type: application/json", "Authorization: \(authorization)"],
                                      body: Array(json.utf8))
     }
 

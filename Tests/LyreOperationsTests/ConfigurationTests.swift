@@ -17,7 +17,7 @@ import Testing
         #expect(c["operationsApi"]?["network"]?["port"] == 9925)
         #expect(c["logging"]?["level"] == "warn")
         #expect(c["logging"]?["root"] == .string(h.root + "/log"))
-        #expect(c["logging"]?["auditLog"] == false)
+        #expect(c["logging"]?["auditLog"] == true)
         #expect(c["logging"]?["rotation"]?["maxSize"] == .null)
         #expect(c["localStudio"]?["enabled"] == false)
         #expect(c["authentication"]?["authorizeLocal"] == false)
@@ -92,14 +92,14 @@ import Testing
         var tree = ConfigurationFile.defaults(root: root)
         var logging = tree["logging"]!.objectValue!
         logging["level"] = "debug"
-        logging["auditLog"] = true
+        logging["auditLog"] = false
         tree["logging"] = .object(logging)
         try ConfigurationFile.write(tree, root: root, keepBackup: false)
         var configuration = Configuration(root: root, port: 1)
         configuration.environment = ["OPERATIONSAPI_NETWORK_PORT": "9800", "AUTHENTICATION_AUTHORIZELOCAL": "true", "PATH": "/bin"]
         try ConfigurationFile.apply(to: &configuration)
         #expect(configuration.logLevel == "debug")
-        #expect(configuration.auditLog)
+        #expect(!configuration.auditLog)
         #expect(configuration.port == 9800)
         #expect(configuration.authorizeLocal)
         #expect(configuration.operationTokenTimeout == "1d")
@@ -108,7 +108,7 @@ import Testing
 
     @Test func restartAnswersFirstThenReloadsAndAnnounces() async throws {
         let h = try Harness()
-        _ = await h.post(#"{"operation":"set_configuration","logging_level":"info","logging_auditLog":true}"#)
+        _ = await h.post(#"{"operation":"set_configuration","logging_level":"info","logging_auditLog":false}"#)
         #expect(h.app.configuration.logLevel == "warn")
         let r = await h.post(#"{"operation":"restart"}"#)
         #expect(r.status == 200)
@@ -120,7 +120,7 @@ import Testing
             return
         }
         #expect(configuration.logLevel == "info")
-        #expect(configuration.auditLog)
+        #expect(!configuration.auditLog)
         #expect(h.app.configuration.logLevel == "info")
         // Data and the application survive: it answers again.
         #expect(await h.post(#"{"operation":"describe_all"}"#).status == 200)

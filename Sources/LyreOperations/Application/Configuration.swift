@@ -20,8 +20,8 @@ public struct Configuration: Sendable {
     public var refreshTokenTimeout: String = "30d"
     /// `logging.level` (Harper's default `warn`).
     public var logLevel: String = "warn"
-    /// `logging.auditLog`: record every write for `read_audit_log` (Harper's default `false`).
-    public var auditLog: Bool = false
+    /// `logging.auditLog`: record every write for `read_audit_log` (on in Harper's installed configuration).
+    public var auditLog: Bool = true
     /// `logging.root`: the folder of `hdb.log` (default `<root>/log`).
     public var logRoot: String?
     /// `logging.file`: write `hdb.log`.

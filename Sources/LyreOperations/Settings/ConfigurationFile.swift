@@ -43,7 +43,7 @@ public enum ConfigurationFile {
             "localStudio": o(["enabled": false]),
             "logging": o([
                 "auditAuthEvents": o(["logFailed": false, "logSuccessful": false]),
-                "auditLog": false,
+                "auditLog": true,
                 "auditRetention": "3d",
                 "console": false,
                 "file": true,
