@@ -18,7 +18,7 @@ need wrk wrk
 need nginx nginx-light
 scripts/bootstrap
 
-swift build -c release --product lyre >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release --product lyre >/dev/null
 LYRE=.build/release/lyre
 WORK=$(mktemp -d /tmp/lyre-bench.XXXXXX)
 PORT=19925; NGINX_PORT=19926

@@ -66,64 +66,64 @@ extension LyreError {
 
     /// `500 unsupported SQL type <kind> in SQL: [object Object]` (super users, sql.md §1.2).
     public static func sqlUnsupportedType(_ kind: String) -> LyreError {
-        LyreError(.operationNotSupported, status: 500, "unsupported SQL type \(kind) in SQL: [object Object]")
+        LyreError(.operationNotSupported, status: 400, "unsupported SQL type \(kind) in SQL: [object Object]")
     }
 
     /// The generic `SELECT` failure (sql.md §11.3); the cause is logged only.
     public static func sqlSearchFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
-        LyreError(.internalError, status: 500,
+        LyreError(.badRequest, status: 400,
                   "There was a problem performing this search. Please check the logs and try again.",
                   underlying: underlying)
     }
 
     /// The generic `INSERT` failure (sql.md §6.3).
     public static func sqlInsertFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
-        LyreError(.internalError, status: 500,
+        LyreError(.badRequest, status: 400,
                   "There was a problem performing this insert. Please check the logs and try again.",
                   underlying: underlying)
     }
 
     /// The generic `UPDATE` failure (sql.md §7.4).
     public static func sqlUpdateFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
-        LyreError(.internalError, status: 500,
+        LyreError(.badRequest, status: 400,
                   "There was a problem performing this update. Please check the logs and try again.",
                   underlying: underlying)
     }
 
     /// `500 unknown column <ref>` (sql.md §5.3).
     public static func sqlUnknownColumn(_ ref: String) -> LyreError {
-        LyreError(.attributeNotFound, status: 500, "unknown column \(ref)")
+        LyreError(.attributeNotFound, status: 400, "unknown column \(ref)")
     }
 
     /// `500 ambiguous column reference <ref>[ in order by]` (sql.md §5.3).
     public static func sqlAmbiguousColumn(_ ref: String, inOrderBy: Bool = false) -> LyreError {
-        LyreError(.internalError, status: 500, "ambiguous column reference \(ref)" + (inOrderBy ? " in order by" : ""))
+        LyreError(.badRequest, status: 400, "ambiguous column reference \(ref)" + (inOrderBy ? " in order by" : ""))
     }
 
     /// `500 no from clause` (sql.md §5.11).
-    public static let sqlNoFromClause = LyreError(.internalError, status: 500, "no from clause")
+    public static let sqlNoFromClause = LyreError(.badRequest, status: 400, "no from clause")
 
     /// `500 schema not defined for table <table>` (sql.md §5.2).
     public static func sqlSchemaNotDefined(_ table: String) -> LyreError {
-        LyreError(.internalError, status: 500, "schema not defined for table \(table)")
+        LyreError(.badRequest, status: 400, "schema not defined for table \(table)")
     }
 
     /// `500 select column '<name>' must be in group by` (sql.md §5.7).
     public static func sqlNotInGroupBy(_ name: String) -> LyreError {
-        LyreError(.internalError, status: 500, "select column '\(name)' must be in group by")
+        LyreError(.badRequest, status: 400, "select column '\(name)' must be in group by")
     }
 
     /// `500 group_column is not defined` (sql.md §5.7).
-    public static let sqlGroupColumnNotDefined = LyreError(.internalError, status: 500, "group_column is not defined")
+    public static let sqlGroupColumnNotDefined = LyreError(.badRequest, status: 400, "group_column is not defined")
 
     /// `500 schema <db> does not exist` (UPDATE/DELETE, sql.md §7.4).
     public static func sqlWriteSchemaNotFound(_ database: String) -> LyreError {
-        LyreError(.databaseNotFound, status: 500, "schema \(database) does not exist")
+        LyreError(.databaseNotFound, status: 400, "schema \(database) does not exist")
     }
 
     /// `500 table <db>.<table> does not exist` (UPDATE/DELETE, sql.md §7.4).
     public static func sqlWriteTableNotFound(_ database: String, _ table: String) -> LyreError {
-        LyreError(.tableNotFound, status: 500, "table \(database).\(table) does not exist")
+        LyreError(.tableNotFound, status: 400, "table \(database).\(table) does not exist")
     }
 
     /// `400 Attribute names cannot include backticks or forward slashes` (sql.md §6.3).

@@ -3,6 +3,7 @@ public import LyreCore
 public import LyreOperations
 public import LyreAuth
 import Logging
+import Synchronization
 
 /// A response as a test sees it.
 public struct TestResponse: Sendable, CustomStringConvertible {
@@ -37,6 +38,7 @@ public final class TestApplication: Sendable {
     ///   - clock: "Now" for token lifetimes (a ``TestClock`` lets tests expire tokens).
     public init(durable: Bool = false, authorizeLocal: Bool = false, clock: (any AuthClock)? = nil) throws {
         root = Self.temporaryRoot()
+        Self.seedTokenKeys(root: root)
         var logger = Logger(label: "lyre-test")
         logger.logLevel = .critical
         app = try Application(
@@ -44,6 +46,29 @@ public final class TestApplication: Sendable {
                 root: root, port: 0, bootstrapAdmin: (Self.adminUsername, Self.adminPassword),
                 authorizeLocal: authorizeLocal, durableWrites: durable, passwordHashRounds: 100_000),
             logger: logger, clock: clock ?? SystemClock())
+    }
+
+    /// Token signing keys generated once per test process and copied into each new root:
+    /// an RSA key pair per test would cost most of a test run's CPU.
+    private static let sharedKeys = Mutex<[String: Data]?>(nil)
+
+    static func seedTokenKeys(root: String) {
+        let names = [".jwtPrivate.key", ".jwtPublic.key"]
+        let keys = sharedKeys.withLock { cached -> [String: Data]? in
+            if let cached { return cached }
+            let scratch = temporaryRoot()
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            guard (try? TokenAuthority(keyDirectory: scratch + "/keys", clock: SystemClock())) != nil else { return nil }
+            var files: [String: Data] = [:]
+            for name in names { files[name] = FileManager.default.contents(atPath: scratch + "/keys/" + name) }
+            cached = files.count == names.count ? files : nil
+            return cached
+        }
+        guard let keys else { return }
+        try? FileManager.default.createDirectory(atPath: root + "/keys", withIntermediateDirectories: true)
+        for (name, data) in keys {
+            _ = FileManager.default.createFile(atPath: root + "/keys/" + name, contents: data, attributes: [.posixPermissions: 0o600])
+        }
     }
 
     deinit {

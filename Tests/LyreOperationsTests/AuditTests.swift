@@ -62,20 +62,20 @@ import Testing
     }
 
     @Test func errors() async throws {
-        let off = try Harness()
+        let off = try Harness { $0.auditLog = false }
         let disabled = await off.post(#"{"operation":"read_audit_log","schema":"data","table":"dog"}"#)
         #expect(disabled.status == 400)
         #expect(disabled.text == #"{"error":"To use this operation audit log must be enabled in harperdb-config.yaml"}"#)
 
         let h = try await audited()
         let noSchema = await h.post(#"{"operation":"read_audit_log","table":"dog"}"#)
-        #expect(noSchema.status == 500 && noSchema.text == #"{"error":"database is required"}"#)
+        #expect(noSchema.status == 400 && noSchema.text == #"{"error":"database is required"}"#)
         let noTable = await h.post(#"{"operation":"read_audit_log","schema":"dev"}"#)
-        #expect(noTable.status == 500 && noTable.text == #"{"error":"table is required"}"#)
+        #expect(noTable.status == 400 && noTable.text == #"{"error":"table is required"}"#)
         let missing = await h.post(#"{"operation":"read_audit_log","schema":"dev","table":"cat"}"#)
         #expect(missing.status == 404)
         let badType = await h.post(#"{"operation":"read_audit_log","schema":"dev","table":"dog","search_type":"color"}"#)
-        #expect(badType.status == 500 && badType.text == #"{"error":"Invalid searchType 'color'"}"#)
+        #expect(badType.status == 400 && badType.text == #"{"error":"Invalid searchType 'color'"}"#)
     }
 
     @Test func unauditedTableAndDisabledLogWriteNothing() async throws {

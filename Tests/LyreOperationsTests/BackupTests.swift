@@ -64,6 +64,6 @@ import Testing
         let missing = await h.post(#"{"operation":"get_backup","database":"nope"}"#)
         #expect(missing.status == 404)
         let table = await h.post(#"{"operation":"get_backup","database":"data","tables":["ghost"]}"#)
-        #expect(table.status == 500 && table.text == #"{"error":"Can not find table ghost"}"#)
+        #expect(table.status == 404 && table.text == #"{"error":"Can not find table ghost"}"#)
     }
 }

@@ -14,7 +14,7 @@ import Testing
         #expect(missing.status == 400)
         #expect(missing.text == #"{"error":"'id' is required"}"#)
         let empty = await lyre.post(#"{"operation":"get_job","id":""}"#)
-        #expect(empty.status == 500)
+        #expect(empty.status == 400)
         #expect(empty.text == #"{"error":"Invalid job ID specified."}"#)
         let unknown = await lyre.post(#"{"operation":"get_job","id":"4a982782-929a-4507-8794-26dae1132def"}"#)
         #expect(unknown.status == 200)
@@ -55,7 +55,7 @@ import Testing
     func searchJobsByStartDateErrors(request: String, body: String) async throws {
         let lyre = try TestApplication()
         let response = await lyre.post(request)
-        #expect(response.status == 500)
+        #expect(response.status == 400)
         #expect(response.text == body)
     }
 

@@ -32,7 +32,7 @@ import Testing
         let info = await h.post(#"{"operation":"registration_info"}"#)
         #expect(info.json["registered"] == true)
         let bad = await h.post(#"{"operation":"set_license","key":"","company":"Acme"}"#)
-        #expect(bad.status == 500 && bad.text == #"{"error":"Invalid key or company specified for license file."}"#)
+        #expect(bad.status == 400 && bad.text == #"{"error":"Invalid key or company specified for license file."}"#)
     }
 
     @Test func fingerprintIsStableInferredMessageWrapper() async throws {

@@ -103,11 +103,11 @@ import Testing
             == #"{"error":"Cannot complete request: User is inactive"}"#)
 
         let cases: [(String, Int, String)] = [
-            (#"{"password": "x"}"#, 500, #"{"error":"username is required"}"#),
-            (#"{"username": "dev1"}"#, 500, #"{"error":"nothing to update, must supply active, role or password to update"}"#),
-            (#"{"username": "dev1", "password": "  "}"#, 500, #"{"error":"password cannot be an empty string"}"#),
-            (#"{"username": "dev1", "active": "no"}"#, 500, #"{"error":"active must be true or false"}"#),
-            (#"{"username": "dev1", "role": ""}"#, 500, #"{"error":"If role is specified, it cannot be empty."}"#),
+            (#"{"password": "x"}"#, 400, #"{"error":"username is required"}"#),
+            (#"{"username": "dev1"}"#, 400, #"{"error":"nothing to update, must supply active, role or password to update"}"#),
+            (#"{"username": "dev1", "password": "  "}"#, 400, #"{"error":"password cannot be an empty string"}"#),
+            (#"{"username": "dev1", "active": "no"}"#, 400, #"{"error":"active must be true or false"}"#),
+            (#"{"username": "dev1", "role": ""}"#, 400, #"{"error":"If role is specified, it cannot be empty."}"#),
             (#"{"username": "dev1", "role": "blahblah"}"#, 404, #"{"error":"Update failed.  Requested 'blahblah' role not found."}"#),
             (#"{"username": "nobody", "active": true}"#, 200, #"{"message":"updated 0 of 1 records","update_hashes":[],"skipped_hashes":["nobody"]}"#),
         ]

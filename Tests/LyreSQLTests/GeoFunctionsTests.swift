@@ -174,7 +174,7 @@ private let line001: Value = #"{"type":"LineString","coordinates":[[0,0],[0,1],[
                 _ = try geo("geonear", "[0,0]", "[1,1]", distance)
                 Issue.record("expected an error")
             } catch let error as LyreError {
-                #expect(error.status == 500)
+                #expect(error.status == 400)
                 #expect((error.underlying as? GeoError)?.message == text)
             } catch {
                 Issue.record("unexpected \(error)")
@@ -321,7 +321,7 @@ private let line001: Value = #"{"type":"LineString","coordinates":[[0,0],[0,1],[
                 _ = try GeoFunctions.call("geoconvert", args, parseJSON: TestJSON.parse)
                 Issue.record("expected an error for \(args)")
             } catch {
-                #expect(error.status == 500)
+                #expect(error.status == 400)
                 #expect((error.underlying as? GeoError)?.message == text)
             }
         }

@@ -26,8 +26,8 @@ enum AuditOperations {
         guard context.app.configuration.auditLog else {
             throw LyreError.badRequest("To use this operation audit log must be enabled in harperdb-config.yaml")
         }
-        guard request.databaseField != nil else { throw LyreError(.badRequest, status: 500, "database is required") }
-        guard let table = request["table"], !table.isNull else { throw LyreError(.badRequest, status: 500, "table is required") }
+        guard request.databaseField != nil else { throw LyreError(.badRequest, status: 400, "database is required") }
+        guard let table = request["table"], !table.isNull else { throw LyreError(.badRequest, status: 400, "table is required") }
         let (db, definition) = try TableAccess.table(request, in: context, status: 404)
         let values = request["search_values"]?.arrayValue ?? []
         let limit = request["limit"]?.intValue.map { Int(max(0, $0)) }
@@ -63,7 +63,7 @@ enum AuditOperations {
             }
             return .json(.object(grouped))
         case let other?:
-            throw LyreError(.badRequest, status: 500, "Invalid searchType '\(other)'")
+            throw LyreError(.badRequest, status: 400, "Invalid searchType '\(other)'")
         }
     }
 

@@ -25,7 +25,7 @@ enum BackupOperations {
             wanted = (wanted ?? []) + (try tables.map { try Request.nameText($0, field: "tables") })
         }
         for table in wanted ?? [] where db.table(table) == nil {
-            throw LyreError(.tableNotFound, status: 500, "Can not find table \(table)")
+            throw LyreError(.tableNotFound, status: 404, "Can not find table \(table)")
         }
         let began = LogTime.format(Date().timeIntervalSince1970 * 1000)
         let bytes = try await Self.snapshot(db, keeping: wanted, logger: context.app.logger)

@@ -34,7 +34,7 @@ enum JobOperations {
     @Sendable static func getJob(_ request: Request, _ context: OperationContext) throws -> OutgoingResponse.Body {
         guard let value = request["id"], !value.isNull else { throw LyreError.validation("'id' is required") }
         guard case .string(let id) = value else { return .json(.array([])) }
-        if id.isEmpty { throw LyreError(.internalError, status: 500, "Invalid job ID specified.") }
+        if id.isEmpty { throw LyreError(.badRequest, status: 400, "Invalid job ID specified.") }
         guard let stored = try JobStore.get(context.app.storage, id: id) else { return .json(.array([])) }
         let progress = context.app.jobs.control(for: id)?.progress
         return .json(.array([JobRecord.response(stored, progress: progress)]))
@@ -45,10 +45,10 @@ enum JobOperations {
     @Sendable static func searchJobsByStartDate(_ request: Request, _ context: OperationContext) throws -> OutgoingResponse.Body {
         let prefix = "There was an error searching jobs by date: Error: "
         guard let from = request["from_date"]?.stringValue.flatMap({ ISODate.parse($0) }) else {
-            throw LyreError(.badRequest, status: 500, prefix + "Invalid 'from' date, must be in ISO-8601 format (YYYY-MM-DD).")
+            throw LyreError(.badRequest, status: 400, prefix + "Invalid 'from' date, must be in ISO-8601 format (YYYY-MM-DD).")
         }
         guard let to = request["to_date"]?.stringValue.flatMap({ ISODate.parse($0) }) else {
-            throw LyreError(.badRequest, status: 500, prefix + "Invalid 'to' date, must be in ISO-8601 format (YYYY-MM-DD)")
+            throw LyreError(.badRequest, status: 400, prefix + "Invalid 'to' date, must be in ISO-8601 format (YYYY-MM-DD)")
         }
         let jobs = try JobStore.all(context.app.storage).filter { job in
             guard let start = job[JobRecord.startDatetime]?.doubleValue else { return false }

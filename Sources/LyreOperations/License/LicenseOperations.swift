@@ -62,7 +62,7 @@ enum LicenseOperations {
     @Sendable static func setLicense(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
         guard let key = request["key"]?.stringValue, !key.trimmingCharacters(in: .whitespaces).isEmpty,
               let company = request["company"]?.stringValue, !company.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw LyreError(.badRequest, status: 500, "Invalid key or company specified for license file.")
+            throw LyreError(.badRequest, status: 400, "Invalid key or company specified for license file.")
         }
         let (db, table) = try licenseTable(context)
         var record = JSONObject()

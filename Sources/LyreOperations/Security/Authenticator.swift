@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import LyreAuth
 import LyreCore
@@ -15,13 +16,13 @@ final class Authenticator: Sendable {
     let tokens: TokenAuthority
     private let storage: StorageEngine
     /// A hash to verify against when the user does not exist (equalizes timing).
-    private let decoyHash: String
+    /// Made on first need (an unknown user), then kept.
+    private let decoy = Mutex<String?>(nil)
 
     init(storage: StorageEngine, hasher: PasswordHasher, tokens: TokenAuthority) {
         self.storage = storage
         self.hasher = hasher
         self.tokens = tokens
-        decoyHash = (try? hasher.hash("lyre-decoy-password")) ?? ""
     }
 
     /// Whether the header carries a bearer token (verified asynchronously by ``bearer(_:operation:)``).
@@ -114,7 +115,7 @@ final class Authenticator: Sendable {
     /// Checks a username and password. - Throws: `Login failed` / the inactive-user text.
     func verify(username: String, password: String) throws -> User {
         guard let record = try userRecord(username), case .string(let stored)? = record["password"] else {
-            _ = hasher.verify(password, against: decoyHash)
+            _ = hasher.verify(password, against: decoyHash())
             throw LyreError.loginFailed
         }
         guard hasher.verify(password, against: stored), let user = try user(from: record) else {
@@ -184,5 +185,15 @@ final class Authenticator: Sendable {
 
     static func isLoopback(_ address: String) -> Bool {
         address.hasPrefix("127.") || address == "::1" || address == "::ffff:127.0.0.1" || address.hasPrefix("unix")
+    }
+
+    /// A hash to verify against when the user does not exist, so that path costs the same.
+    private func decoyHash() -> String {
+        decoy.withLock { cached in
+            if let cached { return cached }
+            let made = (try? hasher.hash("lyre-decoy-password")) ?? ""
+            cached = made
+            return made
+        }
     }
 }

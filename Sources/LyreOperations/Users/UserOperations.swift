@@ -59,7 +59,7 @@ enum UserOperations {
     }
 
     @Sendable static func alterUser(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
-        func failure(_ text: String) -> LyreError { LyreError(.internalError, status: 500, text) }
+        func failure(_ text: String) -> LyreError { LyreError(.validation, status: 400, text) }
         guard case .string(let username)? = request["username"], !username.isEmpty else {
             throw failure("username is required")
         }

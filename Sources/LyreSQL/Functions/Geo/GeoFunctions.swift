@@ -236,8 +236,11 @@ public struct GeoError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 
-    /// sql-functions.md §9.3: these failures surface as error 500 *generic*.
-    var lyreError: LyreError { LyreError.internalError(self) }
+    /// sql-functions.md §9.3: Harper surfaces these as error 500 *generic*; they come from
+    /// the caller's arguments, so Lyre answers 400 with the same generic text.
+    var lyreError: LyreError {
+        LyreError(.badRequest, status: 400, LyreError.internalError().message, underlying: self)
+    }
 }
 
 extension String {
