@@ -43,6 +43,7 @@ NGINX
 nginx -c "$WORK/nginx.conf"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+anon() { awk '/RssAnon/ {print $2}' "/proc/$1/status"; }
 post() { curl -s -u admin:password -H 'Content-Type: application/json' -d "$1" "http://127.0.0.1:$PORT/"; }
 rate() { awk '/Requests\/sec/ {print int($2)}'; }
 
@@ -53,6 +54,9 @@ until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do sleep 0.05; done
 STARTUP_MS=$(( ($(date +%s%N) - START_NS) / 1000000 ))
 sleep 1
 IDLE_RSS=$(rss $LYRE_PID)
+IDLE_ANON=$(anon $LYRE_PID)
+# The disk's synchronous-write latency bounds commits per second (LMDB syncs twice per commit).
+SYNC_MS=$(dd if=/dev/zero of="$WORK/sync-probe" bs=4k count=100 oflag=dsync 2>&1 | awk '/copied/ {printf "%.2f", $(NF-3) * 1000 / 100}')
 
 post '{"operation":"create_database","database":"bench"}' >/dev/null
 post '{"operation":"create_table","database":"bench","table":"one","primary_key":"id"}' >/dev/null
@@ -66,6 +70,7 @@ INSERT_RPS=$(THREADS=2 AUTH="$AUTH" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/ins
 
 LOAD_RPS=$(python3 Benchmarks/loader.py "http://127.0.0.1:$PORT/" "$AUTH" "$RECORDS" 1000 4)
 LOADED_RSS=$(rss $LYRE_PID)
+LOADED_ANON=$(anon $LYRE_PID)
 DB_BYTES=$(stat -c %s "$WORK/root/database/bench.mdb")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -74,10 +79,11 @@ cat <<REPORT
 |---|---|
 | nginx fixed JSON, 64 connections (baseline) | $NGINX_RPS req/s |
 | search_by_id, 64 connections | $READ_RPS req/s = $(ratio "$READ_RPS" "$NGINX_RPS")× nginx |
+| synchronous 4 KiB write on this disk (baseline for commits) | $SYNC_MS ms |
 | insert 1 record/request, 64 connections, fsync on commit | $INSERT_RPS records/s |
 | insert $RECORDS records × 10 attributes, 1,000/request, 4 connections | $LOAD_RPS records/s |
 | on-disk size per record (all attributes indexed) | $(( DB_BYTES / RECORDS )) bytes |
 | start to first answer | $STARTUP_MS ms |
-| RSS idle after start | $(( IDLE_RSS / 1024 )) MiB |
-| RSS after the load | $(( LOADED_RSS / 1024 )) MiB |
+| RSS idle after start (anonymous memory) | $(( IDLE_RSS / 1024 )) MiB ($(( IDLE_ANON / 1024 )) MiB) |
+| RSS after the load (anonymous memory; the rest is the mapped database file) | $(( LOADED_RSS / 1024 )) MiB ($(( LOADED_ANON / 1024 )) MiB) |
 REPORT
