@@ -1,4 +1,5 @@
 import LyreCore
+import LyreTestSupport
 import Testing
 
 @Suite struct JSONWriterTests {

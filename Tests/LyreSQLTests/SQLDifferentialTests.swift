@@ -11,20 +11,10 @@ import Testing
 /// including arrays and objects. Ranges compare `n`/`s` only with literals of their own type
 /// (sql.md §4.7: typed index narrowing is Harper's behaviour, and tests avoid mixing types).
 @Suite struct SQLDifferentialTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let words = ["apple", "Apple", "banana", "Berry", "cherry", "apricot", "bob", "Bobby", "zed", "x_y", "a%b"]
 
-    static func records(_ g: inout Generator) -> [JSONObject] {
+    static func records(_ g: inout SplitMix64) -> [JSONObject] {
         var out: [JSONObject] = []
         for id in 1...120 {
             var r = JSONObject()
@@ -54,10 +44,10 @@ import Testing
         return out
     }
 
-    static func number(_ g: inout Generator) -> String { String(Int.random(in: -20...20, using: &g)) }
-    static func word(_ g: inout Generator) -> String { "'\(words.randomElement(using: &g)!)'" }
+    static func number(_ g: inout SplitMix64) -> String { String(Int.random(in: -20...20, using: &g)) }
+    static func word(_ g: inout SplitMix64) -> String { "'\(words.randomElement(using: &g)!)'" }
 
-    static func predicate(_ g: inout Generator, depth: Int) -> String {
+    static func predicate(_ g: inout SplitMix64, depth: Int) -> String {
         if depth > 0, Int.random(in: 0..<3, using: &g) == 0 {
             let op = ["AND", "OR", "AND"].randomElement(using: &g)!
             return "(\(predicate(&g, depth: depth - 1)) \(op) \(predicate(&g, depth: depth - 1)))"
@@ -83,7 +73,7 @@ import Testing
     @Test func randomWhereClausesMatchBruteForce() throws {
         let storage = try TemporaryStorage()
         let db = try storage.engine.createDatabase("diff")
-        var g = Generator(state: 42)
+        var g = SplitMix64(seed: 42)
         let records = Self.records(&g)
         _ = try db.writeSync { ctx in
             _ = try ctx.createTable("t", primaryKey: "id")

@@ -111,13 +111,7 @@ struct SearchByConditionsRequest {
             }
         default: problems.append("'\(path).comparator' must be one of \(comparatorList)")
         }
-        // `null` is a legal value, but only reliably through `value`.
-        var value: Value = .null
-        if let v = object["value"] {
-            value = v
-        } else if let v = object["search_value"], !v.isNull {
-            value = v
-        } else {
+        guard let value = SearchParameters.searchValue(in: object) else {
             problems.append("'\(path).value' is required")
             return nil
         }

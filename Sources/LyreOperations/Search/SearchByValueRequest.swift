@@ -26,14 +26,9 @@ struct SearchByValueRequest {
         case .int(let i)?: attribute = String(i)
         default: problems.append("'attribute' must be a string")
         }
-        var value: Value = .null
-        if let v = request["value"] {
-            value = v
-        } else if let v = request["search_value"], !v.isNull {
-            value = v
-        } else {
-            problems.append("'value' is required")
-        }
+        let found = SearchParameters.searchValue(in: request.body)
+        if found == nil { problems.append("'value' is required") }
+        let value = found ?? .null
         getAttributes = try Projection.getAttributes(request, required: false, problems: &problems)
         limit = SearchParameters.limit(request, problems: &problems)
         offset = SearchParameters.offset(request, problems: &problems)

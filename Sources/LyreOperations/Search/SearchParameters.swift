@@ -5,6 +5,14 @@ import LyreStorage
 /// Parameters both searches share (nosql.md §7.3–7.4): `limit`, `offset`, `sort`, and
 /// the attribute checks made once the table is known.
 enum SearchParameters {
+    /// The searched value: `value`, else its alias `search_value`. `null` is a legal value,
+    /// but only reliably through `value` (nosql.md §7.4). Nil when neither is given.
+    static func searchValue(in object: JSONObject) -> Value? {
+        if let v = object["value"] { return v }
+        if let v = object["search_value"], !v.isNull { return v }
+        return nil
+    }
+
     /// `limit`: integer ≥ 1, or nil.
     static func limit(_ request: Request, problems: inout [String]) -> Int? {
         guard let value = request["limit"], !value.isNull else { return nil }
