@@ -48,7 +48,7 @@ enum SQLPermissions {
 }
 
 extension TablePermission {
-    init(_ right: TableAccess.Right) {
+    init(_ right: StatementAccess.Right) {
         switch right {
         case .read: self = .read
         case .insert: self = .insert

@@ -1,7 +1,7 @@
 /// One table a statement touches and the attributes it touches there, for the permission
 /// check of sql.md §10.2. The SQL engine only lists what a statement touches; the operation
 /// layer decides whether the caller may.
-public struct TableAccess: Sendable, Hashable {
+public struct StatementAccess: Sendable, Hashable {
     /// The table-level right a statement kind needs (sql.md §10.2 step 3).
     public enum Right: String, Sendable, Hashable {
         case read, insert, update, delete
@@ -35,20 +35,20 @@ extension Statement {
     /// Every table the statement touches, in statement order, each with the attributes whose
     /// permission sql.md §10.2 step 5 checks. Tables named twice (self-joins) appear once.
     /// `[]` for statements without a table (`SELECT 2 + 2`) and unsupported kinds.
-    public var tableAccess: [TableAccess] {
+    public var tableAccess: [StatementAccess] {
         switch self {
         case .select(let s): s.tableAccess
         case .insert(let s):
             // INSERT defaults to the `data` database (sql.md §6.3).
-            [TableAccess(database: s.table.database ?? "data", table: s.table.table, right: .insert,
+            [StatementAccess(database: s.table.database ?? "data", table: s.table.table, right: .insert,
                          attributes: Self.unique(s.columns ?? []))]
         case .update(let s):
             // The SET targets and the columns read by SET expressions; not the WHERE (inferred).
-            [TableAccess(database: s.table.database ?? "undefined", table: s.table.table, right: .update,
+            [StatementAccess(database: s.table.database ?? "undefined", table: s.table.table, right: .update,
                          attributes: Self.unique(s.assignments.flatMap { [$0.column] + $0.value.columnReferences.map(\.name) }))]
         case .delete(let s):
             // Only visibility of the WHERE columns is checked: attributes have no delete flag.
-            [TableAccess(database: s.table.database ?? "undefined", table: s.table.table, right: .delete,
+            [StatementAccess(database: s.table.database ?? "undefined", table: s.table.table, right: .delete,
                          attributes: Self.unique(s.whereClause?.columnReferences.map(\.name) ?? []))]
         case .unsupported: []
         }
@@ -73,14 +73,14 @@ extension SelectStatement {
     /// counts for the table its qualifier names; an unqualified one — or one whose qualifier
     /// names no table — for the first `FROM` table (inferred). An unqualified `ORDER BY` name
     /// that is a select-list alias is not a column.
-    public var tableAccess: [TableAccess] {
+    public var tableAccess: [StatementAccess] {
         let refs = tableRefs
         guard let from = refs.first else { return [] }
-        var accesses: [TableAccess] = []
+        var accesses: [StatementAccess] = []
         var slot: [TableName: Int] = [:]
         for ref in refs where slot[ref.name] == nil {
             slot[ref.name] = accesses.count
-            accesses.append(TableAccess(database: ref.name.database, table: ref.name.table, right: .read))
+            accesses.append(StatementAccess(database: ref.name.database, table: ref.name.table, right: .read))
         }
         func record(_ column: ColumnRef) {
             let owner = column.qualifier.flatMap { q in refs.first { $0.qualifier == q } } ?? from
