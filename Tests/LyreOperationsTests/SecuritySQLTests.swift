@@ -23,9 +23,8 @@ import Testing
     static func tableDenied(_ rights: String...) -> String {
         TestApplication.refusal(access: "[" + TestApplication.tableRefusal("dev", "dog", table: rights) + "]")
     }
-    static func attributeDenied(_ database: String = "dev", _ table: String = "dog", _ attributes: String,
-                                invalid: String = "[]") -> String {
-        TestApplication.refusal(access: "[" + TestApplication.tableRefusal(database, table, table: [], attributes: attributes) + "]",
+    static func attributeDenied(_ attributes: String, invalid: String = "[]") -> String {
+        TestApplication.refusal(access: "[" + TestApplication.tableRefusal("dev", "dog", table: [], attributes: attributes) + "]",
                                 invalid: invalid)
     }
     static func missing(_ attributes: String...) -> String {
