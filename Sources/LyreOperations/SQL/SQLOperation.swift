@@ -23,9 +23,11 @@ enum SQLOperation {
             throw LyreError.operationNotFound(sql.kind)
         }
         let storage = context.app.storage
-        switch sql.statement {
+        let statement = SQLPermissions.expandWildcards(sql.statement, user: context.user, catalog: storage)
+        try SQLPermissions.check(statement, user: context.user)
+        if SQLPermissions.selectsNothing(sql.statement, statement) { return .json(.array([])) }
+        switch statement {
         case .select(let statement):
-            try SQLPermissions.checkSelect(statement, user: context.user)
             let bound = try SelectBinder(catalog: storage).bind(statement)
             let rows = try SelectExecutor(bound).run()
             return .json(.array(rows.map { .object($0) }))
@@ -45,8 +47,9 @@ enum SQLOperation {
         let trimmed = JS.trimWhitespace(text)
         guard trimmed.count > 8, trimmed.prefix(8).uppercased() == "EXPLAIN " else { return nil }
         let sql = try SQLRequest(sql: String(trimmed.dropFirst(8)))
-        guard case .select(let statement) = sql.statement else { throw LyreError.sqlUnsupportedType("explain") }
-        try SQLPermissions.checkSelect(statement, user: context.user)
+        let rewritten = SQLPermissions.expandWildcards(sql.statement, user: context.user, catalog: context.app.storage)
+        guard case .select(let statement) = rewritten else { throw LyreError.sqlUnsupportedType("explain") }
+        try SQLPermissions.check(rewritten, user: context.user)
         let bound = try SelectBinder(catalog: context.app.storage).bind(statement)
         let executor = SelectExecutor(bound)
         let plan: QueryPlan
@@ -55,11 +58,9 @@ enum SQLOperation {
     }
 
     // MARK: Writes
+    // Permissions (and the system-database protection) were checked by `run`.
 
     private static func insert(_ statement: InsertStatement, _ context: OperationContext) async throws -> OutgoingResponse.Body {
-        let databaseName = statement.table.database ?? StorageEngine.defaultDatabase
-        try Authorization.checkTable(database: databaseName, table: statement.table.table, user: context.user,
-                                     required: [.insert], attributes: statement.columns ?? [])
         let (db, table) = try WriteStatements.insertTarget(statement.table, catalog: context.app.storage)
         try SystemTables.checkWrite(table, mode: .insert, user: context.user)
         let records = try WriteStatements.insertRecords(statement)
@@ -72,14 +73,8 @@ enum SQLOperation {
     }
 
     private static func update(_ statement: UpdateStatement, _ context: OperationContext) async throws -> OutgoingResponse.Body {
-        var attributes = statement.assignments.map(\.column)
-        for a in statement.assignments {
-            for ref in a.value.columnReferences where !attributes.contains(ref.name) { attributes.append(ref.name) }
-        }
-        try Authorization.checkTable(database: statement.table.database ?? "undefined", table: statement.table.table,
-                                     user: context.user, required: [.update], attributes: attributes)
         let (db, table) = try WriteStatements.modifyTarget(statement.table, catalog: context.app.storage)
-        if table.database == StorageEngine.systemDatabase { throw LyreError.systemProtected }
+        if table.database == StorageEngine.systemDatabase { throw LyreError.systemProtected }  // defensive: `run` refused it
         let targets = try WriteStatements.targets(in: table, database: db, where: statement.whereClause)
         let records = try WriteStatements.updateRecords(statement, targets: targets, primaryKey: table.primaryKey)
         try RecordValidation.check(records, table: table, mode: .update)
@@ -95,11 +90,8 @@ enum SQLOperation {
     }
 
     private static func delete(_ statement: DeleteStatement, _ context: OperationContext) async throws -> OutgoingResponse.Body {
-        let attributes = statement.whereClause.map { Array(Set($0.columnReferences.map(\.name))).sorted() } ?? []
-        try Authorization.checkTable(database: statement.table.database ?? "undefined", table: statement.table.table,
-                                     user: context.user, required: [.delete], attributes: attributes)
         let (db, table) = try WriteStatements.modifyTarget(statement.table, catalog: context.app.storage)
-        if table.database == StorageEngine.systemDatabase { throw LyreError.systemProtected }
+        if table.database == StorageEngine.systemDatabase { throw LyreError.systemProtected }  // defensive: `run` refused it
         let targets = try WriteStatements.targets(in: table, database: db, where: statement.whereClause)
         let ids = targets.map { $0[table.primaryKey] ?? .null }
         let tableName = table.name

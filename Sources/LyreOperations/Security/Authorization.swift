@@ -82,6 +82,64 @@ enum Authorization {
         }
     }
 
+    /// One table of a request that touches several (a SQL statement, sql.md §10.2).
+    struct TableRequest: Sendable, Hashable {
+        var database: String
+        var table: String
+        var required: [TablePermission]
+        /// Attributes touched there, in first-seen order.
+        var attributes: [String]
+    }
+
+    /// The checks of sql.md §10.1–§10.2 over every table a request touches, findings batched
+    /// into one permission object: table-level checks first (§7.2); when every table is in
+    /// one database, any table-level finding is reported alone, otherwise attribute-level
+    /// checks (§7.3) continue for the tables that passed and everything is reported together.
+    /// Changes to the `system` database are refused for everybody, super users included.
+    /// - Throws: the 403 permission object, the timestamp-write 403, or the system-protection 403.
+    static func checkTables(_ requests: [TableRequest], user: User) throws {
+        if requests.contains(where: { $0.database == StorageEngine.systemDatabase
+                                      && ($0.required.contains(.update) || $0.required.contains(.delete)) }) {
+            throw LyreError.systemProtected
+        }
+        if user.isSuperUser || requests.isEmpty { return }
+        if user.permissions.isEmpty { throw noRole(user.username) }
+        var access: [Value] = []
+        var invalid: [String] = []
+        func record(_ denial: PermissionDenial) throws {
+            switch denial {
+            case .refused(let refusals, let items):
+                access += refusals.map(\.json)
+                for item in items where !invalid.contains(item) { invalid.append(item) }
+            case .timestampWrite:
+                throw error(for: denial)
+            }
+        }
+        var passed: [TableRequest] = []
+        for request in requests {
+            if request.database == StorageEngine.systemDatabase {
+                // databases-and-tables.md §8.2: reads and inserts are refused as permissions.
+                access.append(TableRefusal(database: request.database, table: request.table,
+                                           requiredTablePermissions: request.required).json)
+            } else if let denial = user.permissions.denial(database: request.database, table: request.table, primaryKey: nil,
+                                                           required: request.required) {
+                try record(denial)
+            } else {
+                passed.append(request)
+            }
+        }
+        let refuse = { LyreError.unauthorized(access: access, invalidSchemaItems: invalid.map { .string($0) }) }
+        if !(access.isEmpty && invalid.isEmpty), Set(requests.map(\.database)).count == 1 { throw refuse() }
+        for request in passed where !request.attributes.isEmpty {
+            let primaryKey = user.schema?.database(request.database)?.table(request.table)?.primaryKey
+            if let denial = user.permissions.denial(database: request.database, table: request.table, primaryKey: primaryKey,
+                                                    required: request.required, attributes: request.attributes) {
+                try record(denial)
+            }
+        }
+        if !(access.isEmpty && invalid.isEmpty) { throw refuse() }
+    }
+
     /// The attributes a search returns (security.md §7.4): `*` (or no list) becomes every attribute
     /// the role may read; named attributes are returned as given (``checkTable`` refuses forbidden ones).
     /// - Parameter requested: `get_attributes` as decoded (nil or `["*"]` for all).
