@@ -106,7 +106,7 @@ import Testing
         let (lyre, auth) = try await SecurityMatrixTests.setUp(shape)
         await Self.expect(lyre, auth, "SELECT 2 + 2", 200, #"[{"2 + 2":4}]"#)
         if shape == .superUser {
-            await Self.expect(lyre, auth, "CREATE TABLE dev.x (id INT)", 500, #"{"error":"unsupported SQL type create in SQL: [object Object]"}"#)
+            await Self.expect(lyre, auth, "CREATE TABLE dev.x (id INT)", 400, #"{"error":"unsupported SQL type create in SQL: [object Object]"}"#)
         } else {
             await Self.expect(lyre, auth, "CREATE TABLE dev.x (id INT)", 400, #"{"error":"Operation 'create' not found"}"#)
         }
