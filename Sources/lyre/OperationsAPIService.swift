@@ -8,29 +8,43 @@ import ServiceLifecycle
 /// Serves the Operations API and restarts its listener in-process when the application
 /// asks (`restart` / `restart_service`): the old listener finishes in-flight responses
 /// (the restart answer carries `Connection: close`) and a new one binds the reloaded
-/// host and port. Storage, caches and accepted jobs are untouched, so nothing is lost.
+/// host and ports. Storage, caches and accepted jobs are untouched, so nothing is lost.
+///
+/// With `operationsApi.network.securePort` set, a second listener serves the same API over
+/// HTTPS (see `OperationsAPITLS`); `port: null` turns plain HTTP off, as in Harper.
 struct OperationsAPIService: Service {
     let application: Application
     /// Flags given on the command line win over the configuration file after a reload too.
-    let overrides: (host: String?, port: Int?)
+    let overrides: Overrides
     let logger: Logger
+
+    struct Overrides: Sendable {
+        var host: String?
+        var port: Int?
+        var securePort: Int?
+
+        func apply(to configuration: inout Configuration) {
+            if let host { configuration.host = host }
+            if let port {
+                configuration.port = port
+                configuration.servesPlainHTTP = true
+            }
+            if let securePort { configuration.securePort = securePort }
+        }
+    }
 
     func run() async throws {
         let events = EventCursor(application.events)
         while true {
             var configuration = application.configuration
-            if let host = overrides.host { configuration.host = host }
-            if let port = overrides.port { configuration.port = port }
-            let root = configuration.root
-            let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-            let server = LyreHTTPServer(configuration: configuration, handler: application, logger: logger) { port in
-                FileHandle.standardOutput.write(
-                    Data("Lyre \(LyreVersion.string) listening on http://\(displayHost):\(port) (root \(root))\n".utf8))
-            }
+            overrides.apply(to: &configuration)
+            let servers = try listeners(for: configuration)
             let restart = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await server.run()
-                    return false
+                for server in servers {
+                    group.addTask {
+                        try await server.run()
+                        return false
+                    }
                 }
                 group.addTask {
                     // Wait for the next restart request (nil: the application is closing).
@@ -41,13 +55,62 @@ struct OperationsAPIService: Service {
                 }
                 let first = try await group.next() ?? false
                 group.cancelAll()
-                // Let the old listener close before the new one binds the same port.
+                // Let the old listeners close before the new ones bind the same ports.
                 while let _ = try? await group.next() {}
                 return first
             }
             guard restart, !Task.isCancelled else { return }
             logger.notice("restarting the Operations API listener")
         }
+    }
+
+    /// The plain listener on `port` and the TLS one on `securePort`, each when configured.
+    /// - Throws: `ServerTLSError` when the certificate cannot be loaded (or generated), or
+    ///   when neither port is set.
+    private func listeners(for configuration: Configuration) throws -> [LyreHTTPServer] {
+        var servers: [LyreHTTPServer] = []
+        let root = configuration.root
+        let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        func announce(_ scheme: String) -> @Sendable (Int) -> Void {
+            { port in
+                FileHandle.standardOutput.write(
+                    Data("Lyre \(LyreVersion.string) listening on \(scheme)://\(displayHost):\(port) (root \(root))\n".utf8))
+            }
+        }
+        if configuration.servesPlainHTTP {
+            servers.append(LyreHTTPServer(host: configuration.host, port: configuration.port, handler: application,
+                                          logger: logger, onListening: announce("http")))
+        }
+        if let securePort = configuration.securePort {
+            let tls = try OperationsAPITLS.load(configuration, logger: logger)
+            servers.append(LyreHTTPServer(host: configuration.host, port: securePort, handler: application,
+                                          logger: logger, tls: tls, onListening: announce("https")))
+        }
+        guard !servers.isEmpty else {
+            throw ServerTLSError(
+                "operationsApi.network.port and operationsApi.network.securePort are both null: the Operations API has nowhere to listen")
+        }
+        return servers
+    }
+}
+
+/// Which certificate the HTTPS listener uses: the configured `tls.certificate` /
+/// `tls.privateKey` (or their `operationsApi.tls.*` overrides). When those are Harper's
+/// defaults under `<root>/keys/` and neither file exists yet, a self-signed pair is
+/// generated there on first start and reused afterwards; any other missing file is an error.
+enum OperationsAPITLS {
+    static func load(_ configuration: Configuration, logger: Logger) throws -> ServerTLS {
+        let certificate = configuration.certificatePath ?? configuration.defaultCertificatePath
+        let privateKey = configuration.privateKeyPath ?? configuration.defaultPrivateKeyPath
+        func same(_ a: String, _ b: String) -> Bool {
+            (a as NSString).standardizingPath == (b as NSString).standardizingPath
+        }
+        if same(certificate, configuration.defaultCertificatePath),
+           same(privateKey, configuration.defaultPrivateKeyPath),
+           try SelfSignedCertificate.createIfMissing(certificatePath: certificate, privateKeyPath: privateKey) {
+            logger.notice("generated a self-signed TLS certificate", metadata: ["certificate": "\(certificate)"])
+        }
+        return try ServerTLS(certificatePath: certificate, privateKeyPath: privateKey)
     }
 }
 
