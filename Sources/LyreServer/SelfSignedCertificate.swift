@@ -32,11 +32,16 @@ public enum SelfSignedCertificate {
         }
         let names = dnsNames.map { GeneralName.dnsName($0) }
             + ipv4Addresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
+        // A leaf, not a CA: clients pin this very certificate. Key identifiers keep strict
+        // verifiers (OpenSSL's X509_STRICT, as in recent Pythons) happy.
+        let keyIdentifier = SubjectKeyIdentifier(hash: key.publicKey)
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
             Critical(KeyUsage(digitalSignature: true))
             try ExtendedKeyUsage([.serverAuth])
             SubjectAlternativeNames(names)
+            keyIdentifier
+            AuthorityKeyIdentifier(keyIdentifier: keyIdentifier.keyIdentifier)
         }
         let now = Date()
         let certificate = try Certificate(
