@@ -32,12 +32,13 @@ public enum SelfSignedCertificate {
         }
         let names = dnsNames.map { GeneralName.dnsName($0) }
             + ipv4Addresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
-        // A leaf, not a CA: clients pin this very certificate. Key identifiers keep strict
-        // verifiers (OpenSSL's X509_STRICT, as in recent Pythons) happy.
+        // A leaf, not a CA: clients pin this very certificate. No KeyUsage: one without
+        // keyCertSign makes OpenSSL/BoringSSL stop treating the certificate as self-issued,
+        // and a pinned self-signed leaf then fails with "unable to get local issuer".
+        // Key identifiers keep strict verifiers (OpenSSL's X509_STRICT) happy.
         let keyIdentifier = SubjectKeyIdentifier(hash: key.publicKey)
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
-            Critical(KeyUsage(digitalSignature: true))
             try ExtendedKeyUsage([.serverAuth])
             SubjectAlternativeNames(names)
             keyIdentifier

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LyreOperations
 import LyreServer
 import NIOCore
 import NIOHTTP1
