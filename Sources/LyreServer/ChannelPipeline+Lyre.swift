@@ -1,9 +1,11 @@
 public import Logging
 public import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 extension ChannelPipeline.SynchronousOperations {
-    /// Installs NIO's HTTP/1.1 server codec (with pipelining assistance and protocol-error
+    /// Installs, when `tls` is given, NIOSSL's server handler (so everything after it sees
+    /// plaintext), then NIO's HTTP/1.1 server codec (with pipelining assistance and protocol-error
     /// answers) followed by Lyre's request handler. `LyreHTTPServer` calls this for every
     /// accepted connection; tests call it on an in-memory channel.
     ///
@@ -16,12 +18,17 @@ extension ChannelPipeline.SynchronousOperations {
     ///   - handler: Answers `POST /`.
     ///   - logger: Receives connection errors and the causes of 500s.
     ///   - maximumBodySize: Larger request bodies get `413` and the connection is closed.
+    ///   - tls: Serve HTTPS with this certificate; `nil` for plain HTTP.
     /// - Throws: If a handler cannot be added (the channel is closing).
     public func configureLyreHTTPServerPipeline(
         handler: some RequestHandling,
         logger: Logger,
-        maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize
+        maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize,
+        tls: ServerTLS? = nil
     ) throws {
+        if let tls {
+            try addHandler(NIOSSLServerHandler(context: tls.context))
+        }
         try configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try addHandler(HTTPRequestHandler(handler: handler, maximumBodySize: maximumBodySize, logger: logger))
     }

@@ -5,7 +5,8 @@ import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 
-/// The Operations API listener: HTTP/1.1 on SwiftNIO, run as a `Service`.
+/// The Operations API listener: HTTP/1.1 (or HTTPS, given a ``ServerTLS``) on SwiftNIO,
+/// run as a `Service`.
 ///
 /// ```swift
 /// let server = LyreHTTPServer(configuration: configuration, handler: application, logger: logger)
@@ -25,6 +26,8 @@ public final class LyreHTTPServer: Service, Sendable {
     public let port: Int
     public let maximumBodySize: Int
     public let shutdownGracePeriod: Duration
+    /// The certificate when this listener serves HTTPS; `nil` for plain HTTP.
+    public let tls: ServerTLS?
     private let handler: any RequestHandling
     private let logger: Logger
     private let numberOfThreads: Int
@@ -46,6 +49,8 @@ public final class LyreHTTPServer: Service, Sendable {
     ///   - maximumBodySize: Larger request bodies get `413`.
     ///   - numberOfThreads: Event-loop threads; `nil` means one per core.
     ///   - shutdownGracePeriod: How long graceful shutdown waits for in-flight requests.
+    ///   - tls: Serve HTTPS with this certificate (TLS is terminated first in each
+    ///     connection's pipeline); `nil` for plain HTTP.
     ///   - onListening: Called once with the bound port when the listener is up.
     public init(
         host: String,
@@ -55,10 +60,12 @@ public final class LyreHTTPServer: Service, Sendable {
         maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize,
         numberOfThreads: Int? = nil,
         shutdownGracePeriod: Duration = .seconds(30),
+        tls: ServerTLS? = nil,
         onListening: (@Sendable (_ port: Int) -> Void)? = nil
     ) {
         self.host = host
         self.port = port
+        self.tls = tls
         self.handler = handler
         self.logger = logger
         self.maximumBodySize = maximumBodySize
@@ -106,7 +113,9 @@ public final class LyreHTTPServer: Service, Sendable {
             let serverChannel = try await bind(group: group)
             let boundPort = serverChannel.localAddress?.port ?? port
             publish(.listening(boundPort))
-            logger.debug("Listening", metadata: ["host": "\(host)", "port": "\(boundPort)"])
+            logger.debug("Listening", metadata: [
+                "host": "\(host)", "port": "\(boundPort)", "scheme": "\(tls == nil ? "http" : "https")",
+            ])
             onListening?(boundPort)
 
             await withGracefulShutdownHandler {
@@ -133,6 +142,7 @@ public final class LyreHTTPServer: Service, Sendable {
         let logger = self.logger
         let maximumBodySize = self.maximumBodySize
         let connections = self.connections
+        let tls = self.tls
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -144,7 +154,7 @@ public final class LyreHTTPServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureLyreHTTPServerPipeline(
-                        handler: handler, logger: logger, maximumBodySize: maximumBodySize)
+                        handler: handler, logger: logger, maximumBodySize: maximumBodySize, tls: tls)
                 }
             }
             .bind(host: host, port: port)

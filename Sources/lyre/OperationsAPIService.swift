@@ -7,33 +7,46 @@ import ServiceLifecycle
 
 /// Serves the Operations API and restarts its listener in-process when the application
 /// asks (`restart` / `restart_service`). The application reloads its configuration first;
-/// if the listener's host or port changed, the old listener finishes in-flight responses
-/// (the restart answer carries `Connection: close`) and a new one binds the new address,
-/// otherwise the listener keeps serving. Storage, caches and accepted jobs are untouched,
-/// so nothing is lost.
+/// if the listeners' host or ports changed, the old listeners finish in-flight responses
+/// (the restart answer carries `Connection: close`) and new ones bind the new addresses,
+/// otherwise they keep serving. Storage, caches and accepted jobs are untouched, so
+/// nothing is lost.
+///
+/// With `operationsApi.network.securePort` set, a second listener serves the same API over
+/// HTTPS (see `OperationsAPITLS`); `port: null` turns plain HTTP off, as in Harper.
 struct OperationsAPIService: Service {
     let application: Application
     /// Flags given on the command line win over the configuration file after a reload too.
-    let overrides: (host: String?, port: Int?)
+    let overrides: Overrides
     let logger: Logger
+
+    struct Overrides: Sendable {
+        var host: String?
+        var port: Int?
+        var securePort: Int?
+
+        func apply(to configuration: inout Configuration) {
+            if let host { configuration.host = host }
+            if let port {
+                configuration.port = port
+                configuration.servesPlainHTTP = true
+            }
+            if let securePort { configuration.securePort = securePort }
+        }
+    }
 
     func run() async throws {
         let events = EventCursor(application.events)
         while true {
             var configuration = application.configuration
-            if let host = overrides.host { configuration.host = host }
-            if let port = overrides.port { configuration.port = port }
-            let root = configuration.root
-            let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-            let server = LyreHTTPServer(configuration: configuration, handler: application, logger: logger) { [logger] port in
-                logger.notice("Lyre \(LyreVersion.string) listening on http://\(displayHost):\(port) (root \(root))")
-                FileHandle.standardOutput.write(
-                    Data("Lyre \(LyreVersion.string) listening on http://\(displayHost):\(port) (root \(root))\n".utf8))
-            }
+            overrides.apply(to: &configuration)
+            let servers = try listeners(for: configuration)
             let restart = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await server.run()
-                    return false
+                for server in servers {
+                    group.addTask {
+                        try await server.run()
+                        return false
+                    }
                 }
                 group.addTask { [overrides, logger, listening = configuration] in
                     // Wait for a restart that moves the listener (nil: the application is
@@ -44,22 +57,75 @@ struct OperationsAPIService: Service {
                         switch event {
                         case .restart(let c), .restartService(_, let c): next = c
                         }
-                        if let host = overrides.host { next.host = host }
-                        if let port = overrides.port { next.port = port }
-                        if next.host != listening.host || next.port != listening.port { return true }
+                        overrides.apply(to: &next)
+                        if next.host != listening.host || next.port != listening.port
+                            || next.securePort != listening.securePort || next.servesPlainHTTP != listening.servesPlainHTTP
+                            || next.certificatePath != listening.certificatePath || next.privateKeyPath != listening.privateKeyPath {
+                            return true
+                        }
                         logger.notice("configuration reloaded; the listener stays on \(listening.host):\(listening.port)")
                     }
                     return false
                 }
                 let first = try await group.next() ?? false
                 group.cancelAll()
-                // Let the old listener close before the new one binds the same port.
+                // Let the old listeners close before the new ones bind the same ports.
                 while let _ = try? await group.next() {}
                 return first
             }
             guard restart, !Task.isCancelled else { return }
             logger.notice("restarting the Operations API listener")
         }
+    }
+
+    /// The plain listener on `port` and the TLS one on `securePort`, each when configured.
+    /// - Throws: `ServerTLSError` when the certificate cannot be loaded (or generated), or
+    ///   when neither port is set.
+    private func listeners(for configuration: Configuration) throws -> [LyreHTTPServer] {
+        var servers: [LyreHTTPServer] = []
+        let root = configuration.root
+        let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        func announce(_ scheme: String) -> @Sendable (Int) -> Void {
+            { [logger] port in
+                logger.notice("Lyre \(LyreVersion.string) listening on \(scheme)://\(displayHost):\(port) (root \(root))")
+                FileHandle.standardOutput.write(
+                    Data("Lyre \(LyreVersion.string) listening on \(scheme)://\(displayHost):\(port) (root \(root))\n".utf8))
+            }
+        }
+        if configuration.servesPlainHTTP {
+            servers.append(LyreHTTPServer(host: configuration.host, port: configuration.port, handler: application,
+                                          logger: logger, onListening: announce("http")))
+        }
+        if let securePort = configuration.securePort {
+            let tls = try OperationsAPITLS.load(configuration, logger: logger)
+            servers.append(LyreHTTPServer(host: configuration.host, port: securePort, handler: application,
+                                          logger: logger, tls: tls, onListening: announce("https")))
+        }
+        guard !servers.isEmpty else {
+            throw ServerTLSError(
+                "operationsApi.network.port and operationsApi.network.securePort are both null: the Operations API has nowhere to listen")
+        }
+        return servers
+    }
+}
+
+/// Which certificate the HTTPS listener uses: the configured `tls.certificate` /
+/// `tls.privateKey` (or their `operationsApi.tls.*` overrides). When those are Harper's
+/// defaults under `<root>/keys/` and neither file exists yet, a self-signed pair is
+/// generated there on first start and reused afterwards; any other missing file is an error.
+enum OperationsAPITLS {
+    static func load(_ configuration: Configuration, logger: Logger) throws -> ServerTLS {
+        let certificate = configuration.certificatePath ?? configuration.defaultCertificatePath
+        let privateKey = configuration.privateKeyPath ?? configuration.defaultPrivateKeyPath
+        func same(_ a: String, _ b: String) -> Bool {
+            (a as NSString).standardizingPath == (b as NSString).standardizingPath
+        }
+        if same(certificate, configuration.defaultCertificatePath),
+           same(privateKey, configuration.defaultPrivateKeyPath),
+           try SelfSignedCertificate.createIfMissing(certificatePath: certificate, privateKeyPath: privateKey) {
+            logger.notice("generated a self-signed TLS certificate", metadata: ["certificate": "\(certificate)"])
+        }
+        return try ServerTLS(certificatePath: certificate, privateKeyPath: privateKey)
     }
 }
 

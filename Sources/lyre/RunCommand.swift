@@ -21,6 +21,10 @@ struct RunCommand: AsyncParsableCommand {
               HDB_ADMIN_USERNAME   first super user's name (first start only)
               HDB_ADMIN_PASSWORD   first super user's password (first start only)
 
+            HTTPS: set operationsApi.network.securePort (or --secure-port). The certificate \
+            is tls.certificate / tls.privateKey; when those are the defaults under <root>/keys/ \
+            and missing, a self-signed one (localhost, 127.0.0.1) is generated there once.
+
             SIGINT or SIGTERM stop the server gracefully: no new connections, in-flight \
             requests finish, storage is closed.
             """
@@ -33,12 +37,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "TCP port for the Operations API (default: operationsApi.network.port of the configuration, 9925; 0 picks a free port).")
     var port: Int?
 
+    @Option(help: "TCP port for the Operations API over HTTPS (default: operationsApi.network.securePort, none; 0 picks a free port).")
+    var securePort: Int?
+
     @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1).", valueName: "addr"))
     var host: String?
 
     func validate() throws {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535")
+        }
+        if let securePort, !(0...65535).contains(securePort) {
+            throw ValidationError("--secure-port must be between 0 and 65535")
         }
     }
 
@@ -61,9 +71,8 @@ struct RunCommand: AsyncParsableCommand {
             printError(error.message)
             throw ExitCode.failure
         }
-        if let host { configuration.host = host }
-        if let port { configuration.port = port }
-        let overrides = (host: host, port: port)
+        let overrides = OperationsAPIService.Overrides(host: host, port: port, securePort: securePort)
+        overrides.apply(to: &configuration)
 
         // Harper's log file (and stdout when attached to a terminal); stdout also carries
         // the "listening" line scripts wait for.

@@ -4,6 +4,7 @@ import LyreServer
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Testing
 
@@ -90,12 +91,19 @@ enum HTTPTestClient {
         var body: [UInt8]
     }
 
-    static func post(port: Int, body: [UInt8]) async throws -> Response {
+    /// One `POST /` with `Connection: close`; over HTTPS when `tls` is given, checking the
+    /// server's certificate against `serverHostname` (`nil`: against the IP address).
+    static func post(port: Int, body: [UInt8], tls: NIOSSLContext? = nil,
+                     serverHostname: String? = nil) async throws -> Response {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: Response.self)
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
                 }

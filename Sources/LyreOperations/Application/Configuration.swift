@@ -4,7 +4,18 @@ public struct Configuration: Sendable {
     /// The root folder: `<root>/database/*.mdb`, `<root>/log/`, keys, config.
     public var root: String
     public var host: String
+    /// `operationsApi.network.port`: the plain-HTTP port (ignored when ``servesPlainHTTP`` is off).
     public var port: Int
+    /// `false` when the file sets `operationsApi.network.port: null` (HTTPS only, as Harper allows).
+    public var servesPlainHTTP: Bool = true
+    /// `operationsApi.network.securePort`: the HTTPS port, `nil` (Harper's default) for none.
+    public var securePort: Int?
+    /// `operationsApi.tls.certificate`, else `tls.certificate`: PEM certificate chain for HTTPS.
+    /// `nil` means Harper's default, ``defaultCertificatePath``.
+    public var certificatePath: String?
+    /// `operationsApi.tls.privateKey`, else `tls.privateKey`: PEM private key for HTTPS.
+    /// `nil` means Harper's default, ``defaultPrivateKeyPath``.
+    public var privateKeyPath: String?
     /// Credentials for the first super user, used only when the root holds no users yet.
     public var bootstrapAdmin: (username: String, password: String)?
     /// Harper's `authentication.authorizeLocal`: loopback requests run as the first super user.
@@ -44,6 +55,10 @@ public struct Configuration: Sendable {
 
     /// The folder of `hdb.log`.
     public var logDirectory: String { logRoot ?? root + "/log" }
+
+    /// Harper's default TLS files, where a self-signed pair is generated when both are missing.
+    public var defaultCertificatePath: String { root + "/keys/certificate.pem" }
+    public var defaultPrivateKeyPath: String { root + "/keys/privateKey.pem" }
 
     public init(
         root: String,

@@ -167,7 +167,23 @@ public enum ConfigurationFile {
     /// Sets the `Configuration` fields that have a key in `tree`.
     static func map(_ tree: JSONObject, onto c: inout Configuration) {
         let v = { (path: String) -> Value? in lookup(tree, path: path.split(separator: ".").map(String.init)) }
-        if let port = v("operationsApi.network.port")?.intValue { c.port = Int(port) }
+        if let port = v("operationsApi.network.port") {
+            if let number = port.intValue ?? port.stringValue.flatMap({ Int64($0) }) {
+                c.port = Int(number)
+                c.servesPlainHTTP = true
+            } else if port.isNull {
+                c.servesPlainHTTP = false
+            }
+        }
+        if let securePort = v("operationsApi.network.securePort") {
+            c.securePort = (securePort.intValue ?? securePort.stringValue.flatMap({ Int64($0) })).map { Int($0) }
+        }
+        let tlsFile = { (key: String) -> String? in
+            let path = v("operationsApi.tls." + key)?.stringValue ?? v("tls." + key)?.stringValue
+            return path.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if let certificate = tlsFile("certificate") { c.certificatePath = certificate }
+        if let privateKey = tlsFile("privateKey") { c.privateKeyPath = privateKey }
         if let host = v("operationsApi.network.host")?.stringValue { c.host = host }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
