@@ -8,6 +8,7 @@ import Testing
 /// File format, one directive per line (blank lines and `#` comments ignored):
 ///
 ///     now <ms>                     fix the clock (default 1700000000123)
+///     tolerance <relative>         numbers below may differ by this relative amount (default 0)
 ///     row <object literal>         the record later expressions read (default {})
 ///     <expression> => <expected>   evaluate; compare with the literal
 ///     <expression> => error        evaluation must throw
@@ -39,6 +40,7 @@ import Testing
             .appendingPathComponent(file)
         let text = try String(contentsOf: url, encoding: .utf8)
         var now = 1_700_000_000_123.0
+        var tolerance = 0.0
         var row = JSONObject()
         var table: [JSONObject] = []
         var cases = 0
@@ -46,6 +48,10 @@ import Testing
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             let place = "\(file):\(n + 1)"
             if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("tolerance ") {
+                tolerance = Double(line.dropFirst(10).trimmingCharacters(in: .whitespaces)) ?? 0
+                continue
+            }
             if line.hasPrefix("now ") {
                 now = Double(line.dropFirst(4).trimmingCharacters(in: .whitespaces)) ?? now
                 continue
@@ -93,7 +99,7 @@ import Testing
                 let condition = String(lhs.dropFirst(6))
                 do {
                     let expression = WhereRewrite.apply(try Parser.parseExpression(condition))
-                    let evaluator = ExpressionEvaluator(context: .fixed(now))
+                    let evaluator = ExpressionEvaluator(functions: .sql, context: .fixed(now))
                     var ids: [Value] = []
                     for record in table where try evaluator.isTrue(expression, row: RecordRow(record)) {
                         ids.append(record["id"] ?? .null)
@@ -143,7 +149,7 @@ import Testing
                 }
                 continue
             }
-            let evaluator = ExpressionEvaluator(context: .fixed(now))
+            let evaluator = ExpressionEvaluator(functions: .sql, context: .fixed(now))
             do {
                 let expression = try Parser.parseExpression(lhs)
                 let actual = try evaluator.evaluate(expression, row: RecordRow(row))
@@ -152,7 +158,7 @@ import Testing
                     continue
                 }
                 let expected = try TestLiteral.parse(expectedText)
-                #expect(TestLiteral.same(actual, expected),
+                #expect(TestLiteral.same(actual, expected, tolerance: tolerance),
                         "\(place): \(lhs) → \(TestLiteral.show(actual)), expected \(TestLiteral.show(expected))")
             } catch {
                 if expectedText != "error" { Issue.record("\(place): \(lhs) threw \(error)") }

@@ -91,16 +91,18 @@ enum TestLiteral {
     }
 
     /// Equality for test expectations: numbers by value (int 2 equals double 2.0), NaN equals NaN.
-    static func same(_ a: Value?, _ b: Value?) -> Bool {
+    /// - Parameter tolerance: relative difference allowed between numbers (0: exact), for
+    ///   results whose last digits depend on the platform's `sin`/`atan2` (geo, §9).
+    static func same(_ a: Value?, _ b: Value?, tolerance: Double = 0) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
         case (.array(let x)?, .array(let y)?):
-            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1, tolerance: tolerance) }
         case (.object(let x)?, .object(let y)?):
-            return x.keys == y.keys && x.allSatisfy { same($0.value, y[$0.key]) }
+            return x.keys == y.keys && x.allSatisfy { same($0.value, y[$0.key], tolerance: tolerance) }
         default:
             if let x = a?.doubleValue, let y = b?.doubleValue {
-                return x == y || (x.isNaN && y.isNaN)
+                return x == y || (x.isNaN && y.isNaN) || abs(x - y) <= tolerance * max(abs(x), abs(y))
             }
             return a == b
         }
