@@ -108,6 +108,14 @@ struct ServerControl {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutLog, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        #if os(Linux)
+        // Nothing else is inherited: a parent watching an inherited descriptor for its
+        // child's exit (Foundation's Process does) must not wait for the server too.
+        // (glibc ignores closing a descriptor that is no longer open.)
+        for fd in Self.openDescriptors() where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        #endif
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -119,7 +127,7 @@ struct ServerControl {
         sigemptyset(&defaults)
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(Self.setSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attributes, Int16(Self.setSID | Self.closeOthers | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
@@ -134,8 +142,16 @@ struct ServerControl {
     #if os(Linux)
     /// glibc's POSIX_SPAWN_SETSID (a GNU extension the Glibc module does not export).
     private static let setSID: Int32 = 0x80
+    private static let closeOthers: Int32 = 0
+
+    /// This process's open file descriptors.
+    private static func openDescriptors() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+    }
     #else
     private static let setSID = Int32(POSIX_SPAWN_SETSID)
+    /// Darwin closes every descriptor the file actions do not set up.
+    private static let closeOthers = Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
     #endif
 
     /// This executable's path, for starting `lyre run`.
