@@ -16,6 +16,22 @@ final class Authenticator: Sendable {
     let tokens: TokenAuthority
     private let storage: StorageEngine
     /// A hash to verify against when the user does not exist (equalizes timing).
+    /// Users (with their parsed roles) behind cached credentials, valid for one cache
+    /// generation: any change to users or roles bumps it, so a request after the change
+    /// reads the user again. Saves two LMDB reads and decodes per request.
+    private let resolved = Mutex<(generation: UInt64, users: [String: User])>((0, [:]))
+
+    private func resolvedUser(_ username: String, generation: UInt64) -> User? {
+        resolved.withLock { $0.generation == generation ? $0.users[username] : nil }
+    }
+
+    private func storeResolved(_ user: User, generation: UInt64) {
+        resolved.withLock { state in
+            if state.generation != generation { state = (generation, [:]) }
+            if state.users.count < 10_000 { state.users[user.username] = user }
+        }
+    }
+
     /// Made on first need (an unknown user), then kept.
     private let decoy = Mutex<String?>(nil)
 
@@ -102,9 +118,16 @@ final class Authenticator: Sendable {
 
     private func basic(_ header: String) throws -> User {
         let generation = cache.generation
-        if let username = cache.username(for: header), let user = try loadUser(username) {
-            guard user.active else { throw LyreError.userInactive }
-            return user
+        if let username = cache.username(for: header) {
+            if let user = resolvedUser(username, generation: generation) {
+                guard user.active else { throw LyreError.userInactive }
+                return user
+            }
+            if let user = try loadUser(username) {
+                storeResolved(user, generation: generation)
+                guard user.active else { throw LyreError.userInactive }
+                return user
+            }
         }
         guard let credentials = BasicCredentials.parse(authorizationHeader: header) else { throw LyreError.loginFailed }
         let user = try verify(username: credentials.username, password: credentials.password)
