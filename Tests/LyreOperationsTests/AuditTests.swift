@@ -101,18 +101,35 @@ import Testing
         #expect(bad.text == #"{"error":"'from' must be in timestamp or number of milliseconds format. 'limit' must be greater than or equal to 1"}"#)
     }
 
-    @Test func deleteBeforeReportsCountInferredSynchronous() async throws {
+    /// Runs a job-starting request and waits for the job to end; returns its `get_job` record.
+    private func finishedJob(_ h: Harness, _ json: String) async throws -> Value {
+        let started = await h.post(json)
+        #expect(started.json["message"]?.stringValue?.hasPrefix("Starting job with id ") == true, "\(started)")
+        let id = try #require(started.json["job_id"]?.stringValue)
+        for _ in 0..<500 {
+            let job = await h.post(#"{"operation":"get_job","id":"\#(id)"}"#).json.arrayValue?.first ?? .null
+            if let status = job["status"]?.stringValue, status != "CREATED", status != "IN_PROGRESS" { return job }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("job \(id) did not finish")
+        return .null
+    }
+
+    @Test func deleteBeforeRunsAsAJobAndReportsItsCount() async throws {
         let h = try await audited()
         for i in 1...3 { _ = await h.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(i)}]}"#) }
         let all = await h.post(#"{"operation":"read_audit_log","schema":"dev","table":"dog"}"#).json.arrayValue ?? []
         let t3 = all[2]["timestamp"]!.doubleValue!
-        let deleted = await h.post(#"{"operation":"delete_audit_logs_before","schema":"dev","table":"dog","timestamp":\#(t3)}"#)
-        #expect(deleted.status == 200)
-        #expect(deleted.json["deleted_count"] == 2)
+        let deleted = try await finishedJob(h, #"{"operation":"delete_audit_logs_before","schema":"dev","table":"dog","timestamp":\#(t3)}"#)
+        #expect(deleted["status"] == "COMPLETE")
+        #expect(deleted["result"]?["deleted_count"] == 2)
         let left = await h.post(#"{"operation":"read_audit_log","schema":"dev","table":"dog"}"#)
         #expect(left.json.arrayValue?.count == 1)
-        let txn = await h.post(#"{"operation":"delete_transaction_logs_before","schema":"dev","table":"dog","timestamp":"\#(t3 + 1)"}"#)
-        #expect(txn.json["deleted_count"] == 1, "\(txn)")
+        let txn = try await finishedJob(h, #"{"operation":"delete_transaction_logs_before","schema":"dev","table":"dog","timestamp":"\#(t3 + 1)"}"#)
+        #expect(txn["result"]?["deleted_count"] == 1, "\(txn)")
+        let missingTable = try await finishedJob(h, #"{"operation":"delete_audit_logs_before","schema":"dev","table":"cat","timestamp":1}"#)
+        #expect(missingTable["status"] == "ERROR")
+        #expect(missingTable["message"] == "Table 'dev.cat' does not exist")
         let missing = await h.post(#"{"operation":"delete_audit_logs_before","schema":"dev"}"#)
         #expect(missing.text == #"{"error":"'table' is required. 'timestamp' is required"}"#)
     }

@@ -127,8 +127,10 @@ enum AuditOperations {
 
     // MARK: delete_*_before
 
-    /// Deletes the table's entries older than `timestamp` in one transaction and reports how
-    /// many went. Runs synchronously (the job runner is not wired here yet).
+    /// Starts a job that deletes the table's entries older than `timestamp` in one
+    /// transaction (logs-config-system.md: "Runs as a job"). Harper reports success without
+    /// saying what went; Lyre's job result carries `deleted_count`. A missing database or
+    /// table ends the job `ERROR` with the standard text.
     static func deleteBefore(_ request: Request, _ context: OperationContext, noun: String) async throws -> OutgoingResponse.Body {
         var problems: [String] = []
         if request["table"] == nil || request["table"]!.isNull { problems.append("'table' is required") }
@@ -143,12 +145,17 @@ enum AuditOperations {
             }
         }
         guard problems.isEmpty, let timestamp else { throw LyreError.validation(problems) }
-        let (db, definition) = try TableAccess.table(request, in: context, status: 404)
-        let tableName = definition.name
-        let removed = try await db.write { ctx in try ctx.deleteAudit(of: tableName, before: timestamp) }
-        var o = JSONObject()
-        o.appendUnchecked("message", .string("Successfully deleted \(removed) \(noun) \(removed == 1 ? "entry" : "entries")"))
-        o.appendUnchecked("deleted_count", .int(Int64(removed)))
-        return .json(.object(o))
+        let databaseName = try request.database()
+        let tableName = try request.table()
+        let storage = context.app.storage
+        return try await JobOperations.start(request, context) { _ in
+            guard let db = storage.database(databaseName) else { throw LyreError.databaseNotFound(databaseName) }
+            guard db.table(tableName) != nil else { throw LyreError.tableNotFound(databaseName, tableName) }
+            let removed = try await db.write { ctx in try ctx.deleteAudit(of: tableName, before: timestamp) }
+            var o = JSONObject()
+            o.appendUnchecked("message", .string("Successfully deleted \(removed) \(noun) \(removed == 1 ? "entry" : "entries")"))
+            o.appendUnchecked("deleted_count", .int(Int64(removed)))
+            return .result(.object(o))
+        }
     }
 }
