@@ -5,7 +5,7 @@ set -euo pipefail
 N=${1:-10000}
 URL=${2:-http://127.0.0.1:9925/}
 AUTH="$(printf '%s:%s' "${HDB_ADMIN_USERNAME:-admin}" "${HDB_ADMIN_PASSWORD:-password}" | base64)"
-post() { curl -s -H "Authorization: Basic $AUTH" -H 'Content-Type: application/json' -d "$1" "$URL"; echo; }
+post() { printf '%s' "$1" | curl -s -H "Authorization: Basic $AUTH" -H 'Content-Type: application/json' --data-binary @- "$URL"; echo; }
 
 post '{"operation":"create_database","database":"bench"}' >/dev/null || true
 post '{"operation":"create_table","database":"bench","table":"dog","primary_key":"id"}' >/dev/null || true
@@ -32,5 +32,5 @@ for name in "${!QUERIES[@]}"; do
   body=${QUERIES[$name]}
   printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Basic %s"\nwrk.body = [[%s]]\n' "$AUTH" "$body" > "$LUA"
   echo "== $name (N=$N), $(post "$body" | wc -c) bytes"
-  wrk -t2 -c16 -d30s --latency -s "$LUA" "$URL" | grep -E 'Requests/sec|50%|99%'
+  wrk -t2 -c16 -d"${DURATION:-30s}" --latency -s "$LUA" "$URL" | grep -E 'Requests/sec|50%|99%'
 done
