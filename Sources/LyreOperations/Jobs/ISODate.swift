@@ -1,3 +1,4 @@
+import LyreSQL
 /// ISO-8601 parsing and formatting in milliseconds since the epoch, without Foundation's
 /// formatters (they are slow and locale-sensitive, and the forms Harper accepts are few).
 ///
@@ -108,27 +109,12 @@ package enum ISODate {
         }
     }
 
-    // Howard Hinnant's days_from_civil / civil_from_days.
+    // Civil-date arithmetic is LyreSQL's (the date functions need the same).
     private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int(CivilTime.days(fromYear: year, month: month, day: day))
     }
 
-    private static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
+    private static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+        CivilTime.civil(fromDays: Int64(days))
     }
 }
