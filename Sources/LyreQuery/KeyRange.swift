@@ -95,23 +95,36 @@ extension Cursor {
     /// duplicates in ascending order (or reverse with `descendingDuplicates`), until
     /// `body` returns false. For a plain DBI each key has one "duplicate", its value.
     /// - Parameter duplicates: whether the DBI is DUPSORT (else the value is the one duplicate).
+    /// - Parameter chunk: with ascending duplicates, a key's duplicates may be handed to
+    ///   `body` in several calls of at most this many, so a caller that stops early (a
+    ///   limit) never gathers a large group of equal keys.
     func visit(_ range: KeyRange, descending: Bool, duplicates: Bool, descendingDuplicates: Bool,
+               chunk: Int = .max,
                _ body: (_ key: UnsafeRawBufferPointer, _ values: [[UInt8]]) throws -> Bool) throws {
-        func values(_ entry: Cursor.Entry) throws -> [[UInt8]] {
-            guard duplicates else { return [Array(entry.value)] }
+        /// Hands the entry's values (its key's duplicates) to `body`; false when it said stop.
+        func deliver(_ entry: Cursor.Entry, key: [UInt8]) throws -> Bool {
             var out: [[UInt8]] = [Array(entry.value)]
-            while let d = try nextDuplicate() { out.append(Array(d.value)) }
-            if descendingDuplicates { out.reverse() }
-            return out
+            guard duplicates else { return try key.withUnsafeBytes { try body($0, out) } }
+            if descendingDuplicates || chunk == .max {
+                while let d = try nextDuplicate() { out.append(Array(d.value)) }
+                if descendingDuplicates { out.reverse() }
+                return try key.withUnsafeBytes { try body($0, out) }
+            }
+            while true {
+                let next = try nextDuplicate()
+                if let next { out.append(Array(next.value)) }
+                if !out.isEmpty && (out.count >= chunk || next == nil) {
+                    guard try key.withUnsafeBytes({ try body($0, out) }) else { return false }
+                    out.removeAll(keepingCapacity: true)
+                }
+                if next == nil { return true }
+            }
         }
         if !descending {
             var entry = try start(range)
             while let e = entry, range.belowUpper(e.key) {
                 if range.aboveLower(e.key) {
-                    let key = Array(e.key)
-                    let vs = try values(e)
-                    let keep = try key.withUnsafeBytes { try body($0, vs) }
-                    if !keep { return }
+                    guard try deliver(e, key: Array(e.key)) else { return }
                 }
                 entry = try nextKey()
             }
@@ -133,9 +146,7 @@ extension Cursor {
             // Land on the first duplicate, collect forwards, then step to the previous key.
             guard let first = try seek(exactly: key) else { return }
             if range.belowUpper(first.key) {
-                let vs = try values(first)
-                let keep = try key.withUnsafeBytes { try body($0, vs) }
-                if !keep { return }
+                guard try deliver(first, key: key) else { return }
             }
             _ = try seek(exactly: key)
             entry = try previousKey()

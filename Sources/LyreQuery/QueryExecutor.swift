@@ -82,7 +82,10 @@ private final class Run {
         let descending = orderKeys.first?.key.descending ?? plan.primaryKeyDescending
         let first = orderKeys.first
         let rest = Array(orderKeys.dropFirst())
-        try visit(plan.access, descending: descending, descendingDuplicates: plan.primaryKeyDescending) { key, pks in
+        // Without a secondary sort, records of one key go out as they come: hand them over
+        // in small chunks so a limit stops before a large tie group is gathered.
+        let chunk = rest.isEmpty ? 64 : Int.max
+        try visit(plan.access, descending: descending, descendingDuplicates: plan.primaryKeyDescending, chunk: chunk) { key, pks in
             var group: [Row] = []
             for pk in pks {
                 guard let record = try txn.get(table.records, pk), try matches(record) else { continue }
@@ -152,7 +155,7 @@ private final class Run {
     // MARK: Sources
 
     /// Visits the candidates of `path` as groups of primary keys sharing one key.
-    private func visit(_ path: AccessPath, descending: Bool, descendingDuplicates: Bool,
+    private func visit(_ path: AccessPath, descending: Bool, descendingDuplicates: Bool, chunk: Int = .max,
                        _ body: (UnsafeRawBufferPointer, [[UInt8]]) throws -> Bool) throws {
         switch path {
         case .nothing:
@@ -169,7 +172,7 @@ private final class Run {
                   let range = KeyRange(span, prefix: TableIndex.prefix(attribute.id), truncate: true) else { return }
             try txn.withCursor(table.index) { cursor in
                 try cursor.visit(range, descending: descending, duplicates: true,
-                                 descendingDuplicates: descendingDuplicates, body)
+                                 descendingDuplicates: descendingDuplicates, chunk: chunk, body)
             }
         case .keyScan(let name, let condition):
             guard let attribute = table.attribute(name) else { return }
@@ -187,7 +190,7 @@ private final class Run {
             guard let range = KeyRange(.all, prefix: TableIndex.prefix(attribute.id), truncate: true) else { return }
             try txn.withCursor(table.index) { cursor in
                 try cursor.visit(range, descending: descending, duplicates: true,
-                                 descendingDuplicates: descendingDuplicates) { key, pks in
+                                 descendingDuplicates: descendingDuplicates, chunk: chunk) { key, pks in
                     // A cut key cannot be decoded faithfully: keep its records for the re-check.
                     if !TableIndex.isTruncated(key) {
                         let value = try KeyCodec.decode(UnsafeRawBufferPointer(rebasing: key[2...]))
@@ -199,7 +202,7 @@ private final class Run {
         case .union(let paths):
             for p in paths {
                 var go = true
-                try visit(p, descending: descending, descendingDuplicates: descendingDuplicates) { key, pks in
+                try visit(p, descending: descending, descendingDuplicates: descendingDuplicates, chunk: chunk) { key, pks in
                     go = try body(key, pks)
                     return go
                 }
