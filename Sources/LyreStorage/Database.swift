@@ -79,11 +79,13 @@ package final class Database: Sendable {
 
     /// Size of the database file in bytes.
     package var fileSize: Int {
-        var info = MDB_envinfo()
-        var stat = MDB_stat()
-        mdb_env_info(environment.env, &info)
-        mdb_env_stat(environment.env, &stat)
-        return Int(info.me_last_pgno + 1) * Int(stat.ms_psize)
+        (try? environment.withReadLock {
+            var info = MDB_envinfo()
+            var stat = MDB_stat()
+            mdb_env_info(environment.env, &info)
+            mdb_env_stat(environment.env, &stat)
+            return Int(info.me_last_pgno + 1) * Int(stat.ms_psize)
+        }) ?? 0
     }
 
     /// Writes a compacted consistent snapshot of the whole environment to a file descriptor.

@@ -20,6 +20,9 @@ final class Environment: @unchecked Sendable {
     /// Reset read transactions kept for reuse: `mdb_txn_renew` skips the reader-table
     /// lock that `mdb_txn_begin` takes. Pointers, guarded by the mutex.
     private let idleReaders = Mutex<[ReaderHandle]>([])
+    /// Set (under the write lock) when the environment is closed: later reads throw
+    /// instead of touching an unmapped file.
+    private let closed = Mutex(false)
     static let maximumIdleReaders = 64
 
     /// Initial virtual map size. LMDB only reserves address space; the file grows with data.
@@ -60,6 +63,7 @@ final class Environment: @unchecked Sendable {
     func withReadTransaction<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        if closed.withLock({ $0 }) { throw EnvironmentClosed(path: path) }
         var txn = idleReaders.withLock { $0.popLast() }?.txn
         if let pooled = txn {
             if mdb_txn_renew(pooled) != 0 {
@@ -83,9 +87,10 @@ final class Environment: @unchecked Sendable {
         return try body(reader)
     }
 
-    func withReadLock<T>(_ body: () throws -> T) rethrows -> T {
+    func withReadLock<T>(_ body: () throws -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        if closed.withLock({ $0 }) { throw EnvironmentClosed(path: path) }
         return try body()
     }
 
@@ -101,7 +106,7 @@ final class Environment: @unchecked Sendable {
     }
 
     func sync() {
-        mdb_env_sync(env, 1)
+        _ = try? withReadLock { mdb_env_sync(env, 1) }
     }
 
     /// Writes a compacted, consistent copy of the environment to `fd` (used by backups).
@@ -111,13 +116,15 @@ final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Waits for running read transactions (they hold the lock shared), then closes. The
+    /// lock itself is kept (a few bytes): a reader arriving later finds `closed` and throws.
     func close() {
         pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        guard !closed.withLock({ $0 }) else { return }
+        closed.withLock { $0 = true }
         for reader in idleReaders.withLock({ pool in defer { pool.removeAll() }; return pool }) { mdb_txn_abort(reader.txn) }
         mdb_env_close(env)
-        pthread_rwlock_unlock(resizeLock)
-        pthread_rwlock_destroy(resizeLock)
-        resizeLock.deallocate()
     }
 }
 
@@ -126,4 +133,10 @@ struct ReaderHandle: @unchecked Sendable {
     // @unchecked: a reset MDB_NOTLS read transaction is not tied to a thread; the pool's
     // mutex hands each one to a single user at a time.
     let txn: OpaquePointer
+}
+
+/// A read or copy attempted after the database was closed (dropped, or the server stopping).
+struct EnvironmentClosed: Error, Sendable, CustomStringConvertible {
+    let path: String
+    var description: String { "the database \(path) is closed" }
 }
