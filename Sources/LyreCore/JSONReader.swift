@@ -77,6 +77,21 @@ struct JSONReader {
         position &+= 1
     }
 
+    /// After a container element: consumes `,` (true: another element follows) or the
+    /// closing byte (false).
+    private mutating func separator(closing: UInt8) throws -> Bool {
+        skipWhitespace()
+        guard position < end else { throw LyreError.jsonUnexpectedEnd }
+        let byte = bytes[position]
+        position &+= 1
+        if byte == UInt8(ascii: ",") {
+            skipWhitespace()
+            return true
+        }
+        if byte == closing { return false }
+        throw unexpected(at: position &- 1)
+    }
+
     private mutating func parseArray() throws -> Value {
         try enterContainer()
         skipWhitespace()
@@ -89,16 +104,7 @@ struct JSONReader {
         }
         while true {
             elements.append(try parseValue())
-            skipWhitespace()
-            guard position < end else { throw LyreError.jsonUnexpectedEnd }
-            let byte = bytes[position]
-            position &+= 1
-            if byte == UInt8(ascii: ",") {
-                skipWhitespace()
-                continue
-            }
-            if byte == UInt8(ascii: "]") { break }
-            throw unexpected(at: position &- 1)
+            guard try separator(closing: UInt8(ascii: "]")) else { break }
         }
         depth &-= 1
         return .array(elements)
@@ -147,16 +153,7 @@ struct JSONReader {
                 entries.append(JSONObject.Entry(key: key, value: value))
             }
 
-            skipWhitespace()
-            guard position < end else { throw LyreError.jsonUnexpectedEnd }
-            let byte = bytes[position]
-            position &+= 1
-            if byte == UInt8(ascii: ",") {
-                skipWhitespace()
-                continue
-            }
-            if byte == UInt8(ascii: "}") { break }
-            throw unexpected(at: position &- 1)
+            guard try separator(closing: UInt8(ascii: "}")) else { break }
         }
         depth &-= 1
         return .object(JSONObject(entries: entries))
