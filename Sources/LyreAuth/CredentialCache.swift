@@ -3,25 +3,28 @@ import Synchronization
 /// Remembers which `Authorization` header values were already verified, so a request
 /// does not pay the password hash (tens of milliseconds) every time.
 ///
-/// Keys are the exact header value (`Basic dXNlcjpwdw==`), values the verified username.
+/// Keys are the exact header value (`Basic dXNlcjpwdw==`), values what the caller wants back
+/// for a verified header (`Subject`: the username, or the resolved user with its role, so a
+/// cached request costs one dictionary lookup and no storage read).
 /// Every entry carries the cache's `generation` at the time verification *started*;
 /// ``invalidateAll()`` bumps the generation, which drops all entries and also rejects
 /// any verification still in flight when a user or role changed:
 ///
 /// ```swift
-/// if let username = cache.username(for: header) { ... }           // hit
+/// let cache = CredentialCache<String>()
+/// if let username = cache.subject(for: header) { ... }            // hit
 /// let generation = cache.generation                                // before hashing
 /// if hasher.verify(password, against: stored) {
-///     cache.store(header, username: username, generation: generation)
+///     cache.store(header, subject: username, generation: generation)
 /// }
 /// // elsewhere, after add_user / alter_user / drop_user / role changes:
 /// cache.invalidateAll()
 /// ```
 ///
 /// Entries also expire after `timeToLive` (Harper's `authentication.cacheTTL`, 30 s by default).
-public final class CredentialCache: Sendable {
+public final class CredentialCache<Subject: Sendable>: Sendable {
     private struct Entry {
-        var username: String
+        var subject: Subject
         var generation: UInt64
         var storedAt: ContinuousClock.Instant
     }
@@ -47,34 +50,34 @@ public final class CredentialCache: Sendable {
     }
 
     /// The current generation. Read it *before* verifying a password and hand it to
-    /// ``store(_:username:generation:)``.
+    /// ``store(_:subject:generation:)``.
     public var generation: UInt64 {
         state.withLock { $0.generation }
     }
 
-    /// The username verified for this exact header value, if still valid.
-    public func username(for authorization: String) -> String? {
+    /// What was stored for this exact header value, if still valid.
+    public func subject(for authorization: String) -> Subject? {
         let now = ContinuousClock.now
-        return state.withLock { state -> String? in
+        return state.withLock { state -> Subject? in
             guard let entry = state.entries[authorization] else { return nil }
             guard entry.generation == state.generation, entry.storedAt.duration(to: now) < timeToLive else {
                 state.entries[authorization] = nil
                 return nil
             }
-            return entry.username
+            return entry.subject
         }
     }
 
     /// Records a successful verification. Ignored when the cache was invalidated since
     /// `generation` was read (the user may have changed meanwhile).
-    public func store(_ authorization: String, username: String, generation: UInt64) {
+    public func store(_ authorization: String, subject: Subject, generation: UInt64) {
         let now = ContinuousClock.now
         state.withLock { state in
             guard generation == state.generation else { return }
             if state.entries.count >= capacity, state.entries[authorization] == nil {
                 state.entries.removeAll(keepingCapacity: true)
             }
-            state.entries[authorization] = Entry(username: username, generation: generation, storedAt: now)
+            state.entries[authorization] = Entry(subject: subject, generation: generation, storedAt: now)
         }
     }
 

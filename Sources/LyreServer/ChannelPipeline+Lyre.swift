@@ -1,12 +1,11 @@
 public import Logging
 public import NIOCore
-import NIOHTTP1
 import NIOSSL
 
 extension ChannelPipeline.SynchronousOperations {
     /// Installs, when `tls` is given, NIOSSL's server handler (so everything after it sees
-    /// plaintext), then NIO's HTTP/1.1 server codec (with pipelining assistance and protocol-error
-    /// answers) followed by Lyre's request handler. `LyreHTTPServer` calls this for every
+    /// plaintext), then Lyre's HTTP/1.1 connection handler (framing, pipelining, routing and
+    /// protocol-error answers in one handler). `LyreHTTPServer` calls this for every
     /// accepted connection; tests call it on an in-memory channel.
     ///
     /// ```swift
@@ -29,7 +28,6 @@ extension ChannelPipeline.SynchronousOperations {
         if let tls {
             try addHandler(NIOSSLServerHandler(context: tls.context))
         }
-        try configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-        try addHandler(HTTPRequestHandler(handler: handler, maximumBodySize: maximumBodySize, logger: logger))
+        try addHandler(HTTPConnectionHandler(handler: handler, maximumBodySize: maximumBodySize, logger: logger))
     }
 }

@@ -5,57 +5,57 @@ import Testing
     let header = "Basic SERCX0FETUlOOnBhc3N3b3Jk"
 
     @Test func storedEntriesAreFound() {
-        let cache = CredentialCache()
-        #expect(cache.username(for: header) == nil)
-        cache.store(header, username: "HDB_ADMIN", generation: cache.generation)
-        #expect(cache.username(for: header) == "HDB_ADMIN")
-        #expect(cache.username(for: header + " ") == nil, "keys are the exact header value")
+        let cache = CredentialCache<String>()
+        #expect(cache.subject(for: header) == nil)
+        cache.store(header, subject: "HDB_ADMIN", generation: cache.generation)
+        #expect(cache.subject(for: header) == "HDB_ADMIN")
+        #expect(cache.subject(for: header + " ") == nil, "keys are the exact header value")
     }
 
     @Test func invalidateAllForgetsEverythingAndBumpsTheGeneration() {
-        let cache = CredentialCache()
+        let cache = CredentialCache<String>()
         let before = cache.generation
-        cache.store(header, username: "HDB_ADMIN", generation: before)
+        cache.store(header, subject: "HDB_ADMIN", generation: before)
         cache.invalidateAll()
         #expect(cache.generation == before + 1)
-        #expect(cache.username(for: header) == nil)
+        #expect(cache.subject(for: header) == nil)
         #expect(cache.count == 0)
     }
 
     @Test func aVerificationThatRacedAnInvalidationIsNotStored() {
-        let cache = CredentialCache()
+        let cache = CredentialCache<String>()
         let generation = cache.generation   // read before hashing
         cache.invalidateAll()               // a user changed meanwhile
-        cache.store(header, username: "HDB_ADMIN", generation: generation)
-        #expect(cache.username(for: header) == nil)
+        cache.store(header, subject: "HDB_ADMIN", generation: generation)
+        #expect(cache.subject(for: header) == nil)
     }
 
     @Test func entriesExpire() async throws {
-        let cache = CredentialCache(timeToLive: .milliseconds(20))
-        cache.store(header, username: "HDB_ADMIN", generation: cache.generation)
-        #expect(cache.username(for: header) == "HDB_ADMIN")
+        let cache = CredentialCache<String>(timeToLive: .milliseconds(20))
+        cache.store(header, subject: "HDB_ADMIN", generation: cache.generation)
+        #expect(cache.subject(for: header) == "HDB_ADMIN")
         try await Task.sleep(for: .milliseconds(40))
-        #expect(cache.username(for: header) == nil)
+        #expect(cache.subject(for: header) == nil)
     }
 
     @Test func capacityBoundsMemory() {
-        let cache = CredentialCache(capacity: 3)
+        let cache = CredentialCache<String>(capacity: 3)
         for index in 0..<10 {
-            cache.store("Basic \(index)", username: "u\(index)", generation: cache.generation)
+            cache.store("Basic \(index)", subject: "u\(index)", generation: cache.generation)
         }
         #expect(cache.count <= 3)
-        #expect(cache.username(for: "Basic 9") == "u9")
+        #expect(cache.subject(for: "Basic 9") == "u9")
     }
 
     @Test func concurrentUseIsSafe() async {
-        let cache = CredentialCache()
+        let cache = CredentialCache<String>()
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<8 {
                 group.addTask {
                     for round in 0..<200 {
                         let key = "Basic \(index)-\(round % 10)"
-                        cache.store(key, username: "u", generation: cache.generation)
-                        _ = cache.username(for: key)
+                        cache.store(key, subject: "u", generation: cache.generation)
+                        _ = cache.subject(for: key)
                         if round % 50 == 0 { cache.invalidateAll() }
                     }
                 }

@@ -3,7 +3,7 @@ import LyreServer
 import NIOCore
 import Testing
 
-@Suite struct HTTPRequestHandlerTests {
+@Suite struct HTTPConnectionHandlerTests {
     @Test func immediateResponseIsWrittenWithJSONHeaders() async throws {
         let handler = FakeHandler.ok()
         var connection = try await TestConnection(handler: handler)
