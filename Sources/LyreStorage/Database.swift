@@ -50,15 +50,20 @@ package final class Database: Sendable {
     /// returns once that transaction is durably committed.
     /// - Throws: what `body` throws (nothing it wrote is kept), or a storage failure.
     package func write<T: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> T) async throws -> T {
-        let box = ResultBox<T>()
-        let writer = writerBox.withLock { $0 }!
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            writer.submit(WriteJob(
-                body: { ctx in box.value = try body(&ctx) },
-                complete: { error in
-                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value!) }
-                }))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            write(body) { continuation.resume(with: $0) }
         }
+    }
+
+    /// The completion-handler form of ``write(_:)``, for callers that must not hop through
+    /// a task: `completion` runs on the writer thread right after the commit (or failure),
+    /// so it should only hand the result over (to an event loop, say) and return.
+    package func write<T: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> T,
+                                    completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
+        let box = ResultBox<T>()
+        writerBox.withLock { $0 }!.submit(WriteJob(
+            body: { ctx in box.value = try body(&ctx) },
+            complete: { error in completion(error.map { .failure($0) } ?? .success(box.value!)) }))
     }
 
     /// Blocking form of `write` for start-up and tools (never call on an event loop).

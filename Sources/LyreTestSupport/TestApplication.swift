@@ -89,11 +89,7 @@ public final class TestApplication: Sendable {
     public func post(_ json: String, authorization: String? = TestApplication.adminAuthorization,
                      remoteAddress: String? = "10.0.0.1") async -> TestResponse {
         let request = IncomingRequest(body: Array(json.utf8), authorization: authorization, remoteAddress: remoteAddress)
-        let response: OutgoingResponse
-        switch app.handle(request) {
-        case .immediate(let r): response = r
-        case .deferred(let run): response = await run()
-        }
+        let response = await app.handle(request).response()
         return Self.encode(response)
     }
 

@@ -28,11 +28,7 @@ final class Harness: Sendable {
 
     func post(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> TestResponse {
         let request = IncomingRequest(body: Array(json.utf8), authorization: authorization, remoteAddress: "10.0.0.1")
-        let response: OutgoingResponse
-        switch app.handle(request) {
-        case .immediate(let r): response = r
-        case .deferred(let run): response = await run()
-        }
+        let response = await app.handle(request).response()
         let body: [UInt8] = switch response.body {
         case .json(let v): JSON.encode(v)
         case .rawJSON(let b), .binary(let b): b

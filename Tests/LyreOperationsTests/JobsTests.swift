@@ -70,11 +70,7 @@ import Testing
                                           durableWrites: false, passwordHashRounds: 100_000)
         func post(_ app: Application, _ json: String) async -> Value {
             let request = IncomingRequest(body: Array(json.utf8), authorization: TestApplication.adminAuthorization)
-            let response: OutgoingResponse
-            switch app.handle(request) {
-            case .immediate(let r): response = r
-            case .deferred(let run): response = await run()
-            }
+            let response = await app.handle(request).response()
             guard case .json(let v) = response.body else {
                 if case .rawJSON(let bytes) = response.body { return (try? JSON.parse(bytes)) ?? .null }
                 return .null

@@ -82,10 +82,7 @@ public final class Application: Sendable {
             return .deferred { [self] in
                 do {
                     let user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
-                    switch dispatch(operation, body: body, user: user) {
-                    case .immediate(let response): return response
-                    case .deferred(let run): return await run()
-                    }
+                    return await dispatch(operation, body: body, user: user).response()
                 } catch {
                     return response(for: error)
                 }
@@ -149,6 +146,20 @@ public final class Application: Sendable {
         case .response(let run):
             return .deferred { [self] in
                 do { return try await run(req, context) } catch { return response(for: error) }
+            }
+        case .callback(let run):
+            let pending: Handler.Pending
+            do {
+                pending = try run(req, context)
+            } catch {
+                return .immediate(response(for: error))
+            }
+            return .callback { [self] respond in
+                pending { makeBody in
+                    respond {
+                        do { return OutgoingResponse(body: try makeBody()) } catch { return self.response(for: error) }
+                    }
+                }
             }
         }
     }

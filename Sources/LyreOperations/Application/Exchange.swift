@@ -52,4 +52,26 @@ public struct OutgoingResponse: Sendable {
 public enum Outcome: Sendable {
     case immediate(OutgoingResponse)
     case deferred(@Sendable () async -> OutgoingResponse)
+    /// Completes from another thread without a task: call `start` once with a `respond`
+    /// function; the operation calls it (from any thread, e.g. the storage writer right
+    /// after a commit) with a function that makes the response, which the front end then
+    /// runs on its own thread. Writes use it: one thread hop instead of three.
+    case callback(@Sendable (_ respond: @escaping Respond) -> Void)
+
+    /// What `callback` operations call when done, with the function that makes the response.
+    public typealias Respond = @Sendable (_ makeResponse: @escaping @Sendable () -> OutgoingResponse) -> Void
+
+    /// The response, however the outcome completes (for front ends that just await).
+    public func response() async -> OutgoingResponse {
+        switch self {
+        case .immediate(let response):
+            return response
+        case .deferred(let run):
+            return await run()
+        case .callback(let start):
+            return await withCheckedContinuation { continuation in
+                start { makeResponse in continuation.resume(returning: makeResponse()) }
+            }
+        }
+    }
 }

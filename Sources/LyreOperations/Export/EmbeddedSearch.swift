@@ -19,13 +19,7 @@ enum EmbeddedSearch {
         try Authorization.checkOperation(name, body: body, user: user)
         let request = Request(operation: name, body: body)
         let context = OperationContext(app: app, user: user)
-        let output: OutgoingResponse.Body
-        switch handler.body {
-        case .sync(let run): output = try run(request, context)
-        case .async(let run): output = try await run(request, context)
-        case .response(let run): output = try await run(request, context).body
-        }
-        switch output {
+        switch try await handler.run(request, context) {
         case .json(let value): return value
         case .rawJSON(let bytes): return try JSON.parse(bytes)
         case .binary: throw LyreError.badRequest("search_operation.operation must return records")

@@ -4,16 +4,18 @@ import LyreStorage
 /// insert / update / upsert / delete / search_by_id (nosql.md §1–7.2).
 enum RecordOperations {
     static func register(into registry: inout OperationRegistry) {
-        registry.register(.insert, .async { try await write($0, $1, mode: .insert) })
-        registry.register(.update, .async { try await write($0, $1, mode: .update) })
-        registry.register(.upsert, .async { try await write($0, $1, mode: .upsert) })
-        registry.register(.delete, .async(delete))
+        registry.register(.insert, .callback { try write($0, $1, mode: .insert) })
+        registry.register(.update, .callback { try write($0, $1, mode: .update) })
+        registry.register(.upsert, .callback { try write($0, $1, mode: .upsert) })
+        registry.register(.delete, .callback(delete))
         registry.register(.searchById, .sync(searchByID))
     }
 
     // MARK: Writes
 
-    static func write(_ request: Request, _ context: OperationContext, mode: WriteMode) async throws -> OutgoingResponse.Body {
+    /// Validates and authorizes at once; the returned work queues the write and finishes
+    /// from the writer thread after the commit (the response is made on the caller's side).
+    static func write(_ request: Request, _ context: OperationContext, mode: WriteMode) throws -> Handler.Pending {
         let records = try RecordValidation.records(request)
         let required: [TablePermission] = switch mode {
         case .insert: [.insert]
@@ -29,15 +31,23 @@ enum RecordOperations {
         try RecordValidation.check(records, table: table, mode: mode)
         let tableName = table.name
         let audit = AuditTrail.descriptor(for: "\(mode)", table: table, context: context)
-        let result = try await db.write { ctx in
-            let result = try ctx.write(records, mode: mode, to: tableName)
-            if let audit {
-                try ctx.appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
-                                    originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
-            }
-            return result
+        let isSystem = table.database == StorageEngine.systemDatabase
+        return { finish in
+            db.write({ ctx in
+                let result = try ctx.write(records, mode: mode, to: tableName)
+                if let audit {
+                    try ctx.appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
+                                        originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
+                }
+                return result
+            }, completion: { outcome in
+                if isSystem { context.app.authenticator.invalidate() }
+                finish { writeResponse(try outcome.get(), mode: mode) }
+            })
         }
-        if table.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
+    }
+
+    private static func writeResponse(_ result: RecordWriteResult, mode: WriteMode) -> OutgoingResponse.Body {
         let total = result.written.count + result.skipped.count
         var body = JSONObject()
         switch mode {
@@ -56,7 +66,7 @@ enum RecordOperations {
         return .json(.object(body))
     }
 
-    @Sendable static func delete(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+    @Sendable static func delete(_ request: Request, _ context: OperationContext) throws -> Handler.Pending {
         guard let table = request["table"], !table.isNull else { throw LyreError.validation("'table' is required") }
         _ = table
         guard let idsValue = request.first("ids", "hash_values"), !idsValue.isNull else {
@@ -68,17 +78,25 @@ enum RecordOperations {
         try SystemTables.checkDelete(definition, user: context.user)
         let tableName = definition.name
         let audit = AuditTrail.descriptor(for: "delete", table: definition, context: context)
-        let result = try await db.write { ctx in
-            let result = try ctx.delete(ids: ids, from: tableName)
-            if let audit {
-                try ctx.appendAudit(audit, to: tableName, hashValues: result.deleted, records: nil, originalRecords: result.records)
-            }
-            return result
+        let isSystem = definition.database == StorageEngine.systemDatabase
+        return { finish in
+            db.write({ ctx in
+                let result = try ctx.delete(ids: ids, from: tableName)
+                if let audit {
+                    try ctx.appendAudit(audit, to: tableName, hashValues: result.deleted, records: nil, originalRecords: result.records)
+                }
+                return result
+            }, completion: { outcome in
+                if isSystem { context.app.authenticator.invalidate() }
+                finish { deleteResponse(try outcome.get(), requested: ids.count) }
+            })
         }
-        if definition.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
-        let noun = ids.count == 1 ? "record" : "records"
+    }
+
+    private static func deleteResponse(_ result: (deleted: [Value], skipped: [Value], records: [JSONObject]), requested: Int) -> OutgoingResponse.Body {
+        let noun = requested == 1 ? "record" : "records"
         var body = JSONObject()
-        body.appendUnchecked("message", .string("\(result.deleted.count) of \(ids.count) \(noun) successfully deleted"))
+        body.appendUnchecked("message", .string("\(result.deleted.count) of \(requested) \(noun) successfully deleted"))
         body.appendUnchecked("deleted_hashes", .array(result.deleted))
         body.appendUnchecked("skipped_hashes", .array(result.skipped))
         return .json(.object(body))

@@ -14,9 +14,32 @@ struct Handler: Sendable {
         case async(@Sendable (Request, OperationContext) async throws -> OutgoingResponse.Body)
         /// A whole response, for operations that set headers (`restart`, `get_backup`).
         case response(@Sendable (Request, OperationContext) async throws -> OutgoingResponse)
+        /// Checks the request synchronously (a bad one answers at once), then returns the
+        /// work, which calls back when done — writes, with no task between the request and
+        /// the storage writer (see ``Outcome/callback(_:)``).
+        case callback(@Sendable (Request, OperationContext) throws -> Pending)
     }
 
+    /// Work that finishes later: call it with a `Finish`; it calls that once, from any
+    /// thread, with the function that makes the response body (or throws its error).
+    typealias Pending = @Sendable (_ finish: @escaping Finish) -> Void
+    typealias Finish = @Sendable (_ makeBody: @escaping @Sendable () throws -> OutgoingResponse.Body) -> Void
+
     let body: Body
+
+    /// Runs the handler to its body, whatever its kind (for operations run inside others).
+    func run(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        switch body {
+        case .sync(let run): return try run(request, context)
+        case .async(let run): return try await run(request, context)
+        case .response(let run): return try await run(request, context).body
+        case .callback(let run):
+            let pending = try run(request, context)
+            return try await withCheckedThrowingContinuation { continuation in
+                pending { makeBody in continuation.resume(with: Result { try makeBody() }) }
+            }
+        }
+    }
 
     static func sync(_ run: @escaping @Sendable (Request, OperationContext) throws -> OutgoingResponse.Body) -> Handler {
         Handler(body: .sync(run))
@@ -24,6 +47,10 @@ struct Handler: Sendable {
 
     static func async(_ run: @escaping @Sendable (Request, OperationContext) async throws -> OutgoingResponse.Body) -> Handler {
         Handler(body: .async(run))
+    }
+
+    static func callback(_ run: @escaping @Sendable (Request, OperationContext) throws -> Pending) -> Handler {
+        Handler(body: .callback(run))
     }
 
     static func response(_ run: @escaping @Sendable (Request, OperationContext) async throws -> OutgoingResponse) -> Handler {

@@ -404,19 +404,38 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .deferred(let work):
             phase = .responding
             context.eventLoop.makeFutureWithTask(work).assumeIsolated().whenComplete { result in
-                guard !self.isClosed else { return }
-                self.phase = .head
                 switch result {
                 case .success(let response):
-                    self.write(response, info: info, context: context)
+                    self.finishDeferred(response, info: info, context: context)
                 case .failure(let error):
                     self.logger.error("Deferred request failed", metadata: ["error": "\(error)"])
-                    self.writeFixed(status: 500, body: ServerResponses.internalError, info: info, context: context)
+                    self.finishDeferred(nil, info: info, context: context)
                 }
-                self.flushIfNeeded(context: context)
-                self.resume(context: context)
+            }
+        case .callback(let start):
+            phase = .responding
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+            start { makeResponse in
+                // Called on whatever thread finished the work (the storage writer): hop once.
+                loop.execute {
+                    bound.value.handler.finishDeferred(makeResponse(), info: info, context: bound.value.context)
+                }
             }
         }
+    }
+
+    /// Writes a deferred answer (`nil`: it failed unexpectedly, answer 500) and goes on.
+    private func finishDeferred(_ response: OutgoingResponse?, info: RequestInfo, context: ChannelHandlerContext) {
+        guard !isClosed else { return }
+        phase = .head
+        if let response {
+            write(response, info: info, context: context)
+        } else {
+            writeFixed(status: 500, body: ServerResponses.internalError, info: info, context: context)
+        }
+        flushIfNeeded(context: context)
+        resume(context: context)
     }
 
     /// After a deferred answer: serve what was pipelined meanwhile, and read again.
