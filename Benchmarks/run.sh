@@ -66,6 +66,29 @@ post '{"operation":"insert","database":"bench","table":"one","records":[{"id":0,
 READ='{"operation":"search_by_id","database":"bench","table":"one","ids":[0],"get_attributes":["dog_name","owner_name"]}'
 NGINX_RPS=$(BODY="$READ" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/post.lua "http://127.0.0.1:$NGINX_PORT/" | rate)
 READ_RPS=$(BODY="$READ" AUTH="$AUTH" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/post.lua "http://127.0.0.1:$PORT/" | rate)
+
+# Authentication cost: the same search with Basic (verified credentials cached), a Bearer
+# operation token, and no authentication at all (authorizeLocal: loopback requests run as
+# the super user). Alternated twice and the best run of each kept, so a noisy second
+# does not decide the comparison.
+TOKEN=$(post '{"operation":"create_authentication_tokens","username":"admin","password":"password"}' \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["operation_token"])')
+best() { [ "${1:-0}" -gt "${2:-0}" ] && echo "$1" || echo "${2:-0}"; }
+search() { BODY="$READ" AUTH="$1" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/post.lua "http://127.0.0.1:$PORT/" | rate; }
+restart_with_local() {
+  post "{\"operation\":\"set_configuration\",\"authentication_authorizeLocal\":$1}" >/dev/null
+  post '{"operation":"restart"}' >/dev/null
+  sleep 0.5
+  until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do sleep 0.05; done
+}
+BASIC_RPS=0; BEARER_RPS=0; LOCAL_RPS=0
+for round in 1 2; do
+  BASIC_RPS=$(best "$BASIC_RPS" "$(search "$AUTH")")
+  BEARER_RPS=$(best "$BEARER_RPS" "$(search "Bearer $TOKEN")")
+  restart_with_local true
+  LOCAL_RPS=$(best "$LOCAL_RPS" "$(search "")")
+  restart_with_local false
+done
 INSERT_RPS=$(THREADS=2 AUTH="$AUTH" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/insert.lua "http://127.0.0.1:$PORT/" | rate)
 
 LOAD_RPS=$(python3 Benchmarks/loader.py "http://127.0.0.1:$PORT/" "$AUTH" "$RECORDS" 1000 4)
@@ -79,6 +102,9 @@ cat <<REPORT
 |---|---|
 | nginx fixed JSON, 64 connections (baseline) | $NGINX_RPS req/s |
 | search_by_id, 64 connections | $READ_RPS req/s = $(ratio "$READ_RPS" "$NGINX_RPS")× nginx |
+| search_by_id, no authentication (authorizeLocal), best of 2 | $LOCAL_RPS req/s |
+| search_by_id, Basic (cached), best of 2 | $BASIC_RPS req/s = $(ratio "$BASIC_RPS" "$LOCAL_RPS")× unauthenticated |
+| search_by_id, Bearer operation token, best of 2 | $BEARER_RPS req/s = $(ratio "$BEARER_RPS" "$LOCAL_RPS")× unauthenticated |
 | synchronous 4 KiB write on this disk (baseline for commits) | $SYNC_MS ms |
 | insert 1 record/request, 64 connections, fsync on commit | $INSERT_RPS records/s |
 | insert $RECORDS records × 10 attributes, 1,000/request, 4 connections | $LOAD_RPS records/s |

@@ -1,5 +1,6 @@
 import Foundation
 import LyreCore
+import LyreOperations
 import LyreTestSupport
 import Testing
 
@@ -39,6 +40,29 @@ import Testing
         clock.advance(by: 30 * 86_400)
         let refreshExpired = await lyre.post(#"{"operation": "refresh_operation_token"}"#, authorization: "Bearer " + refresh)
         #expect(refreshExpired.text == #"{"error":"token expired"}"#)
+    }
+
+    @Test func aVerifiedTokenIsAnsweredInlineUntilItExpiresOrItsUserChanges() async throws {
+        let clock = TestClock()
+        let lyre = try TestApplication(clock: clock)
+        let (operation, _) = try await Self.tokens(lyre)
+        let request = IncomingRequest(body: Array(Self.describe.utf8), authorization: "Bearer " + operation)
+        func isInline() -> Bool {
+            if case .immediate = lyre.app.handle(request) { return true }
+            return false
+        }
+        #expect(!isInline(), "the first use verifies the signature asynchronously")
+        #expect(await lyre.app.handle(request).response().status == 200)
+        #expect(isInline(), "a verified token is remembered")
+
+        _ = await lyre.post(#"{"operation": "alter_user", "username": "admin", "active": true}"#)
+        #expect(!isInline(), "any user change forgets verified tokens")
+        #expect(await lyre.app.handle(request).response().status == 200)
+        #expect(isInline())
+
+        clock.advance(by: 86_400 + 1)
+        #expect(!isInline(), "expiry is checked on every use")
+        #expect(await lyre.post(Self.describe, authorization: "Bearer " + operation).text == #"{"error":"token expired"}"#)
     }
 
     @Test func expiresInOverridesTheLifetime() async throws {

@@ -79,6 +79,9 @@ public final class Application: Sendable {
             return .immediate(response(for: error))
         }
         if let header = request.authorization, Authenticator.isBearer(header) {
+            if let user = authenticator.cachedBearer(header) {
+                return dispatch(operation, body: body, user: user)
+            }
             return .deferred { [self] in
                 do {
                     let user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))

@@ -16,6 +16,12 @@ final class Authenticator: Sendable {
     /// a repeated credential costs one dictionary lookup — no base64, no hash, no LMDB read.
     /// Any change to users or roles invalidates it.
     let cache = CredentialCache<User>()
+    /// Verified operation tokens (the whole `Authorization` value) with their users and
+    /// expiry, which is checked against the clock on every use: a repeated token skips the
+    /// RS256 verification and the user read, and is answered inline like Basic.
+    let tokenCache = CredentialCache<(user: User, expiresAt: Int64)>()
+    /// The super user that `authorizeLocal` lets loopback requests in as.
+    private let localCache = CredentialCache<User>()
     let tokens: TokenAuthority
     private let storage: StorageEngine
     /// Made on first need (an unknown user), then kept.
@@ -43,10 +49,14 @@ final class Authenticator: Sendable {
                 return try basic(header)
             }
         }
-        if authorizeLocal, let address = request.remoteAddress, Self.isLoopback(address),
-           var user = try firstSuperUser() {
-            user.method = .local
-            return user
+        if authorizeLocal, let address = request.remoteAddress, Self.isLoopback(address) {
+            if let user = localCache.subject(for: "local") { return user }
+            let generation = localCache.generation
+            if var user = try firstSuperUser() {
+                user.method = .local
+                localCache.store("local", subject: user, generation: generation)
+                return user
+            }
         }
         // Harper's quirk: body credentials are tried as a last resort.
         if request.authorization == nil,
@@ -63,6 +73,7 @@ final class Authenticator: Sendable {
     /// `refresh_operation_token`; the user's current role and active flag are what count.
     /// - Throws: `invalid token` / `token expired` (401).
     func bearer(_ header: String, operation: OperationName?) async throws -> User {
+        let generation = tokenCache.generation
         let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let claims: TokenClaims
         let method: AuthenticationMethod
@@ -92,6 +103,18 @@ final class Authenticator: Sendable {
         }
         guard user.active else { throw LyreError.invalidToken }
         user.method = method
+        if method == .operationToken {
+            tokenCache.store(header, subject: (user, claims.expiresAt), generation: generation)
+        }
+        return user
+    }
+
+    /// The user of an operation token verified before, if it has not expired since and no
+    /// user or role changed; `nil` sends the request through ``bearer(_:operation:)``
+    /// (which also gives an expired token its `token expired`).
+    func cachedBearer(_ header: String) -> User? {
+        guard let (user, expiresAt) = tokenCache.subject(for: header),
+              Int64(tokens.clock.now().timeIntervalSince1970) < expiresAt else { return nil }
         return user
     }
 
@@ -127,7 +150,11 @@ final class Authenticator: Sendable {
     }
 
     /// Drops every cached credential: call after any change to users or roles.
-    func invalidate() { cache.invalidateAll() }
+    func invalidate() {
+        cache.invalidateAll()
+        tokenCache.invalidateAll()
+        localCache.invalidateAll()
+    }
 
     func loadUser(_ username: String) throws -> User? {
         guard let record = try userRecord(username) else { return nil }
