@@ -31,7 +31,28 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
 
     private struct State {
         var generation: UInt64 = 0
-        var entries: [String: Entry] = [:]
+        var entries: [Key: Entry] = [:]
+    }
+
+    /// A header value as a dictionary key, hashed by its length and last 32 bytes only:
+    /// a bearer token is ~600 bytes whose tail is its signature (random), so hashing the
+    /// tail is as good as hashing it all at a twentieth of the cost. Equality still
+    /// compares the whole value.
+    private struct Key: Hashable {
+        var value: String
+
+        init(_ value: String) { self.value = value }
+
+        func hash(into hasher: inout Hasher) {
+            let utf8 = value.utf8
+            hasher.combine(utf8.count)
+            let hashed: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
+            }
+            if hashed == nil {
+                for byte in utf8.suffix(32) { hasher.combine(byte) }
+            }
+        }
     }
 
     private let state = Mutex(State())
@@ -59,9 +80,9 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
     public func subject(for authorization: String) -> Subject? {
         let now = ContinuousClock.now
         return state.withLock { state -> Subject? in
-            guard let entry = state.entries[authorization] else { return nil }
+            guard let entry = state.entries[Key(authorization)] else { return nil }
             guard entry.generation == state.generation, entry.storedAt.duration(to: now) < timeToLive else {
-                state.entries[authorization] = nil
+                state.entries[Key(authorization)] = nil
                 return nil
             }
             return entry.subject
@@ -74,10 +95,10 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
         let now = ContinuousClock.now
         state.withLock { state in
             guard generation == state.generation else { return }
-            if state.entries.count >= capacity, state.entries[authorization] == nil {
+            if state.entries.count >= capacity, state.entries[Key(authorization)] == nil {
                 state.entries.removeAll(keepingCapacity: true)
             }
-            state.entries[authorization] = Entry(subject: subject, generation: generation, storedAt: now)
+            state.entries[Key(authorization)] = Entry(subject: subject, generation: generation, storedAt: now)
         }
     }
 

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import LyreCore
 import LyreOperations
@@ -257,18 +262,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// The offset of the `CRLF CRLF` that ends the head, scanning only bytes not seen before.
     private func findHeadEnd(_ buffer: ByteBuffer) -> Int? {
-        let found: Int? = buffer.withUnsafeReadableBytes { bytes in
-            var index = max(0, headScanOffset - 3)
-            while index + 3 < bytes.count {
-                if bytes[index + 3] != UInt8(ascii: "\n") {
-                    index += 1
-                    continue
+        let found: Int? = buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
+            // Jump from LF to LF (memchr) and look back for CR LF CR.
+            var from = max(3, headScanOffset)
+            while from < bytes.count,
+                  let hit = memchr(base + from, Int32(UInt8(ascii: "\n")), bytes.count - from) {
+                let lf = base.distance(to: UnsafeRawPointer(hit))
+                if bytes[lf - 1] == UInt8(ascii: "\r"), bytes[lf - 2] == UInt8(ascii: "\n"),
+                   bytes[lf - 3] == UInt8(ascii: "\r") {
+                    return lf - 3
                 }
-                if bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n"),
-                   bytes[index + 2] == UInt8(ascii: "\r") {
-                    return index
-                }
-                index += 1
+                from = lf + 1
             }
             return nil
         }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One HTTP/1.x request head (RFC 9112 §2–3), reduced to what the server acts on.
 ///
 /// The server parses heads itself instead of through NIO's `HTTPDecoder`: the Operations
@@ -54,9 +60,12 @@ struct RequestHead: Equatable {
             let name = line[line.startIndex..<colon]
             guard name.allSatisfy(Self.isTokenByte) else { throw .headerLine }
             let value = trimmed(line[(colon + 1)...])
-            guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else { throw .headerLine }
+            let known = KnownHeader(name)
+            // CR and LF never get here (`LineCursor`); other control bytes are refused in the
+            // values the server reads. Values it ignores are not inspected.
+            if known != .other, !isFieldValue(value) { throw .headerLine }
 
-            switch KnownHeader(name) {
+            switch known {
             case .contentLength:
                 // `Content-Length: 5, 5` is one length repeated; anything else is refused.
                 for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
@@ -123,6 +132,17 @@ struct RequestHead: Equatable {
             method: method, path: String(decoding: target[target.startIndex..<pathEnd], as: UTF8.self),
             minorVersion: Int(minor - UInt8(ascii: "0")), framing: .length(0), keepAlive: true,
             expectsContinue: false, authorization: nil, accept: nil, origin: nil)
+    }
+
+    /// RFC 9110 §5.5: visible bytes, spaces and tabs (obs-text allowed), no other controls.
+    static func isFieldValue(_ value: Slice<UnsafeRawBufferPointer>) -> Bool {
+        var index = value.startIndex
+        while index < value.endIndex {
+            let byte = value.base[index]
+            if (byte < 0x20 && byte != 0x09) || byte == 0x7F { return false }
+            index += 1
+        }
+        return true
     }
 
     /// RFC 9110 §5.6.2 `tchar`.
@@ -195,26 +215,27 @@ private struct LineCursor {
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     mutating func next() -> Slice<UnsafeRawBufferPointer>? {
-        guard !failed, position < bytes.count else { return nil }
+        guard !failed, position < bytes.count, let base = bytes.baseAddress else { return nil }
         let start = position
-        var index = start
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\r") {
-                guard index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") else { break }
-                position = index + 2
-                return line(start, index)
+        let end: Int
+        if let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
+            let lf = base.distance(to: UnsafeRawPointer(found))
+            guard lf > start, bytes[lf - 1] == UInt8(ascii: "\r") else {
+                failed = true  // a bare LF
+                return nil
             }
-            if byte == UInt8(ascii: "\n") { break }
-            index += 1
-        }
-        if index == bytes.count {
+            end = lf - 1
+            position = lf + 1
+        } else {
             // The head's last line (its CRLF belongs to the terminator, already cut).
-            position = index
-            return line(start, index)
+            end = bytes.count
+            position = end
         }
-        failed = true
-        return nil
+        if end > start, memchr(base + start, Int32(UInt8(ascii: "\r")), end - start) != nil {
+            failed = true  // a bare CR
+            return nil
+        }
+        return line(start, end)
     }
 
     private mutating func line(_ start: Int, _ end: Int) -> Slice<UnsafeRawBufferPointer>? {
