@@ -208,6 +208,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Writing
 
     private func write(_ response: OutgoingResponse, info: RequestInfo, context: ChannelHandlerContext) {
+        if case .stream(let stream) = response.body {
+            writeStream(stream, status: response.status, extraHeaders: response.headers, info: info, context: context)
+            return
+        }
         let buffer: ByteBuffer
         let contentType: String
         switch response.body {
@@ -222,6 +226,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .binary(let bytes):
             buffer = context.channel.allocator.buffer(bytes: bytes)
             contentType = "application/octet-stream"
+        case .stream:
+            preconditionFailure("handled above")
         }
         writeResponse(status: response.status, contentType: contentType, body: buffer,
                       extraHeaders: response.headers, info: info, context: context)
@@ -243,6 +249,32 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         status: Int, contentType: String?, body: ByteBuffer, extraHeaders: [(String, String)] = [],
         info: RequestInfo, forceClose: Bool = false, context: ChannelHandlerContext
     ) {
+        let (head, keepAlive) = responseHead(status: status, contentType: contentType, contentLength: body.readableBytes,
+                                             extraHeaders: extraHeaders, info: info, forceClose: forceClose)
+        if case .discarding = state {} else { state = .idle }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        writeEnd(keepAlive: keepAlive, context: context)
+    }
+
+    private func writeEnd(keepAlive: Bool, context: ChannelHandlerContext) {
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// The head of a response (extra headers, content type and length, CORS, connection),
+    /// and whether the connection stays open after it.
+    private func responseHead(
+        status: Int, contentType: String?, contentLength: Int, extraHeaders: [(String, String)],
+        info: RequestInfo, forceClose: Bool
+    ) -> (HTTPResponseHead, keepAlive: Bool) {
         var headers = HTTPHeaders()
         headers.reserveCapacity(extraHeaders.count + 4)
         var closeRequested = forceClose
@@ -259,7 +291,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !hasContentType, let contentType {
             headers.add(name: "Content-Type", value: contentType)
         }
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Content-Length", value: String(contentLength))
         if let origin = info.origin {
             headers.add(name: "Access-Control-Allow-Origin", value: origin)
         }
@@ -269,21 +301,69 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if info.version.major == 1 && info.version.minor == 0 {
             headers.add(name: "Connection", value: "keep-alive")
         }
+        let head = HTTPResponseHead(version: info.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        return (head, keepAlive)
+    }
 
-        if case .discarding = state {} else { state = .idle }
-        let head = HTTPResponseHead(version: info.version, status: HTTPResponseStatus(statusCode: status),
-                                    headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
+    // MARK: - Streamed bodies
+
+    /// Writes the head with the stream's length, then one chunk at a time: the next chunk is
+    /// read only when the previous write has completed (reached the socket), so a slow client
+    /// holds back the reading instead of letting chunks pile up in memory.
+    private func writeStream(_ stream: ByteStream, status: Int, extraHeaders: [(String, String)], info: RequestInfo,
+                             context: ChannelHandlerContext) {
+        let (head, keepAlive) = responseHead(status: status, contentType: "application/octet-stream",
+                                             contentLength: stream.length, extraHeaders: extraHeaders, info: info,
+                                             forceClose: false)
+        state = .responding(info)
+        context.writeAndFlush(wrapOutboundOut(.head(head))).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success: self.pump(stream, written: 0, keepAlive: keepAlive, context: context)
+            case .failure: self.abandon(stream, reason: nil, context: context)
             }
         }
+    }
+
+    private func pump(_ stream: ByteStream, written: Int, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard !isClosed else {
+            stream.close()
+            return
+        }
+        context.eventLoop.makeFutureWithTask { try await stream.next() }.assumeIsolated().whenComplete { result in
+            guard !self.isClosed else {
+                stream.close()
+                return
+            }
+            switch result {
+            case .success(let chunk?):
+                let buffer = context.channel.allocator.buffer(bytes: chunk)
+                context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success: self.pump(stream, written: written + chunk.count, keepAlive: keepAlive, context: context)
+                    case .failure: self.abandon(stream, reason: nil, context: context)
+                    }
+                }
+            case .success(nil):
+                stream.close()
+                guard written == stream.length else {
+                    self.abandon(stream, reason: "ended after \(written) of \(stream.length) bytes", context: context)
+                    return
+                }
+                self.state = .idle
+                self.writeEnd(keepAlive: keepAlive, context: context)
+            case .failure(let error):
+                self.abandon(stream, reason: "\(error)", context: context)
+            }
+        }
+    }
+
+    /// The head is out, so no error status can follow: the connection is closed, which the
+    /// client sees as a body shorter than its `Content-Length`.
+    private func abandon(_ stream: ByteStream, reason: String?, context: ChannelHandlerContext) {
+        stream.close()
+        if let reason { logger.error("Streamed response cut short", metadata: ["reason": "\(reason)"]) }
+        state = .discarding
+        context.close(promise: nil)
     }
 }
 

@@ -94,7 +94,7 @@ public final class TestApplication: Sendable {
         case .immediate(let r): response = r
         case .deferred(let run): response = await run()
         }
-        return Self.encode(response)
+        return await Self.encode(response)
     }
 
     /// Sends one operation given as a `Value`.
@@ -102,11 +102,12 @@ public final class TestApplication: Sendable {
         await post(JSON.string(value), authorization: authorization)
     }
 
-    static func encode(_ response: OutgoingResponse) -> TestResponse {
+    static func encode(_ response: OutgoingResponse) async -> TestResponse {
         let body: [UInt8]
         switch response.body {
         case .json(let v): body = JSON.encode(v)
         case .rawJSON(let b), .binary(let b): body = b
+        case .stream(let stream): body = (try? await stream.collect()) ?? []
         }
         return TestResponse(status: response.status, headers: response.headers, body: body)
     }

@@ -26,16 +26,22 @@ final class Harness: Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    func post(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> TestResponse {
+    /// The application's response as it is, before any encoding (streams unread).
+    func respond(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> OutgoingResponse {
         let request = IncomingRequest(body: Array(json.utf8), authorization: authorization, remoteAddress: "10.0.0.1")
-        let response: OutgoingResponse
         switch app.handle(request) {
-        case .immediate(let r): response = r
-        case .deferred(let run): response = await run()
+        case .immediate(let r): return r
+        case .deferred(let run): return await run()
         }
-        let body: [UInt8] = switch response.body {
-        case .json(let v): JSON.encode(v)
-        case .rawJSON(let b), .binary(let b): b
+    }
+
+    func post(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> TestResponse {
+        let response = await respond(json, authorization: authorization)
+        let body: [UInt8]
+        switch response.body {
+        case .json(let v): body = JSON.encode(v)
+        case .rawJSON(let b), .binary(let b): body = b
+        case .stream(let stream): body = (try? await stream.collect()) ?? []
         }
         return TestResponse(status: response.status, headers: response.headers, body: body)
     }
