@@ -5,6 +5,11 @@ import LyreOperations
 import LyreTestSupport
 import Testing
 
+/// Harper's level names, as the generated logs use them.
+enum HarperLevelNames {
+    static let all = ["trace", "debug", "info", "warn", "error", "fatal", "notify"]
+}
+
 @Suite struct LogsTests {
     static let sample = """
     2021-01-25T22:05:27.464Z [main/0] [notify]: HarperDB successfully started.
@@ -54,6 +59,84 @@ import Testing
         let h = try withLog()
         let r = await h.post(#"{"operation":"read_log","order":"desc","limit":2}"#)
         #expect(r.json.arrayValue?.map { $0["message"] } == ["job done", "Connected to cluster server."])
+    }
+
+    /// One generated entry: its JSON as `read_log` answers it, and what the filters look at.
+    struct Generated {
+        var json: Value
+        var level: String
+        var seconds: Int
+        var raw: String
+    }
+
+    /// `count` entries one second apart from 2024-05-01T00:00:00Z, every 13th spanning three
+    /// lines, after a line that belongs to no entry: about 100 bytes per entry.
+    static func generatedLog(count: Int) -> (text: String, entries: [Generated]) {
+        var text = "a line before the first entry\n"
+        var entries: [Generated] = []
+        for i in 0..<count {
+            func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+            let timestamp = "2024-05-01T\(pad(i / 3600)):\(pad(i / 60 % 60)):\(pad(i % 60)).000Z"
+            let level = HarperLevelNames.all[i % 7]
+            let tags = i % 11 == 0 ? ["auth-event"] : []
+            var message = "entry \(i) " + String(repeating: "x", count: i % 50)
+            if i % 13 == 0 { message += "\nsecond line \(i)\n  third" }
+            let raw = "\(timestamp) [http/\(i % 4)] [\(level)]\(tags.map { " [\($0)]" }.joined()): \(message)"
+            text += raw + "\n"
+            let json: Value = .object(JSONObject([
+                ("timestamp", .string(timestamp)), ("thread", .string("http/\(i % 4)")), ("level", .string(level)),
+                ("tags", .array(tags.map(Value.string))), ("message", .string(message)),
+            ]))
+            entries.append(Generated(json: json, level: level, seconds: i, raw: raw))
+        }
+        return (text, entries)
+    }
+
+    @Test func aLogLargerThanTheReadChunkGivesTheSameAnswers() async throws {
+        let (text, entries) = Self.generatedLog(count: 20_000)
+        #expect(text.utf8.count > 1_500_000)  // many 64 KiB chunks, entries cut across them
+        let h = try withLog(text)
+        /// `read_log`'s semantics over the generated entries, the slow obvious way.
+        func expected(level: String? = nil, from: Int? = nil, until: Int? = nil, filter: String? = nil,
+                      start: Int = 0, limit: Int = 1000, order: String? = nil) -> [Value] {
+            var matching = entries.filter { e in
+                (level == nil || e.level == level) && (from == nil || e.seconds >= from!)
+                    && (until == nil || e.seconds <= until!) && (filter == nil || e.raw.contains(filter!))
+            }
+            if order == "desc", from == nil, until == nil { matching.reverse() }
+            var picked = Array(matching.dropFirst(start).prefix(limit))
+            if order == "asc" { picked.sort { $0.seconds < $1.seconds } }
+            if order == "desc" { picked.sort { $0.seconds > $1.seconds } }
+            return picked.map(\.json)
+        }
+        func ask(_ fields: String) async -> [Value] {
+            await h.post(#"{"operation":"read_log"\#(fields)}"#).json.arrayValue ?? []
+        }
+        #expect(await ask("") == expected())
+        #expect(await ask(#","order":"desc","limit":3"#) == expected(limit: 3, order: "desc"))
+        #expect(await ask(#","order":"desc","start":19990,"limit":20"#) == expected(start: 19_990, limit: 20, order: "desc"))
+        #expect(await ask(#","level":"error","start":100,"limit":50"#) == expected(level: "error", start: 100, limit: 50))
+        #expect(await ask(#","filter":"second line 1300""#) == expected(filter: "second line 1300"))
+        #expect(await ask(#","filter":"3\n  third","order":"desc","limit":5"#) == expected(filter: "3\n  third", limit: 5, order: "desc"))
+        #expect(await ask(#","from":"2024-05-01T01:23:20Z","until":"2024-05-01 01:25:00","order":"desc""#)
+                == expected(from: 5_000, until: 5_100, order: "desc"))
+        #expect(await ask(#","order":"asc","start":19998,"limit":5"#) == expected(start: 19_998, limit: 5, order: "asc"))
+        #expect(await ask(#","level":"notify","limit":10000"#) == expected(level: "notify", limit: 10_000))
+        let last = await ask(#","order":"desc","limit":1"#)
+        #expect(last.first?["message"] == .string("entry 19999 " + String(repeating: "x", count: 19_999 % 50)))
+    }
+
+    @Test func entriesAreCutTheSameWayWhateverTheEnding() async throws {
+        for text in ["", "\n", "no header at all\n", "2021-01-25T22:05:27.464Z [main/0] [notify]: no newline at the end",
+                     "2021-01-25T22:05:27.464Z [main/0] [notify]: blank lines after\n\n\n",
+                     "2021-01-25T22:05:27.464Z [main/0] [warn]: a\n2021-01-25T22:05:28.464Z [main/0] [warn]: b\ntail"] {
+            let h = try withLog(text)
+            let forward = await h.post(#"{"operation":"read_log"}"#).json.arrayValue ?? []
+            let backward = await h.post(#"{"operation":"read_log","order":"desc"}"#).json.arrayValue ?? []
+            #expect(Array(forward.reversed()) == backward, "\(text)")
+        }
+        let h = try withLog("2021-01-25T22:05:27.464Z [main/0] [notify]: blank lines after\n\n\n")
+        #expect(await h.post(#"{"operation":"read_log","order":"desc"}"#).json.arrayValue?.first?["message"] == "blank lines after")
     }
 
     @Test func validationErrors() async throws {
