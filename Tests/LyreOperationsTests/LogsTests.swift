@@ -211,4 +211,79 @@ enum HarperLevelNames {
         #expect(files.contains("hdb.log"))
         #expect(files.filter { $0.hasPrefix("HDB-") && $0.hasSuffix(".log") }.count >= 2)
     }
+
+    @Test func rotatesByIntervalAndGzipsTheRotatedFile() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = Configuration(root: root)
+        configuration.logLevel = "info"
+        configuration.logRotationInterval = 86_400  // 1D
+        configuration.logRotationCompress = true
+        let clock = TestClock(Date(timeIntervalSince1970: 1_700_000_000))  // 2023-11-14T22:13:20Z
+        let sink = HarperLogSink(configuration: configuration, foreground: false, clock: clock)
+        let logger = Logger(label: "t") { HarperLogHandler(label: $0, sink: sink) }
+        logger.info("day one")
+        clock.advance(by: 23 * 3600)
+        logger.info("still day one")
+        clock.advance(by: 3600)
+        logger.info("day two")  // a day after the file began: rotate first
+        sink.waitForCompression()
+
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/log").sorted()
+        #expect(files == ["HDB-2023-11-15T22-13-20-000Z.log.gz", "hdb.log"])
+        let rotated = String(decoding: try Gzip.decompress(file: root + "/log/HDB-2023-11-15T22-13-20-000Z.log.gz"), as: UTF8.self)
+        #expect(rotated.hasPrefix("2023-11-14T22:13:20.000Z ["))
+        #expect(rotated.contains("[info]: day one\n") && rotated.contains("still day one") && !rotated.contains("day two"))
+        let current = try String(contentsOfFile: root + "/log/hdb.log", encoding: .utf8)
+        #expect(current.hasPrefix("2023-11-15T22:13:20.000Z [") && current.hasSuffix("[info]: day two\n"))
+
+        // The interval counts from the new file's start.
+        clock.advance(by: 86_399)
+        logger.info("same day")
+        sink.waitForCompression()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/log").count == 2)
+    }
+
+    @Test func anExistingFileRotatesByTheAgeOfItsFirstEntry() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/log", withIntermediateDirectories: true)
+        try "2023-11-14T00:00:00.000Z [main/0] [notify]: written before a restart\n"
+            .write(toFile: root + "/log/hdb.log", atomically: true, encoding: .utf8)
+        var configuration = Configuration(root: root)
+        configuration.logRotationInterval = 12 * 3600  // 12h
+        configuration.logRotationPath = root + "/rotated"
+        let clock = TestClock(Date(timeIntervalSince1970: 1_699_920_000 + 11 * 3600))  // 11 h after that entry
+        let sink = HarperLogSink(configuration: configuration, foreground: false, clock: clock)
+        let logger = Logger(label: "t") { HarperLogHandler(label: $0, sink: sink) }
+        logger.notice("eleven hours")
+        #expect(!FileManager.default.fileExists(atPath: root + "/rotated"))
+        clock.advance(by: 3600)
+        logger.notice("twelve hours")
+        let rotated = try FileManager.default.contentsOfDirectory(atPath: root + "/rotated")
+        #expect(rotated == ["HDB-2023-11-14T12-00-00-000Z.log"])  // not compressed
+        let text = try String(contentsOfFile: root + "/rotated/" + rotated[0], encoding: .utf8)
+        #expect(text.contains("written before a restart") && text.contains("eleven hours") && !text.contains("twelve"))
+    }
+
+    @Test func sizeRotationCanCompressToo() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = Configuration(root: root)
+        configuration.logLevel = "info"
+        configuration.logRotationMaxBytes = 200
+        configuration.logRotationCompress = true
+        let clock = TestClock(Date(timeIntervalSince1970: 1_700_000_000))
+        let sink = HarperLogSink(configuration: configuration, foreground: false, clock: clock)
+        let logger = Logger(label: "t") { HarperLogHandler(label: $0, sink: sink) }
+        for i in 0..<10 { logger.info("line number \(i) with some padding text") }  // same millisecond: suffixes
+        sink.waitForCompression()
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/log")
+        let gz = files.filter { $0.hasPrefix("HDB-") && $0.hasSuffix(".log.gz") }
+        #expect(gz.count >= 2)
+        #expect(!files.contains { $0.hasSuffix(".log") && $0 != "hdb.log" })
+        var all = try String(contentsOfFile: root + "/log/hdb.log", encoding: .utf8)
+        for file in gz { all += String(decoding: try Gzip.decompress(file: root + "/log/" + file), as: UTF8.self) }
+        for i in 0..<10 { #expect(all.contains("line number \(i) ")) }
+    }
 }
