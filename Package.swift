@@ -34,6 +34,12 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // gzip for rotated log files (Debian: zlib1g-dev).
+        .systemLibrary(
+            name: "CLyreZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // Libraries, bottom to top (a target imports only targets above it).
         .target(name: "LyreCore", swiftSettings: swiftSettings),
@@ -60,7 +66,7 @@ let package = Package(
         .target(
             name: "LyreOperations",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth",
+                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "CLyreZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

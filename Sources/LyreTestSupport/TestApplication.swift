@@ -90,7 +90,7 @@ public final class TestApplication: Sendable {
                      remoteAddress: String? = "10.0.0.1") async -> TestResponse {
         let request = IncomingRequest(body: Array(json.utf8), authorization: authorization, remoteAddress: remoteAddress)
         let response = await app.handle(request).response()
-        return Self.encode(response)
+        return await Self.encode(response)
     }
 
     /// Sends one operation given as a `Value`.
@@ -98,11 +98,12 @@ public final class TestApplication: Sendable {
         await post(JSON.string(value), authorization: authorization)
     }
 
-    static func encode(_ response: OutgoingResponse) -> TestResponse {
+    static func encode(_ response: OutgoingResponse) async -> TestResponse {
         let body: [UInt8]
         switch response.body {
         case .json(let v): body = JSON.encode(v)
         case .rawJSON(let b), .binary(let b): body = b
+        case .stream(let stream): body = (try? await stream.collect()) ?? []
         }
         return TestResponse(status: response.status, headers: response.headers, body: body)
     }

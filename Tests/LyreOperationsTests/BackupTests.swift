@@ -1,5 +1,6 @@
 import Foundation
 import LyreCore
+import LyreOperations
 import LyreTestSupport
 import Testing
 
@@ -42,6 +43,90 @@ import Testing
         #expect(cats.status == 200)
         let tom = await restored.post(#"{"operation":"search_by_id","database":"dev","table":"cat","ids":[0],"get_attributes":["name"]}"#)
         #expect(tom.text == #"[{"name":"tom"}]"#)
+    }
+
+    /// A restored copy of `bytes` as the `dev` database of a new root.
+    func restore(_ bytes: [UInt8]) throws -> Harness {
+        let root = TestApplication.temporaryRoot()
+        try FileManager.default.createDirectory(atPath: root + "/database", withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: root + "/database/dev.mdb"))
+        return try Harness(root: root)
+    }
+
+    /// `count` records of about 1 KiB each in `dev.dog`, inserted in batches.
+    func fill(_ h: Harness, count: Int) async {
+        _ = await h.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
+        let text = String(repeating: "woof ", count: 200)
+        for start in stride(from: 0, to: count, by: 500) {
+            let batch = (start..<min(count, start + 500)).map { #"{"id":\#($0),"text":"\#(text)\#($0)"}"# }
+            _ = await h.post(#"{"operation":"insert","database":"dev","table":"dog","records":[\#(batch.joined(separator: ","))]}"#)
+        }
+    }
+
+    @Test func aLargeBackupIsStreamedInBoundedChunks() async throws {
+        let h = try Harness()
+        await fill(h, count: 3_000)
+        let response = await h.respond(#"{"operation":"get_backup","database":"dev"}"#)
+        #expect(response.status == 200)
+        guard case .stream(let stream) = response.body else {
+            Issue.record("get_backup did not stream: \(response.body)")
+            return
+        }
+        // Several megabytes, never more than one chunk at a time.
+        #expect(stream.length > 8 * stream.chunkSize)
+        var bytes: [UInt8] = []
+        var chunks = 0
+        while let chunk = try await stream.next() {
+            #expect(!chunk.isEmpty && chunk.count <= stream.chunkSize)
+            chunks += 1
+            bytes += chunk
+        }
+        #expect(stream.isClosed)
+        #expect(chunks == (stream.length + stream.chunkSize - 1) / stream.chunkSize)
+        #expect(bytes.count == stream.length)
+        // Nothing is left behind under the root.
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: h.root + "/tmp/backups")) ?? [] == [])
+
+        let restored = try restore(bytes)
+        #expect(await byID(restored, table: "dog", count: 3_000) == (await byID(h, table: "dog", count: 3_000)))
+    }
+
+    @Test func writesGoOnWhileABackupIsReadAndStayOutOfIt() async throws {
+        let h = try Harness()
+        await fill(h, count: 2_000)
+        let response = await h.respond(#"{"operation":"get_backup","database":"dev"}"#)
+        guard case .stream(let stream) = response.body else {
+            Issue.record("get_backup did not stream")
+            return
+        }
+        let first = try #require(try await stream.next())
+        // Mid-backup: writes, updates and deletes all complete.
+        #expect(await h.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":9000,"text":"late"}]}"#).status == 200)
+        #expect(await h.post(#"{"operation":"update","database":"dev","table":"dog","records":[{"id":1,"text":"changed"}]}"#).status == 200)
+        #expect(await h.post(#"{"operation":"delete","database":"dev","table":"dog","ids":[2]}"#).status == 200)
+        let rest = try await stream.collect()
+
+        // The backup is the moment the operation started.
+        let restored = try restore(first + rest)
+        let late = await restored.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[9000,1,2],"get_attributes":["id","text"]}"#)
+        let found = late.json.arrayValue ?? []
+        #expect(found.map { $0["id"] } == [1, 2])
+        #expect(found.first?["text"]?.stringValue?.hasPrefix("woof") == true)
+    }
+
+    @Test func aStreamLeftUnreadLeavesNoFileBehind() async throws {
+        let h = try Harness()
+        _ = await h.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
+        let response = await h.respond(#"{"operation":"get_backup","database":"dev"}"#)
+        guard case .stream(let stream) = response.body else {
+            Issue.record("get_backup did not stream")
+            return
+        }
+        // The file was unlinked as soon as it was open; closing releases its space.
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: h.root + "/tmp/backups")) ?? [] == [])
+        stream.close()
+        #expect(stream.isClosed)
+        await #expect(throws: ByteStreamError.self) { try await stream.next() }
     }
 
     @Test func tableSubsetKeepsOnlyThoseTablesInferred() async throws {

@@ -106,6 +106,69 @@ import Testing
         #expect(configuration.logDirectory == root + "/log")
     }
 
+    @Test func environmentOverridesAreTheConfigurationGetConfigurationShows() async throws {
+        let root = TestApplication.temporaryRoot()
+        try ConfigurationFile.writeDefaultsIfMissing(root: root)
+        let environment = ["LOGGING_LEVEL": "debug", "logging_rotation_interval": "12h", "OPERATIONSAPI_NETWORK_PORT": "9800",
+                           "LOGGING_ROTATION_COMPRESS": "true", "HOME": "/root"]
+        var configuration = Configuration(root: root, port: 0)
+        configuration.environment = environment
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(configuration.logLevel == "debug")
+        #expect(configuration.logRotationInterval == 43_200)
+        #expect(configuration.logRotationCompress)
+        #expect(configuration.port == 9800)
+
+        let h = try Harness(root: root) { $0.environment = environment }
+        let c = await h.post(#"{"operation":"get_configuration"}"#).json
+        #expect(c["logging"]?["level"] == "debug")
+        #expect(c["logging"]?["rotation"]?["interval"] == "12h")
+        #expect(c["logging"]?["rotation"]?["compress"] == true)
+        #expect(c["operationsApi"]?["network"]?["port"] == 9800)
+        #expect(c["HOME"] == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/backup").count == 1)
+
+        // Applying the same environment again changes nothing, so no new backup.
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/backup").count == 1)
+
+        // set_configuration is shown at once; a restart applies the environment again (as Harper's start does).
+        _ = await h.post(#"{"operation":"set_configuration","logging_level":"error"}"#)
+        #expect(await h.post(#"{"operation":"get_configuration"}"#).json["logging"]?["level"] == "error")
+        _ = await h.post(#"{"operation":"restart"}"#)
+        var events = h.app.events.makeAsyncIterator()
+        _ = await events.next()
+        #expect(await h.post(#"{"operation":"get_configuration"}"#).json["logging"]?["level"] == "debug")
+        #expect(h.app.configuration.logLevel == "debug")
+    }
+
+    @Test func anInvalidEnvironmentOverrideWritesNothing() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try ConfigurationFile.writeDefaultsIfMissing(root: root)
+        let before = try Data(contentsOf: URL(fileURLWithPath: root + "/harperdb-config.yaml"))
+        var configuration = Configuration(root: root)
+        configuration.environment = ["LOGGING_LEVEL": "loud", "LOGGING_ROTATION_INTERVAL": "2W"]
+        #expect(throws: LyreError.self) { try ConfigurationFile.apply(to: &configuration) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/harperdb-config.yaml")) == before)
+    }
+
+    @Test func rotationSettingsMapOntoConfiguration() throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var configuration = Configuration(root: root)
+        configuration.environment = ["LOGGING_ROTATION_INTERVAL": "1D", "LOGGING_ROTATION_MAXSIZE": "10m",
+                                     "LOGGING_ROTATION_COMPRESS": "true"]
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(configuration.logRotationInterval == 86_400)
+        #expect(configuration.logRotationMaxBytes == 10 * 1024 * 1024)
+        #expect(configuration.logRotationCompress)
+        configuration.environment["LOGGING_ROTATION_ENABLED"] = "false"
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(configuration.logRotationInterval == nil && configuration.logRotationMaxBytes == nil)
+        #expect(!configuration.logRotationCompress)
+    }
+
     @Test func restartAnswersFirstThenReloadsAndAnnounces() async throws {
         let h = try Harness()
         _ = await h.post(#"{"operation":"set_configuration","logging_level":"info","logging_auditLog":false}"#)

@@ -26,12 +26,19 @@ final class Harness: Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    func post(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> TestResponse {
+    /// The application's response as it is, before any encoding (streams unread).
+    func respond(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> OutgoingResponse {
         let request = IncomingRequest(body: Array(json.utf8), authorization: authorization, remoteAddress: "10.0.0.1")
-        let response = await app.handle(request).response()
-        let body: [UInt8] = switch response.body {
-        case .json(let v): JSON.encode(v)
-        case .rawJSON(let b), .binary(let b): b
+        return await app.handle(request).response()
+    }
+
+    func post(_ json: String, authorization: String? = TestApplication.adminAuthorization) async -> TestResponse {
+        let response = await respond(json, authorization: authorization)
+        let body: [UInt8]
+        switch response.body {
+        case .json(let v): body = JSON.encode(v)
+        case .rawJSON(let b), .binary(let b): body = b
+        case .stream(let stream): body = (try? await stream.collect()) ?? []
         }
         return TestResponse(status: response.status, headers: response.headers, body: body)
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LyreCore
+import LyreOperations
 import LyreTestSupport
 import Testing
 
@@ -74,5 +75,70 @@ import Testing
             #expect(r.status == 400)
             #expect(r.json == .object(JSONObject([("error", .string(message))])))
         }
+    }
+
+    /// The key as `openssl pkey -pubout` writes it: PEM of the Ed25519 SubjectPublicKeyInfo.
+    static func pem(_ key: Curve25519.Signing.PublicKey) -> String {
+        let der: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00] + Array(key.rawRepresentation)
+        return "-----BEGIN PUBLIC KEY-----\n\(Data(der).base64EncodedString())\n-----END PUBLIC KEY-----\n"
+    }
+
+    @Test func issuerKeysComeFromTheConfiguration() async throws {
+        let issuer = Curve25519.Signing.PrivateKey()
+        let h = try Harness()
+        let text = try Self.license(Self.payload, key: issuer)
+
+        // None configured: refused, saying what to configure.
+        let none = await h.post(#"{"operation":"install_usage_license","license":"\#(text)"}"#)
+        #expect(none.status == 400)
+        #expect(none.json["error"] == "Failed to install usage license; no license issuer key is configured (licensing.issuerKeys)")
+
+        // A PEM file, set with set_configuration and applied by restart.
+        let path = h.root + "/keys/license-issuer.pem"
+        try Self.pem(issuer.publicKey).write(toFile: path, atomically: true, encoding: .utf8)
+        let set = await h.post(#"{"operation":"set_configuration","licensing_issuerKeys":"\#(path)"}"#)
+        #expect(set.status == 200)
+        #expect(await h.post(#"{"operation":"get_configuration"}"#).json["licensing"]?["issuerKeys"] == .string(path))
+        _ = await h.post(#"{"operation":"restart"}"#)
+        var events = h.app.events.makeAsyncIterator()
+        _ = await events.next()
+        let installed = await h.post(#"{"operation":"install_usage_license","license":"\#(text)"}"#)
+        #expect(installed.text == #"{"message":"Successfully installed usage license"}"#)
+    }
+
+    @Test func issuerKeysAcceptPEMTextBase64AndLists() throws {
+        let a = Curve25519.Signing.PrivateKey().publicKey
+        let b = Curve25519.Signing.PrivateKey().publicKey
+        let c = Curve25519.Signing.PrivateKey().publicKey
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try (Self.pem(a) + Self.pem(b)).write(toFile: root + "/two.pem", atomically: true, encoding: .utf8)
+        var configuration = Configuration(root: root)
+        let list = #"["\#(root)/two.pem","\#(Self.base64URL(c.rawRepresentation))"]"#
+        configuration.environment = ["LICENSING_ISSUERKEYS": list]
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(configuration.usageLicensePublicKeys == [a, b, c].map { Array($0.rawRepresentation) })
+        configuration.environment = ["LICENSING_ISSUERKEYS": Self.pem(c)]
+        try ConfigurationFile.apply(to: &configuration)
+        #expect(configuration.usageLicensePublicKeys == [Array(c.rawRepresentation)])
+    }
+
+    @Test func unusableIssuerKeysAreRefusedAndWriteNothing() async throws {
+        let h = try Harness()
+        try ConfigurationFile.writeDefaultsIfMissing(root: h.root)
+        let before = try Data(contentsOf: URL(fileURLWithPath: h.root + "/harperdb-config.yaml"))
+        let rsa = "-----BEGIN PUBLIC KEY-----\\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\\n-----END PUBLIC KEY-----"
+        let cases: [(String, String)] = [
+            (#""/nowhere/issuer.pem""#, "'/nowhere/issuer.pem' is neither a readable PEM file nor a base64 Ed25519 public key"),
+            (#""\#(rsa)""#, "the PEM text holds a public key that is not Ed25519"),
+            ("42", "must be a string or an array of strings"),
+        ]
+        for (value, reason) in cases {
+            let r = await h.post(#"{"operation":"set_configuration","licensing_issuerKeys":\#(value)}"#)
+            #expect(r.status == 400)
+            #expect(r.json["error"] == .string("HarperDB config file validation error: 'licensing.issuerKeys' " + reason))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: h.root + "/harperdb-config.yaml")) == before)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LyreOperations
 import LyreServer
 import NIOCore
@@ -104,6 +105,77 @@ import Testing
         #expect(response.header("content-type") == "application/octet-stream")
         #expect(response.header("content-disposition") == "attachment; filename=\"dev.mdb\"")
         #expect(response.body == bytes)
+    }
+
+    /// A file of `size` pseudo-random bytes in its own temporary folder.
+    private static func temporaryFile(size: Int) throws -> (path: String, bytes: [UInt8]) {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = FileManager.default.temporaryDirectory.path + "/lyre-stream-\(UUID().uuidString)"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return (path, bytes)
+    }
+
+    @Test func streamedBodiesGoOutInChunksWithTheirLength() async throws {
+        let chunkSize = 64 * 1024
+        let (path, bytes) = try Self.temporaryFile(size: 5 * chunkSize + 123)
+        let handler = FakeHandler { request in
+            // The first request streams the file (and unlinks it); the next one gets a small answer.
+            guard let stream = try? ByteStream(contentsOf: path, chunkSize: chunkSize, unlink: true) else {
+                return .immediate(OutgoingResponse(body: .rawJSON(Array(#"{"ok":true}"#.utf8))))
+            }
+            return .deferred {
+                OutgoingResponse(body: .stream(stream), headers: [("Content-Disposition", "attachment; filename=\"dev\""),
+                                                                  ("Date", "2026-01-01T00:00:00.000Z")])
+            }
+        }
+        let connection = try await TestConnection(handler: handler)
+        try await connection.send(post(#"{"operation":"get_backup"}"#))
+        // Count the writes: the head, one per chunk, then the end.
+        var received: [UInt8] = []
+        var writes = 0
+        var response: ParsedResponse?
+        while response == nil {
+            let data = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+            guard case .byteBuffer(let buffer) = data else { continue }
+            writes += 1
+            received += Array(buffer.readableBytesView)
+            response = ParsedResponse.parse(received)?.0
+        }
+        #expect(response?.status == 200)
+        #expect(response?.header("content-type") == "application/octet-stream")
+        #expect(response?.header("content-length") == String(bytes.count))
+        #expect(response?.header("content-disposition") == #"attachment; filename="dev""#)
+        #expect(response?.header("date") == "2026-01-01T00:00:00.000Z")
+        #expect(response?.body == bytes)
+        #expect(writes >= 6, "the body arrived in \(writes) writes")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // The connection serves the next request.
+        var next = connection
+        try await next.send(post("{}"))
+        #expect(try await next.response().text == #"{"ok":true}"#)
+        #expect(next.isOpen)
+    }
+
+    @Test func aClientLeavingMidStreamReleasesTheStream() async throws {
+        let (path, _) = try Self.temporaryFile(size: 256 * 1024)
+        let streams = ReceivedStreams()
+        let handler = FakeHandler { _ in
+            let stream = try! ByteStream(contentsOf: path, chunkSize: 1024, unlink: true)  // one request only
+            streams.append(stream)
+            return .immediate(OutgoingResponse(body: .stream(stream)))
+        }
+        let connection = try await TestConnection(handler: handler)
+        try await connection.send(post(#"{"operation":"get_backup"}"#))
+        _ = try await connection.channel.waitForOutboundWrite(as: IOData.self)
+        try await connection.channel.close()
+        // The pump notices the closed channel at its next step and closes the stream.
+        var released = false
+        for _ in 0..<200 where !released {
+            try await Task.sleep(for: .milliseconds(10))
+            released = streams.first?.isClosed == true
+        }
+        #expect(released)
     }
 
     @Test func connectionCloseFromTheResponseClosesAfterWriting() async throws {

@@ -29,6 +29,12 @@ final class FakeHandler: RequestHandling {
 }
 
 
+final class ReceivedStreams: Sendable {
+    private let storage = Mutex<[ByteStream]>([])
+    func append(_ stream: ByteStream) { storage.withLock { $0.append(stream) } }
+    var first: ByteStream? { storage.withLock { $0.first } }
+}
+
 final class ReceivedRequests: Sendable {
     private let storage = Mutex<[IncomingRequest]>([])
     func append(_ request: IncomingRequest) { storage.withLock { $0.append(request) } }

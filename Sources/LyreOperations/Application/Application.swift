@@ -43,6 +43,7 @@ public final class Application: Sendable {
             throw LyreError(.internalError, status: 500, "cannot open the root '\(configuration.root)': \(error)")
         }
         self.storage = storage
+        BackupOperations.removeLeftovers(root: configuration.root)
         registry = OperationRegistry.standard()
         jobs = JobRunner(storage: storage, logger: logger)
         do {

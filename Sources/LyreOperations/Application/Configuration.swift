@@ -41,6 +41,10 @@ public struct Configuration: Sendable {
     public var logToStdStreams: Bool = false
     /// `logging.rotation.enabled` with `logging.rotation.maxSize` in bytes (nil: no size rotation).
     public var logRotationMaxBytes: Int?
+    /// `logging.rotation.enabled` with `logging.rotation.interval` in seconds (nil: no rotation by time).
+    public var logRotationInterval: Double?
+    /// `logging.rotation.compress`: gzip rotated files (`HDB-….log.gz`).
+    public var logRotationCompress: Bool = false
     /// `logging.rotation.path`: where rotated files go (default: the log folder).
     public var logRotationPath: String?
     /// `operationsApi.sysInfo.disk` / `.network`: gather those sections in `system_information`.
@@ -50,7 +54,8 @@ public struct Configuration: Sendable {
     /// overrides of the YAML file (applied at start and on every `restart`).
     public var environment: [String: String] = [:]
 
-    /// Raw 32-byte Ed25519 public keys of usage-license issuers (`install_usage_license`).
+    /// Raw 32-byte Ed25519 public keys of usage-license issuers (`install_usage_license`),
+    /// from `licensing.issuerKeys` (PEM file paths, PEM text or base64 keys).
     public var usageLicensePublicKeys: [[UInt8]] = []
 
     /// The folder of `hdb.log`.

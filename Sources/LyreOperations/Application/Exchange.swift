@@ -24,8 +24,12 @@ public struct OutgoingResponse: Sendable {
         case json(Value)
         /// JSON text already encoded (search results transcoded straight from storage).
         case rawJSON([UInt8])
-        /// Binary bytes (`get_backup`), sent with `application/octet-stream`.
+        /// Binary bytes, sent with `application/octet-stream`.
         case binary([UInt8])
+        /// Binary bytes read in chunks (`get_backup`), sent with `application/octet-stream`
+        /// and `Content-Length: stream.length`. The front end must call `stream.close()`
+        /// if it stops before the end (the client went away).
+        case stream(ByteStream)
     }
 
     public var status: Int

@@ -23,6 +23,9 @@ enum EmbeddedSearch {
         case .json(let value): return value
         case .rawJSON(let bytes): return try JSON.parse(bytes)
         case .binary: throw LyreError.badRequest("search_operation.operation must return records")
+        case .stream(let stream):
+            stream.close()
+            throw LyreError.badRequest("search_operation.operation must return records")
         }
     }
 }

@@ -8,7 +8,7 @@ import LyreStorage
 /// Documented divergence: Harper's legacy license keys use a proprietary scheme Lyre cannot
 /// verify, so `set_license` accepts any non-empty key/company pair and stores it. Usage
 /// licenses (`install_usage_license`) are verified: Ed25519 over `header.payload` with one of
-/// `Configuration.usageLicensePublicKeys`.
+/// `Configuration.usageLicensePublicKeys`, which `licensing.issuerKeys` sets (`IssuerKeys`).
 enum LicenseOperations {
     static func register(into registry: inout OperationRegistry) {
         registry.register(.registrationInfo, .sync(registrationInfo))
@@ -106,6 +106,9 @@ enum LicenseOperations {
         }
         guard let expiration = payload["expiration"]?.stringValue, LogTime.parse(expiration) != nil else {
             throw UsageLicenseProblem("'expiration' must be an ISO date")
+        }
+        guard !keys.isEmpty else {
+            throw UsageLicenseProblem("no license issuer key is configured (\(IssuerKeys.configurationPath))")
         }
         let signed = Data((parts[0] + "." + parts[1]).utf8)
         let valid = keys.contains { raw in

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 public import Logging
+public import LyreAuth
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +39,13 @@ private enum LibC {
 
 /// The destination of log lines: `<logging.root>/hdb.log` in Harper's line format
 /// (`<timestamp> [<thread>] [<level>] [<tag>]…: <message>`, logs-config-system.md §1.1),
-/// optionally mirrored to stdout, with the configured level and size rotation.
+/// optionally mirrored to stdout, with the configured level and rotation.
+///
+/// Rotation (`logging.rotation.*`, when `enabled`) renames `hdb.log` to
+/// `HDB-YYYY-MM-DDTHH-MM-SS-SSSZ.log` in `logging.rotation.path` and starts a new file when it
+/// reaches `maxSize`, or before the first line written once `interval` has passed since the file
+/// was started (its first entry's timestamp). With `compress`, the renamed file is then gzipped
+/// to `HDB-….log.gz` on a background queue (the plain file is removed once the `.gz` is complete).
 ///
 /// One sink is shared by every `HarperLogHandler`; `apply(_:)` changes its settings at runtime
 /// (the application calls it after a `restart` re-reads the configuration).
@@ -48,6 +56,8 @@ public final class HarperLogSink: Sendable {
         var toFile: Bool
         var toStdout: Bool
         var maxBytes: Int?
+        var intervalSeconds: Double?
+        var compress: Bool
         var rotationDirectory: String?
     }
 
@@ -55,16 +65,23 @@ public final class HarperLogSink: Sendable {
         var settings: Settings
         var fd: Int32 = -1
         var size: Int = 0
+        /// When the current file was started, ms since the epoch (for interval rotation).
+        var started: Double = 0
     }
 
     private let state: Mutex<State>
+    private let clock: any AuthClock
+    /// gzip of rotated files, one at a time, off the logging path.
+    private let compression = DispatchQueue(label: "lyre.log.compression")
 
     /// - Parameters:
     ///   - configuration: `logDirectory`, `logLevel`, `logToFile`, rotation settings.
     ///   - foreground: also write every line to stdout (the server runs in a terminal),
     ///     besides `configuration.logToStdStreams`.
-    public init(configuration: Configuration, foreground: Bool) {
+    ///   - clock: the time of log lines and of interval rotation (tests move it).
+    public init(configuration: Configuration, foreground: Bool, clock: any AuthClock = SystemClock()) {
         state = Mutex(State(settings: Self.settings(configuration, foreground: foreground)))
+        self.clock = clock
     }
 
     deinit {
@@ -74,6 +91,7 @@ public final class HarperLogSink: Sendable {
     private static func settings(_ c: Configuration, foreground: Bool) -> Settings {
         Settings(directory: c.logDirectory, level: c.logLevel, toFile: c.logToFile,
                  toStdout: foreground || c.logToStdStreams, maxBytes: c.logRotationMaxBytes,
+                 intervalSeconds: c.logRotationInterval, compress: c.logRotationCompress,
                  rotationDirectory: c.logRotationPath)
     }
 
@@ -96,43 +114,79 @@ public final class HarperLogSink: Sendable {
     /// The path of the current log file.
     public var filePath: String { state.withLock { $0.settings.directory } + "/hdb.log" }
 
-    /// Writes one line (already formatted, ending in a newline).
-    func write(_ line: String) {
+    /// Now by the sink's clock, in ms since the epoch.
+    var now: Double { clock.now().timeIntervalSince1970 * 1000 }
+
+    /// Waits until every rotated file handed to compression is compressed (tests, shutdown).
+    public func waitForCompression() {
+        compression.sync {}
+    }
+
+    /// Writes one line (already formatted, ending in a newline) stamped `time` (ms).
+    func write(_ line: String, at time: Double) {
         let bytes = Array(line.utf8)
         state.withLock { s in
             if s.settings.toStdout { _ = bytes.withUnsafeBytes { LibC.write(1, $0.baseAddress, $0.count) } }
             guard s.settings.toFile else { return }
-            if s.fd < 0 { open(&s) }
+            if s.fd < 0 { open(&s, now: time) }
             guard s.fd >= 0 else { return }
+            if let interval = s.settings.intervalSeconds {
+                if s.size == 0 {
+                    s.started = time
+                } else if time - s.started >= interval * 1000 {
+                    rotate(&s, now: time)
+                    guard s.fd >= 0 else { return }
+                }
+            }
             _ = bytes.withUnsafeBytes { LibC.write(s.fd, $0.baseAddress, $0.count) }
             s.size += bytes.count
-            if let max = s.settings.maxBytes, s.size >= max { rotate(&s) }
+            if let max = s.settings.maxBytes, s.size >= max { rotate(&s, now: time) }
         }
     }
 
-    private func open(_ s: inout State) {
+    /// Opens (appends to) `hdb.log`; an existing file was started at its first entry's time.
+    private func open(_ s: inout State, now: Double) {
         try? FileManager.default.createDirectory(atPath: s.settings.directory, withIntermediateDirectories: true)
-        s.fd = LibC.open(s.settings.directory + "/hdb.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        s.fd = LibC.open(s.settings.directory + "/hdb.log", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         var info = stat()
         s.size = s.fd >= 0 && fstat(s.fd, &info) == 0 ? Int(info.st_size) : 0
+        s.started = now
+        if s.size > 0 {
+            var head = [UInt8](repeating: 0, count: 256)
+            let n = head.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress, $0.count, 0) }
+            if n > 0, let entry = LogParser.header(String(decoding: head[..<n], as: UTF8.self).split(separator: "\n").first ?? "") {
+                s.started = min(entry.time, now)
+            }
+        }
     }
 
-    /// Renames `hdb.log` to `HDB-YYYY-MM-DDTHH-MM-SS-SSSZ.log` in the rotation folder and starts a new file.
-    private func rotate(_ s: inout State) {
+    /// Renames `hdb.log` to `HDB-YYYY-MM-DDTHH-MM-SS-SSSZ.log` in the rotation folder, starts a
+    /// new file, and queues the gzip of the old one when `compress` is on.
+    private func rotate(_ s: inout State, now: Double) {
         close(s.fd)
         s.fd = -1
         let folder = s.settings.rotationDirectory ?? s.settings.directory
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let stamp = LogTime.format(Date().timeIntervalSince1970 * 1000)
-            .replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: ".", with: "-")
-        var target = folder + "/HDB-\(stamp).log"
+        let stamp = LogTime.format(now).replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: ".", with: "-")
+        var name = "HDB-\(stamp)"
         var n = 1
-        while FileManager.default.fileExists(atPath: target) {
-            target = folder + "/HDB-\(stamp)-\(n).log"
+        let taken = { (name: String) in
+            FileManager.default.fileExists(atPath: folder + "/" + name + ".log")
+                || FileManager.default.fileExists(atPath: folder + "/" + name + ".log.gz")
+        }
+        while taken(name) {
+            name = "HDB-\(stamp)-\(n)"
             n += 1
         }
+        let target = folder + "/" + name + ".log"
         LibC.rename(s.settings.directory + "/hdb.log", target)
-        open(&s)
+        open(&s, now: now)
+        if s.settings.compress {
+            compression.async {
+                // On failure the plain rotated file stays: nothing is lost.
+                if (try? Gzip.compress(file: target, to: target + ".gz")) != nil { unlink(target) }
+            }
+        }
     }
 }
 
@@ -210,8 +264,9 @@ public struct HarperLogHandler: LogHandler {
         var message = event.message.description
         for (key, value) in all.sorted(by: { $0.key < $1.key }) { message += " \(key)=\(value)" }
         if let error = event.error { message += " error=\(error)" }
-        let line = "\(LogTime.format(Date().timeIntervalSince1970 * 1000)) [\(thread)] [\(name)]\(tags): \(message)\n"
-        sink.write(line)
+        let time = sink.now
+        let line = "\(LogTime.format(time)) [\(thread)] [\(name)]\(tags): \(message)\n"
+        sink.write(line, at: time)
     }
 
     /// `main/0` on the main thread, else `<thread name>/<n>` with `n` a number given to each

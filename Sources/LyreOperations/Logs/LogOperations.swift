@@ -26,6 +26,7 @@ struct LogEntry: Sendable {
 /// Splits log text into entries: a line starting with a timestamp header begins an entry;
 /// other lines continue the previous entry's message.
 enum LogParser {
+    /// Every entry of a whole text (the reference for `LogFileReader`, which reads files in chunks).
     static func entries(_ text: Substring) -> [LogEntry] {
         var entries: [LogEntry] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -36,10 +37,14 @@ enum LogParser {
                 entries[entries.count - 1].raw += "\n" + line
             }
         }
-        for i in entries.indices {
-            while entries[i].message.hasSuffix("\n") { entries[i].message.removeLast() }
-        }
-        return entries
+        return entries.map(finished)
+    }
+
+    /// An entry whose lines are all collected: its message without trailing newlines.
+    static func finished(_ entry: LogEntry) -> LogEntry {
+        var entry = entry
+        while entry.message.hasSuffix("\n") { entry.message.removeLast() }
+        return entry
     }
 
     /// `<timestamp> [<thread>] [<level>] [<tag>]…: <message>`, or nil when `line` is not a header.
@@ -132,40 +137,74 @@ enum LogOperations {
     @Sendable static func readLog(_ request: Request, _ context: OperationContext) throws -> OutgoingResponse.Body {
         let q = try query(request)
         let path = context.app.configuration.logDirectory + "/" + q.logName
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let reader: LogFileReader
+        do {
+            reader = try LogFileReader(path: path)
+        } catch {
             throw LyreError.validation("'log_name' '\(q.logName)' does not exist.")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        return .json(.array(select(LogParser.entries(text[...]), q).map(\.json)))
+        return .json(.array(try select(reader, q).map(\.json)))
     }
 
-    /// Filters, skips `start`, takes `limit`, then orders. With `desc` and no date range the
-    /// most recent entries are taken (scanning from the end) **(inferred)**.
+    /// With `desc` and no date range the most recent entries are taken (reading the file from
+    /// its end) **(inferred)**; otherwise entries are taken in file order.
+    static func newestFirst(_ q: Query) -> Bool {
+        q.order == "desc" && q.from == nil && q.until == nil
+    }
+
+    /// Reads only as far as the query needs: the `start + limit` matching entries.
+    static func select(_ reader: borrowing LogFileReader, _ q: Query) throws -> [LogEntry] {
+        var picker = Picker(query: q)
+        try reader.forEach(newestFirst: newestFirst(q)) { picker.take($0) }
+        return picker.result()
+    }
+
+    /// Filters, skips `start`, takes `limit`, then orders (the whole-text form of `select`).
     static func select(_ entries: [LogEntry], _ q: Query) -> [LogEntry] {
-        func keep(_ e: LogEntry) -> Bool {
-            if let level = q.level, e.level != level { return false }
-            if let from = q.from, e.time < from { return false }
-            if let until = q.until, e.time > until { return false }
-            if let filter = q.filter, !e.raw.contains(filter) { return false }
+        var picker = Picker(query: q)
+        let sequence: AnySequence<LogEntry> = newestFirst(q) ? AnySequence(entries.reversed()) : AnySequence(entries)
+        for entry in sequence {
+            guard picker.take(entry) else { break }
+        }
+        return picker.result()
+    }
+
+    /// The filters, `start` and `limit` applied to entries as they come.
+    struct Picker {
+        let query: Query
+        private var picked: [LogEntry] = []
+        private var skipped = 0
+
+        init(query: Query) { self.query = query }
+
+        func keeps(_ e: LogEntry) -> Bool {
+            if let level = query.level, e.level != level { return false }
+            if let from = query.from, e.time < from { return false }
+            if let until = query.until, e.time > until { return false }
+            if let filter = query.filter, !e.raw.contains(filter) { return false }
             return true
         }
-        let newestFirst = q.order == "desc" && q.from == nil && q.until == nil
-        var picked: [LogEntry] = []
-        var skipped = 0
-        let sequence: AnySequence<LogEntry> = newestFirst ? AnySequence(entries.reversed()) : AnySequence(entries)
-        for entry in sequence where keep(entry) {
-            if skipped < q.start {
-                skipped += 1
-                continue
+
+        /// Considers one entry; `false` once `limit` entries are picked (nothing more is needed).
+        mutating func take(_ entry: LogEntry) -> Bool {
+            guard picked.count < query.limit else { return false }
+            if keeps(entry) {
+                if skipped < query.start {
+                    skipped += 1
+                } else {
+                    picked.append(entry)
+                }
             }
-            picked.append(entry)
-            if picked.count >= q.limit { break }
+            return picked.count < query.limit
         }
-        switch q.order {
-        case "asc": picked.sort { $0.time < $1.time }
-        case "desc": picked.sort { $0.time > $1.time }
-        default: break
+
+        /// The picked entries in the requested order.
+        func result() -> [LogEntry] {
+            switch query.order {
+            case "asc": picked.sorted { $0.time < $1.time }
+            case "desc": picked.sorted { $0.time > $1.time }
+            default: picked
+            }
         }
-        return picked
     }
 }

@@ -149,19 +149,43 @@ public enum ConfigurationFile {
     /// Reads the file under `configuration.root`, applies `configuration.environment`
     /// overrides (`LOGGING_LEVEL=debug`, `OPERATIONSAPI_NETWORK_PORT=9925`, legacy names),
     /// and sets the fields Lyre acts on. Fields not set by the file keep their values.
-    /// - Throws: `LyreError` when the file is unreadable or a value fails validation.
+    ///
+    /// As Harper does at start-up, overrides that change a value are written into the file
+    /// (the previous file kept under `<root>/backup/`), so `get_configuration`, which shows the
+    /// file, shows the configuration in force. A later `set_configuration` of such a key is
+    /// written and shown too, until the next start or `restart` applies the environment again.
+    /// - Throws: `LyreError` when the file is unreadable or a value fails validation (nothing is written).
     public static func apply(to configuration: inout Configuration) throws {
         let exists = FileManager.default.fileExists(atPath: path(root: configuration.root))
         var tree = exists ? try read(root: configuration.root) : JSONObject()
-        var overrides: [(path: [String], value: Value)] = []
-        for (name, text) in configuration.environment.sorted(by: { $0.key < $1.key }) {
-            guard let path = ConfigurationKeys.path(forFlattened: name) else { continue }
-            overrides.append((path, ConfigurationKeys.convert(.string(text))))
-        }
+        let overrides = environmentOverrides(configuration.environment)
         for (path, value) in overrides { set(&tree, path: path, value) }
         let problems = ConfigurationSchema.problems(in: tree)
         if !problems.isEmpty { throw ConfigurationSchema.error(problems) }
+        try persist(overrides, root: configuration.root)
         map(tree, onto: &configuration)
+    }
+
+    /// The known configuration keys among `environment` (flattened names, case-insensitive,
+    /// legacy aliases), converted as `set_configuration` converts strings, in name order.
+    static func environmentOverrides(_ environment: [String: String]) -> [(path: [String], value: Value)] {
+        environment.sorted { $0.key < $1.key }.compactMap { name, text in
+            ConfigurationKeys.path(forFlattened: name).map { ($0, ConfigurationKeys.convert(.string(text))) }
+        }
+    }
+
+    /// Writes `overrides` into the stored file (the defaults when there is none) when one of
+    /// them changes a value; leaves the file alone otherwise.
+    static func persist(_ overrides: [(path: [String], value: Value)], root: String) throws {
+        guard !overrides.isEmpty else { return }
+        let exists = FileManager.default.fileExists(atPath: path(root: root))
+        var stored = try read(root: root)
+        var changed = !exists
+        for (path, value) in overrides where lookup(stored, path: path) != value {
+            set(&stored, path: path, value)
+            changed = true
+        }
+        if changed { try write(stored, root: root, keepBackup: exists) }
     }
 
     /// Sets the `Configuration` fields that have a key in `tree`.
@@ -195,7 +219,10 @@ public enum ConfigurationFile {
         if let std = v("logging.stdStreams")?.boolValue { c.logToStdStreams = std }
         let rotation = v("logging.rotation.enabled")?.boolValue ?? true
         c.logRotationMaxBytes = rotation ? v("logging.rotation.maxSize")?.stringValue.flatMap(ConfigurationSchema.bytes) : nil
+        c.logRotationInterval = rotation ? v("logging.rotation.interval")?.stringValue.flatMap(ConfigurationSchema.seconds) : nil
+        c.logRotationCompress = rotation && v("logging.rotation.compress")?.boolValue == true
         if let path = v("logging.rotation.path")?.stringValue { c.logRotationPath = path }
+        if let keys = v(IssuerKeys.configurationPath) { c.usageLicensePublicKeys = (try? IssuerKeys.parse(keys)) ?? [] }
         if let disk = v("operationsApi.sysInfo.disk")?.boolValue { c.sysInfoDisk = disk }
         if let network = v("operationsApi.sysInfo.network")?.boolValue { c.sysInfoNetwork = network }
     }

@@ -12,6 +12,7 @@ enum ConfigurationKeys {
         "http.headersTimeout", "http.mtls", "replication.port", "replication.securePort", "replication.enableRootCAs",
         "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",
         "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
+        IssuerKeys.configurationPath,
     ]
 
     static let aliases: [String: String] = [
@@ -89,7 +90,8 @@ enum ConfigurationSchema {
         func walk(_ object: JSONObject, _ prefix: [String]) {
             for entry in object {
                 let path = prefix + [entry.key]
-                if case .object(let inner) = entry.value, path != ["databases"] {
+                if case .object(let inner) = entry.value, path != ["databases"],
+                   path.joined(separator: ".") != IssuerKeys.configurationPath {
                     walk(inner, path)
                 } else if let problem = problem(path: path, value: entry.value, defaults: defaults) {
                     problems.append(problem)
@@ -124,6 +126,14 @@ enum ConfigurationSchema {
             return nil
         }
         if dotted == "logging.rotation.maxSize" { return sizeProblem(value) }
+        if dotted == IssuerKeys.configurationPath {
+            do {
+                _ = try IssuerKeys.parse(value)
+                return nil
+            } catch {
+                return "'\(dotted)' \((error as? IssuerKeyProblem)?.reason ?? "is invalid")"
+            }
+        }
         if dotted == "logging.rotation.interval" { return intervalProblem(value) }
         if dotted == "threads.count" {
             guard !value.isNull else { return nil }
@@ -157,7 +167,7 @@ enum ConfigurationSchema {
         guard let s = value.stringValue, let unit = s.last, s.count >= 2, Double(s.dropLast()) != nil else {
             return "Invalid logging.rotation.maxSize value. Value should be a number followed by unit e.g. '10M'"
         }
-        return "GMK".contains(unit) ? nil : "Invalid logging.rotation.maxSize unit. Available units are G, M or K"
+        return "GMK".contains(unit.uppercased()) ? nil : "Invalid logging.rotation.maxSize unit. Available units are G, M or K"
     }
 
     private static func intervalProblem(_ value: Value) -> String? {
@@ -165,18 +175,30 @@ enum ConfigurationSchema {
         guard let s = value.stringValue, let unit = s.last, s.count >= 2, Double(s.dropLast()) != nil else {
             return "Invalid logging.rotation.interval value. Value should be a number followed by unit e.g. '10D'"
         }
-        return "DHM".contains(unit) ? nil : "Invalid logging.rotation.interval unit. Available units are D, H or M (minutes)"
+        return "DHM".contains(unit.uppercased()) ? nil : "Invalid logging.rotation.interval unit. Available units are D, H or M (minutes)"
     }
 
-    /// `"10M"` → bytes (K/M/G, powers of 1024).
+    /// `"10M"` → bytes (K/M/G, powers of 1024; lower case accepted).
     static func bytes(_ size: String) -> Int? {
         guard let unit = size.last, let n = Double(size.dropLast()) else { return nil }
-        let factor: Double = switch unit {
+        let factor: Double = switch Character(unit.uppercased()) {
         case "K": 1024
         case "M": 1024 * 1024
         case "G": 1024 * 1024 * 1024
         default: 0
         }
         return factor > 0 ? Int(n * factor) : nil
+    }
+
+    /// `"1D"`, `"12H"`, `"30M"` (minutes) → seconds (lower case accepted); nil when not positive.
+    static func seconds(_ interval: String) -> Double? {
+        guard let unit = interval.last, let n = Double(interval.dropLast()), n > 0 else { return nil }
+        let factor: Double = switch Character(unit.uppercased()) {
+        case "D": 86_400
+        case "H": 3_600
+        case "M": 60
+        default: 0
+        }
+        return factor > 0 ? n * factor : nil
     }
 }

@@ -457,6 +457,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: - Writing
 
     private func write(_ response: OutgoingResponse, info: RequestInfo, context: ChannelHandlerContext) {
+        if case .stream(let stream) = response.body {
+            writeStream(stream, status: response.status, extraHeaders: response.headers, info: info, context: context)
+            return
+        }
         let allocator = context.channel.allocator
         let body: ResponseBody
         let contentType: String
@@ -472,6 +476,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .binary(let bytes):
             body = ResponseBody(allocator: allocator, bytes: bytes)
             contentType = "application/octet-stream"
+        case .stream:
+            preconditionFailure("streams are written by writeStream")
         }
         writeResponse(status: response.status, contentType: contentType, body: body,
                       extraHeaders: response.headers, info: info, context: context)
@@ -504,10 +510,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             .whenComplete { _ in context.close(promise: nil) }
     }
 
-    private func writeResponse(
-        status: Int, contentType: String?, body: ResponseBody, extraHeaders: [(String, String)] = [],
-        info: RequestInfo, forceClose: Bool = false, context: ChannelHandlerContext
-    ) {
+    /// The head of a response (extra headers, content type and length, CORS, connection)
+    /// and whether the connection stays open after it.
+    private func makeHead(
+        status: Int, contentType: String?, contentLength: Int, extraHeaders: [(String, String)],
+        info: RequestInfo, forceClose: Bool
+    ) -> (head: ResponseHead, keepAlive: Bool) {
         var head = ResponseHead(status: status, minorVersion: info.minorVersion)
         var closeRequested = forceClose || quiescing
         var hasContentType = false
@@ -523,7 +531,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         if !hasContentType, let contentType {
             head.add("Content-Type", contentType)
         }
-        head.addContentLength(body.count)
+        head.addContentLength(contentLength)
         if let origin = info.origin {
             head.add("Access-Control-Allow-Origin", origin)
         }
@@ -534,7 +542,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             head.add("Connection", "keep-alive")
         }
         head.finish()
+        return (head, keepAlive)
+    }
 
+    private func writeResponse(
+        status: Int, contentType: String?, body: ResponseBody, extraHeaders: [(String, String)] = [],
+        info: RequestInfo, forceClose: Bool = false, context: ChannelHandlerContext
+    ) {
+        let (head, keepAlive) = makeHead(status: status, contentType: contentType, contentLength: body.count,
+                                         extraHeaders: extraHeaders, info: info, forceClose: forceClose)
         var body = body
         var buffers: [ByteBuffer] = []
         if info.isHead {
@@ -559,6 +575,75 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 context.close(promise: nil)
             }
         }
+    }
+
+    // MARK: - Streamed bodies
+
+    /// Writes the head with the stream's length, then one chunk at a time: the next chunk is
+    /// read only when the previous write has completed (reached the socket), so a slow client
+    /// holds back the reading instead of letting chunks pile up in memory.
+    private func writeStream(_ stream: ByteStream, status: Int, extraHeaders: [(String, String)], info: RequestInfo,
+                             context: ChannelHandlerContext) {
+        let (head, keepAlive) = makeHead(status: status, contentType: "application/octet-stream",
+                                         contentLength: stream.length, extraHeaders: extraHeaders, info: info,
+                                         forceClose: false)
+        phase = .responding
+        needsFlush = false
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: head.bytes))).assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success: self.pump(stream, written: 0, keepAlive: keepAlive, context: context)
+                case .failure: self.abandon(stream, reason: nil, context: context)
+                }
+            }
+    }
+
+    private func pump(_ stream: ByteStream, written: Int, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard !isClosed else {
+            stream.close()
+            return
+        }
+        context.eventLoop.makeFutureWithTask { try await stream.next() }.assumeIsolated().whenComplete { result in
+            guard !self.isClosed else {
+                stream.close()
+                return
+            }
+            switch result {
+            case .success(let chunk?):
+                let buffer = context.channel.allocator.buffer(bytes: chunk)
+                context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success: self.pump(stream, written: written + chunk.count, keepAlive: keepAlive, context: context)
+                    case .failure: self.abandon(stream, reason: nil, context: context)
+                    }
+                }
+            case .success(nil):
+                stream.close()
+                guard written == stream.length else {
+                    self.abandon(stream, reason: "ended after \(written) of \(stream.length) bytes", context: context)
+                    return
+                }
+                if keepAlive {
+                    self.phase = .head
+                    self.resume(context: context)
+                } else {
+                    self.phase = .closing
+                    context.close(promise: nil)
+                }
+            case .failure(let error):
+                self.abandon(stream, reason: "\(error)", context: context)
+            }
+        }
+    }
+
+    /// The head is out, so no error status can follow: the connection is closed, which the
+    /// client sees as a body shorter than its `Content-Length`.
+    private func abandon(_ stream: ByteStream, reason: String?, context: ChannelHandlerContext) {
+        stream.close()
+        if let reason { logger.error("Streamed response cut short", metadata: ["reason": "\(reason)"]) }
+        phase = .closing
+        inbound = nil
+        context.close(promise: nil)
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {

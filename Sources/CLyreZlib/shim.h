@@ -1,0 +1,4 @@
+#ifndef LYRE_CLYREZLIB_SHIM_H
+#define LYRE_CLYREZLIB_SHIM_H
+#include <zlib.h>
+#endif
