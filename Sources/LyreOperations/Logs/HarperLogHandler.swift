@@ -282,6 +282,13 @@ public struct HarperLogHandler: LogHandler {
             thread.threadDictionary["lyre.log.thread"] = id
         }
         var name = thread.name ?? ""
+        // Linux keeps the last 15 bytes of a thread's name: Dispatch's pool threads read
+        // `oot.default-qos`, NIO's event loops `NIO-ELT-1-#0`. Name them by role instead.
+        if name.contains("qos") || name.contains("com.apple") {
+            name = "worker"
+        } else if name.hasPrefix("NIO-ELT") {
+            name = "http"
+        }
         name = String(name.map { $0 == "/" || $0 == "[" || $0 == "]" || $0 == " " ? "-" : $0 })
         if name.isEmpty { name = "thread" }
         return "\(name)/\(id)"
