@@ -55,6 +55,21 @@ import Testing
         #expect(await lyre.read("dog", ids: "[1,2]", attributes: #"["id","name"]"#) == records)
     }
 
+    /// New records' index entries are written sorted at the end of a batch; a row that
+    /// replaces a record created earlier in the same batch must still leave no stale entry.
+    @Test func upsertOfARowCreatedInTheSameBatchKeepsTheIndexExact() async throws {
+        let lyre = try TestApplication()
+        await lyre.makeTable("dog")
+        let job = try await lyre.runJob(#"{"operation":"csv_data_load","action":"upsert","database":"dev","table":"dog","data":"id,name\n1,a\n2,b\n1,c\n3,a\n"}"#)
+        #expect(job["status"] == "COMPLETE", "\(job)")
+        func find(_ name: String) async -> String {
+            await lyre.post(#"{"operation":"search_by_value","database":"dev","table":"dog","attribute":"name","value":"\#(name)","get_attributes":["id"]}"#).text
+        }
+        #expect(await find("a") == #"[{"id":3}]"#)
+        #expect(await find("b") == #"[{"id":2}]"#)
+        #expect(await find("c") == #"[{"id":1}]"#)
+    }
+
     @Test func headerOnlyLoadsNothing() async throws {
         let lyre = try TestApplication()
         await lyre.makeTable("dog")
