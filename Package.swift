@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C
@@ -70,6 +71,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // csv_url_load's download (BulkLoad/CSVDownload.swift only).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -101,7 +104,13 @@ let package = Package(
         ),
         .target(
             name: "LyreTestSupport",
-            dependencies: ["LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer"],
+            dependencies: [
+                "LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer",
+                // StaticHTTPServer: a local file server for csv_url_load tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 

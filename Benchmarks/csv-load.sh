@@ -8,13 +8,17 @@
 # so PostgreSQL gets a table with a primary key plus 7 secondary indexes (8 indexes) and
 # synchronous_commit on, to compare like with like.
 #
-# Needs: curl, awk, PostgreSQL 15 binaries (Debian: apt-get install -y postgresql; pg_ctl/initdb on
-# PATH or under /usr/lib/postgresql/15/bin), and a `lyre run` executable (LyreServer). Run from
-# the package root. Prints rows/s for both and the ratio Lyre/PostgreSQL.
+# Needs: curl, awk, bc, PostgreSQL 15 binaries (Debian: apt-get install -y postgresql; pg_ctl/initdb on
+# PATH or under /usr/lib/postgresql/15/bin). Run from the package root. Prints rows/s for both, the
+# ratio Lyre/PostgreSQL, and the lyre process's peak RSS during the load (VmHWM, which includes
+# the pages of the memory-mapped database file it touched) next to its peak anonymous memory
+# (RssAnon sampled every 0.2 s: heap and stacks, what a leak or an unbounded buffer would grow).
+# PostgreSQL refuses to run as root: as root, its temporary cluster runs as the `postgres` user.
 set -euo pipefail
 
 ROWS="${1:-1000000}"
 WORK="$(mktemp -d /tmp/lyre-csv-bench.XXXXXX)"
+chmod 755 "$WORK"
 PORT="${LYRE_BENCH_PORT:-19925}"
 PGPORT="${PG_BENCH_PORT:-15432}"
 USER_NAME=admin
@@ -22,7 +26,7 @@ PASSWORD=bench-password
 LYRE_PID=""
 cleanup() {
   [[ -n "$LYRE_PID" ]] && kill "$LYRE_PID" 2>/dev/null || true
-  [[ -d "$WORK/pg" ]] && pg_ctl -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  [[ -d "$WORK/pg" ]] && as_pg pg_ctl -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -30,6 +34,14 @@ trap cleanup EXIT
 PG_BIN="$(dirname "$(command -v pg_ctl 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_ctl)")"
 export PATH="$PG_BIN:$PATH"
 now() { date +%s.%N; }
+# PostgreSQL's programs, as the postgres user when this script runs as root.
+as_pg() {
+  if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- env PATH="$PATH" "$@"; else "$@"; fi
+}
+# kB of a /proc/<pid>/status field (0 if absent).
+proc_kb() { awk -v k="$2:" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 
 echo "== generating $ROWS rows x 8 columns"
 awk -v n="$ROWS" 'BEGIN {
@@ -38,10 +50,13 @@ awk -v n="$ROWS" 'BEGIN {
     printf "%d,name %d,City %d,%.3f,%s,2021-01-25T23:05:27.464Z,C%d,\"free text, row %d\"\n", i, i, i % 97, (i % 1000) / 8, (i % 2 ? "false" : "true"), i % 5000, i;
 }' > "$WORK/data.csv"
 ls -lh "$WORK/data.csv" | awk '{print "   file size " $5}'
+chmod 644 "$WORK/data.csv"
 
 echo "== building lyre (release)"
-swift build -c release --product lyre >/dev/null
-LYRE="$(swift build -c release --show-bin-path)/lyre"
+# LYRE_SCRATCH_PATH: another build folder (e.g. while a debug build holds .build's lock).
+SCRATCH="${LYRE_SCRATCH_PATH:-.build}"
+swift build -c release --product lyre --scratch-path "$SCRATCH" >/dev/null
+LYRE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/lyre"
 
 echo "== lyre csv_file_load"
 HDB_ADMIN_USERNAME=$USER_NAME HDB_ADMIN_PASSWORD=$PASSWORD \
@@ -51,15 +66,22 @@ op() { curl -s -u "$USER_NAME:$PASSWORD" -H 'Content-Type: application/json' "ht
 for _ in $(seq 1 100); do op '{"operation":"describe_all"}' >/dev/null 2>&1 && break; sleep 0.1; done
 op '{"operation":"create_database","database":"bench"}' >/dev/null
 op '{"operation":"create_table","database":"bench","table":"rows","primary_key":"id"}' >/dev/null
+RSS_START_KB=$(proc_kb "$LYRE_PID" VmRSS)
+PEAK_ANON_KB=0
 START=$(now)
 JOB=$(op "{\"operation\":\"csv_file_load\",\"database\":\"bench\",\"table\":\"rows\",\"file_path\":\"$WORK/data.csv\"}" \
   | sed -E 's/.*"job_id":"([^"]+)".*/\1/')
 while :; do
   STATUS=$(op "{\"operation\":\"get_job\",\"id\":\"$JOB\"}")
+  ANON_KB=$(proc_kb "$LYRE_PID" RssAnon)
+  (( ANON_KB > PEAK_ANON_KB )) && PEAK_ANON_KB=$ANON_KB
   case "$STATUS" in *'"status":"COMPLETE"'*|*'"status":"ERROR"'*) break ;; esac
   sleep 0.2
 done
 END=$(now)
+PEAK_RSS_KB=$(proc_kb "$LYRE_PID" VmHWM)
+ANON_END_KB=$(proc_kb "$LYRE_PID" RssAnon)
+DB_BYTES=$(du -sb "$WORK/lyre/database" 2>/dev/null | cut -f1)
 echo "   $(echo "$STATUS" | sed -E 's/.*"message":"([^"]+)".*/\1/')"
 case "$STATUS" in *'"status":"ERROR"'*) echo "lyre load failed: $STATUS"; exit 1 ;; esac
 LYRE_SECONDS=$(echo "$END - $START" | bc -l)
@@ -67,9 +89,11 @@ LYRE_RATE=$(echo "$ROWS / $LYRE_SECONDS" | bc -l)
 kill "$LYRE_PID"; wait "$LYRE_PID" 2>/dev/null || true; LYRE_PID=""
 
 echo "== postgresql COPY (8 indexes)"
-initdb -D "$WORK/pg" -U postgres >/dev/null
-pg_ctl -D "$WORK/pg" -o "-p $PGPORT -k $WORK" -l "$WORK/pg.log" start >/dev/null
-PSQL=(psql -h "$WORK" -p "$PGPORT" -U postgres -q -v ON_ERROR_STOP=1)
+mkdir -p "$WORK/pg" "$WORK/pgsock"
+[[ "$(id -u)" == 0 ]] && chown postgres "$WORK/pg" "$WORK/pgsock"
+as_pg initdb -D "$WORK/pg" -U postgres >/dev/null
+as_pg pg_ctl -D "$WORK/pg" -o "-p $PGPORT -k $WORK/pgsock" -l "$WORK/pg/server.log" -w start >/dev/null
+PSQL=(as_pg psql -h "$WORK/pgsock" -p "$PGPORT" -U postgres -q -v ON_ERROR_STOP=1)
 "${PSQL[@]}" <<SQL
 CREATE TABLE rows (id bigint PRIMARY KEY, name text, city text, score double precision, active boolean,
                    created timestamptz, code text, notes text);
@@ -82,8 +106,13 @@ START=$(now)
 END=$(now)
 PG_SECONDS=$(echo "$END - $START" | bc -l)
 PG_RATE=$(echo "$ROWS / $PG_SECONDS" | bc -l)
+PG_BYTES=$("${PSQL[@]}" -At -c "SELECT pg_total_relation_size('rows')")
+as_pg pg_ctl -D "$WORK/pg" -m fast stop >/dev/null
 
 printf '\n%-28s %10s %12s\n' "" "seconds" "rows/s"
 printf '%-28s %10.2f %12.0f\n' "lyre csv_file_load" "$LYRE_SECONDS" "$LYRE_RATE"
 printf '%-28s %10.2f %12.0f\n' "postgresql 15 COPY (8 idx)" "$PG_SECONDS" "$PG_RATE"
 printf 'ratio lyre / postgresql: %.2f\n' "$(echo "$LYRE_RATE / $PG_RATE" | bc -l)"
+printf 'lyre peak RSS during the load: %d MiB (VmHWM; RSS before the load %d MiB)\n' $((PEAK_RSS_KB / 1024)) $((RSS_START_KB / 1024))
+printf 'lyre peak anonymous memory: %d MiB (sampled RssAnon; %d MiB at the end)\n' $((PEAK_ANON_KB / 1024)) $((ANON_END_KB / 1024))
+printf 'on disk: lyre %d MiB, postgresql table + indexes %d MiB\n' $((DB_BYTES / 1048576)) $((PG_BYTES / 1048576))

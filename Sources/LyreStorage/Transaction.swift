@@ -85,6 +85,15 @@ package struct WriteTransaction {
         }
     }
 
+    /// Adds one duplicate to a DUPSORT DBI from borrowed bytes (no error when it is already there).
+    func putDuplicate(_ dbi: DBI, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NODUPDATA))
+        if rc == MDB_KEYEXIST { return }
+        try check(rc, "mdb_put")
+    }
+
     /// Adds one duplicate to a DUPSORT DBI (no error when it is already there).
     package func putDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
         try withVal(key) { k in

@@ -55,6 +55,21 @@ import Testing
         #expect(await lyre.read("dog", ids: "[1,2]", attributes: #"["id","name"]"#) == records)
     }
 
+    /// New records' index entries are written sorted at the end of a batch; a row that
+    /// replaces a record created earlier in the same batch must still leave no stale entry.
+    @Test func upsertOfARowCreatedInTheSameBatchKeepsTheIndexExact() async throws {
+        let lyre = try TestApplication()
+        await lyre.makeTable("dog")
+        let job = try await lyre.runJob(#"{"operation":"csv_data_load","action":"upsert","database":"dev","table":"dog","data":"id,name\n1,a\n2,b\n1,c\n3,a\n"}"#)
+        #expect(job["status"] == "COMPLETE", "\(job)")
+        func find(_ name: String) async -> String {
+            await lyre.post(#"{"operation":"search_by_value","database":"dev","table":"dog","attribute":"name","value":"\#(name)","get_attributes":["id"]}"#).text
+        }
+        #expect(await find("a") == #"[{"id":3}]"#)
+        #expect(await find("b") == #"[{"id":2}]"#)
+        #expect(await find("c") == #"[{"id":1}]"#)
+    }
+
     @Test func headerOnlyLoadsNothing() async throws {
         let lyre = try TestApplication()
         await lyre.makeTable("dog")
@@ -130,7 +145,17 @@ import Testing
         (#"{"operation":"csv_data_load","table":"todo","data":"id\n1\n"}"#, 400, #"{"error":"Table 'data.todo' does not exist"}"#),
         (#"{"operation":"csv_file_load","database":"dev","table":"dog"}"#, 400, #"{"error":"File path can't be blank"}"#),
         (#"{"operation":"csv_file_load","database":"dev","table":"dog","file_path":"/nonexistent/x.csv"}"#, 400, #"{"error":"No such file or directory /nonexistent/x.csv"}"#),
-        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"https://example.com/x.csv"}"#, 400, #"{"error":"Operation 'csv_url_load' is not supported"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog"}"#, 400, #"{"error":"'csv_url' is required"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":""}"#, 400, #"{"error":"'csv_url' is required"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"not a url"}"#, 400, #"{"error":"'csv_url' must be a valid url"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"ftp://example.com/x.csv"}"#, 400, #"{"error":"'csv_url' must be a valid url"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":42}"#, 400, #"{"error":"'csv_url' must be a valid url"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"http://127.0.0.1:1/x.csv","action":"merge"}"#, 400, #"{"error":"'action' must be one of [insert, update, upsert]"}"#),
+        (#"{"operation":"csv_url_load","database":"nope","table":"dog","csv_url":"http://127.0.0.1:1/x.csv"}"#, 400, #"{"error":"database 'nope' does not exist"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"cat","csv_url":"http://127.0.0.1:1/x.csv"}"#, 400, #"{"error":"Table 'dev.cat' does not exist"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","csv_url":"http://127.0.0.1:1/x.csv"}"#, 400, #"{"error":"Table can't be blank"}"#),
+        (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"http://127.0.0.1:1/x.csv","passthrough_headers":"x"}"#, 400, #"{"error":"'passthrough_headers' must be an object"}"#),
+        (#"{"operation":"import_from_s3","database":"dev","table":"dog","s3":{}}"#, 400, #"{"error":"Operation 'import_from_s3' is not supported"}"#),
     ])
     func synchronousErrors(request: String, status: Int, body: String) async throws {
         let lyre = try TestApplication()

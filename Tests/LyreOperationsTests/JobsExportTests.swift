@@ -66,4 +66,69 @@ import Testing
         #expect(job["status"] == "ERROR")
         #expect(job["message"] == .string(message))
     }
+
+    // MARK: Who may export (§9: an `sql` search needs only the statement's rights)
+
+    static func sqlExport(_ folder: String, _ sql: String, filename: String = "dogs") -> String {
+        #"{"operation":"export_local","format":"json","path":\#(jsonString(folder)),"filename":"\#(filename)","search_operation":{"operation":"sql","sql":\#(jsonString(sql))}}"#
+    }
+
+    @Test func readerMayExportWithSQL() async throws {
+        let (lyre, auth) = try await SecurityMatrixTests.setUp(.readOnly)
+        let folder = try TemporaryFolder()
+        let response = await lyre.post(Self.sqlExport(folder.path, "SELECT id, name FROM dev.dog"), authorization: auth)
+        #expect(response.status == 200, "\(response)")
+        let id = try #require(response.json["job_id"]?.stringValue)
+        let job = try await lyre.waitForJob(id)
+        #expect(job["status"] == "COMPLETE", "\(job)")
+        #expect(job["user"] == "u_readOnly")
+        #expect(try String(contentsOfFile: folder.path + "/dogs.json", encoding: .utf8) == #"[{"id":1,"name":"Penny"}]"#)
+    }
+
+    @Test func attributeRestrictedReaderExportsOnlyReadableAttributes() async throws {
+        let (lyre, auth) = try await SecurityMatrixTests.setUp(.attributeRestricted)
+        let folder = try TemporaryFolder()
+        let response = await lyre.post(Self.sqlExport(folder.path, "SELECT * FROM dev.dog"), authorization: auth)
+        let id = try #require(response.json["job_id"]?.stringValue, "\(response)")
+        let job = try await lyre.waitForJob(id)
+        #expect(job["status"] == "COMPLETE", "\(job)")
+        #expect(try String(contentsOfFile: folder.path + "/dogs.json", encoding: .utf8) == #"[{"id":1,"name":"Penny","age":7}]"#)
+    }
+
+    @Test(arguments: [
+        // Table not visible to the role.
+        (SecurityMatrixTests.Shape.noPermissions, "SELECT id FROM dev.dog", SecurityMatrixTests.dogDenied),
+        // An attribute the role may not read.
+        (.attributeRestricted, "SELECT id, owner FROM dev.dog", SecuritySQLTests.missing("owner")),
+        // A hidden table next to a readable one.
+        (.readOnly, "SELECT d.id FROM dev.dog d JOIN dev.cat c ON d.id = c.id", TestApplication.refusal(invalid: #"["Table 'dev.cat' does not exist"]"#)),
+    ])
+    func sqlExportWithoutTheRightsIsRefusedBeforeAnyJob(shape: SecurityMatrixTests.Shape, sql: String, body: String) async throws {
+        let (lyre, auth) = try await SecurityMatrixTests.setUp(shape)
+        let folder = try TemporaryFolder()
+        let response = await lyre.post(Self.sqlExport(folder.path, sql), authorization: auth)
+        #expect(response.status == 403)
+        #expect(response.text == body)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        let jobs = await lyre.post(#"{"operation":"sql","sql":"SELECT id FROM system.hdb_job"}"#)
+        #expect(jobs.text == "[]")
+    }
+
+    @Test func noSQLExportStaysSuperUserOnly() async throws {
+        let (lyre, auth) = try await SecurityMatrixTests.setUp(.readOnly)
+        let response = await lyre.post(#"{"operation":"export_local","format":"json","path":"/tmp","search_operation":{"operation":"search_by_hash","database":"dev","table":"dog","hash_values":[1],"get_attributes":["id"]}}"#,
+                                       authorization: auth)
+        #expect(response.status == 403)
+        #expect(response.text == TestApplication.refusal(access: #"["Operation 'export_local' is restricted to 'super_user' roles"]"#))
+    }
+
+    @Test(arguments: [
+        (#"{"operation":"export_local","format":"json","path":"/tmp","search_operation":{"operation":"sql"}}"#, #"{"error":"The 'sql' parameter is missing from the request body"}"#),
+    ])
+    func sqlSearchIsParsedBeforeTheJob(request: String, body: String) async throws {
+        let (lyre, auth) = try await SecurityMatrixTests.setUp(.readOnly)
+        let response = await lyre.post(request, authorization: auth)
+        #expect(response.status == 400)
+        #expect(response.text == body)
+    }
 }

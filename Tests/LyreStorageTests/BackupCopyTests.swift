@@ -29,7 +29,11 @@ import Glibc
             defer { close(writeEnd) }
             try db.copy(to: writeEnd)
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Wait until the copy has written its first bytes: it is then inside its read
+        // transaction (a fixed sleep lost the race on a loaded machine).
+        var ready = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&ready, 1, 60_000) == 1, "the copy never started")
+        try await Task.sleep(for: .milliseconds(20))  // let it fill the pipe and block
 
         // The writer is not held up by the copy.
         let written = try await db.write { ctx in

@@ -25,6 +25,8 @@ public final class Application: Sendable {
     let authenticator: Authenticator
     /// Background jobs (loads, exports, bulk deletes), at most two at a time.
     let jobs: JobRunner
+    /// The HTTP client of `csv_url_load`, made on first use, shut down with the application.
+    let downloads = DownloadClient()
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -56,6 +58,7 @@ public final class Application: Sendable {
             throw error
         }
         JobStore.recoverInterrupted(storage, logger: logger)
+        CSVDownload.removeStaleSpools(root: configuration.root)
     }
 
     /// Runs one request: parse, authenticate, look up, authorize, execute, encode.
@@ -181,6 +184,7 @@ public final class Application: Sendable {
     /// Finishes pending writes and closes storage. Nothing is half-written.
     public func shutdown() {
         jobs.shutdown()
+        downloads.shutdown()
         eventSink.finish()
         storage.close()
     }

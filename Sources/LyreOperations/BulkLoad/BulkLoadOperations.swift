@@ -1,13 +1,14 @@
 import LyreCore
 import LyreStorage
 
-/// `csv_data_load` and `csv_file_load` (bulk-and-jobs.md §5–6): synchronous validation,
-/// then a `CSVLoad` job. `csv_url_load` (§7) and `import_from_s3` (§8) are not registered
-/// yet, so they answer `Operation '<name>' is not supported`.
+/// `csv_data_load`, `csv_file_load` and `csv_url_load` (bulk-and-jobs.md §5–7): synchronous
+/// validation, then a `CSVLoad` job. `import_from_s3` (§8) is not registered yet, so it
+/// answers `Operation 'import_from_s3' is not supported`.
 enum BulkLoadOperations {
     static func register(into registry: inout OperationRegistry) {
         registry.register(.csvDataLoad, .async(csvDataLoad))
         registry.register(.csvFileLoad, .async(csvFileLoad))
+        registry.register(.csvUrlLoad, .async(csvUrlLoad))
     }
 
     /// Table rights a load needs: the one its action names, insert and update when none is
@@ -42,6 +43,42 @@ enum BulkLoadOperations {
         try CSVSource.checkReadable(path)
         let load = CSVLoad(database: database, table: table, mode: mode, source: .file(path), user: context.user,
                            permissions: permissions(for: mode, explicit: explicit))
+        return try await start(load, request, context)
+    }
+
+    /// §7: `csv_url` must be an http(s) URL; everything about the download itself (status,
+    /// content type, empty body, network) is a job-time error.
+    @Sendable static func csvUrlLoad(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        guard let urlValue = request["csv_url"], !urlValue.isNull, urlValue != .string("") else {
+            throw LyreError.validation("'csv_url' is required")
+        }
+        guard case .string(let url) = urlValue, CSVDownload.isValidURL(url) else {
+            throw LyreError.validation("'csv_url' must be a valid url")
+        }
+        let mode: WriteMode, explicit: Bool
+        do { (mode, explicit) = try action(request) } catch {
+            throw LyreError.validation("'action' must be one of [insert, update, upsert]")
+        }
+        var headers: [(String, String)] = []
+        switch request["passthrough_headers"] {
+        case nil, .null?: break
+        case .object(let object)?:
+            for entry in object {
+                switch entry.value {
+                case .string(let text): headers.append((entry.key, text))
+                case .null: break
+                default: headers.append((entry.key, JSON.string(entry.value)))
+                }
+            }
+        default: throw LyreError.validation("'passthrough_headers' must be an object")
+        }
+        try requireTable(request)
+        let (database, table) = try checkTarget(request, context, mode: mode, explicit: explicit)
+        let app = context.app
+        let download = CSVDownload(url: url, headers: headers, client: try app.downloads.client(), logger: app.logger)
+        let load = CSVLoad(database: database, table: table, mode: mode,
+                           source: .url(download, spool: CSVDownload.spoolPath(root: app.configuration.root)),
+                           user: context.user, permissions: permissions(for: mode, explicit: explicit))
         return try await start(load, request, context)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import LyreCore
 import LyreStorage
 
@@ -29,13 +30,27 @@ struct CSVLoad: Sendable {
         guard let db = storage.database(database) else { throw LyreError.databaseNotFound(database, status: 400) }
         guard let definition = db.table(table) else { throw LyreError.tableNotFound(database, table, status: 400) }
 
+        if case .url(_, let spool) = source {
+            defer { try? FileManager.default.removeItem(atPath: spool) }
+            return try await load(db: db, definition: definition, control: control)
+        }
+        return try await load(db: db, definition: definition, control: control)
+    }
+
+    private func load(db: Database, definition: TableDefinition, control: JobControl) async throws -> JobOutcome {
         // Pass 1: validate and count.
         var validation = Validation(table: definition, mode: mode)
         var parser = CSVParser()
-        var reader = try source.reader()
         do {
-            while try reader.next({ chunk in try parser.consume(chunk) { try validation.row($0, line: $1) } }) {
-                try control.checkInterrupted()
+            if case .url(let download, let spool) = source {
+                try await download.fetch(spoolingTo: spool, control: control) { chunk in
+                    try parser.consume(chunk) { try validation.row($0, line: $1) }
+                }
+            } else {
+                var reader = try source.reader()
+                while try reader.next({ chunk in try parser.consume(chunk) { try validation.row($0, line: $1) } }) {
+                    try control.checkInterrupted()
+                }
             }
             try parser.finish { try validation.row($0, line: $1) }
             try validation.flush()
@@ -53,7 +68,7 @@ struct CSVLoad: Sendable {
         let builder = RowBuilder(header: header, table: definition)
         var report = Report()
         parser = CSVParser()
-        reader = try source.reader()
+        var reader = try source.reader()
         var isHeader = true
         var batch: [JSONObject] = []
         batch.reserveCapacity(Self.batchSize)

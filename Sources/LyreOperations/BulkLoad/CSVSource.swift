@@ -1,12 +1,15 @@
 import Foundation
 import LyreCore
 
-/// Where a CSV load reads from: inline text (`csv_data_load`) or a file on the server
-/// (`csv_file_load`). A source can be read several times (the load validates in a first
-/// pass and writes in a second), each time in chunks, so a file is never held whole.
+/// Where a CSV load reads from: inline text (`csv_data_load`), a file on the server
+/// (`csv_file_load`) or a download (`csv_url_load`). A source can be read several times (the
+/// load validates in a first pass and writes in a second), each time in chunks, so a file is
+/// never held whole. A download is streamed once, by the first pass, into its spool file; the
+/// second pass reads that file (see `CSVDownload`).
 enum CSVSource: Sendable {
     case bytes([UInt8])
     case file(String)
+    case url(CSVDownload, spool: String)
 
     /// Bytes per read: large enough that the per-chunk overhead vanishes, small enough
     /// that one chunk's rows stay a fraction of a write batch.
@@ -30,7 +33,7 @@ enum CSVSource: Sendable {
         switch self {
         case .bytes(let bytes):
             return CSVChunkReader(bytes: bytes)
-        case .file(let path):
+        case .file(let path), .url(_, spool: let path):
             try Self.checkReadable(path)
             return CSVChunkReader(fd: open(path, O_RDONLY), path: path)
         }

@@ -13,8 +13,13 @@ enum ExportOperations {
 
     // MARK: export_local
 
-    /// Every parameter is checked when the job runs (§9 lists them as job-time errors).
+    /// Every parameter is checked when the job runs (§9 lists them as job-time errors), except
+    /// an `sql` search: its statement is parsed and its rights checked before the job starts
+    /// (README §3; a non-super user with those rights may export, §9).
     @Sendable static func exportLocal(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
+        if Authorization.searchesWithSQL(request.body), case .object(let search)? = request["search_operation"] {
+            try SQLOperation.authorizeEmbedded(search, user: context.user, catalog: context.app.storage)
+        }
         let export = ExportLocal(body: request.body, user: context.user)
         let app = context.app
         return try await JobOperations.start(request, context) { control in

@@ -20,6 +20,10 @@ enum JobOperations {
         var stored = request.body
         // Inline CSV can be large; the stored request is for diagnosis only.
         if case .string(let data)? = stored["data"] { stored["data"] = .string("<\(data.utf8.count) bytes>") }
+        // Download headers may carry the source's credentials: keep their names only.
+        if case .object(let headers)? = stored["passthrough_headers"] {
+            stored["passthrough_headers"] = .array(headers.keys.map { .string($0) })
+        }
         try await JobStore.create(context.app.storage, id: id, type: request.operation.rawValue,
                                   user: context.user.username, request: stored)
         await context.app.jobs.submit(id: id, work: work)

@@ -42,6 +42,27 @@ enum SQLOperation {
         }
     }
 
+    /// The synchronous checks of an `sql` request embedded in another operation
+    /// (`export_local`'s `search_operation`, README §3): a missing `sql` or a syntax error is
+    /// a 400 before any permission check, then the statement's rights are those of the `sql`
+    /// operation (§10), refused with the same 403 permission object.
+    /// - Throws: the `sql` operation's 400s and 403s.
+    static func authorizeEmbedded(_ body: JSONObject, user: User, catalog: StorageEngine) throws {
+        let text: String
+        switch body["sql"] {
+        case nil, .null?: throw LyreError.sqlMissing
+        case .string(let s)?: text = s
+        default: throw LyreError.sqlUnparseable
+        }
+        let sql = try SQLRequest(sql: text)
+        guard sql.isSupportedKind else {
+            if user.isSuperUser { throw LyreError.sqlUnsupportedType(sql.kind) }
+            throw LyreError.operationNotFound(sql.kind)
+        }
+        guard !user.isSuperUser else { return }
+        try SQLPermissions.check(SQLPermissions.expandWildcards(sql.statement, user: user, catalog: catalog), user: user)
+    }
+
     /// `EXPLAIN <select>` (a Lyre extension): the chosen plan as JSON.
     private static func explain(_ text: String, _ context: OperationContext) throws -> OutgoingResponse.Body? {
         let trimmed = JS.trimWhitespace(text)

@@ -53,9 +53,20 @@ enum Authorization {
                 }
             }
         }
+        if canonical == .exportLocal || canonical == .exportToS3, Self.searchesWithSQL(body) {
+            // bulk-and-jobs.md §9 (quirk): with an `sql` search the export needs only the
+            // statement's rights, which the export checks (`SQLOperation.authorizeEmbedded`).
+            return
+        }
         if name.isSuperUserOnly {
             throw LyreError.restrictedToSuperUser(name.internalName)
         }
+    }
+
+    /// True when `body.search_operation.operation` is `sql`.
+    static func searchesWithSQL(_ body: JSONObject) -> Bool {
+        guard case .object(let search)? = body["search_operation"] else { return false }
+        return search["operation"] == .string("sql")
     }
 
     /// Checks that `user` may perform `required` on `database.table`, touching `attributes`
