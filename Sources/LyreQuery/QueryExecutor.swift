@@ -27,6 +27,42 @@ package enum QueryExecutor {
         }
     }
 
+    /// Every record `access` yields, once each, in primary-key order, **without** checking a
+    /// filter: for callers that evaluate their own predicate on the candidates (SQL keeps its
+    /// residual `WHERE` and only borrows the planner's choice of index path). `body` returns
+    /// false to stop.
+    ///
+    /// A records path streams the records DBI; index, key-scan and union paths gather the
+    /// candidates' primary keys (deduplicated, sorted) and fetch each record once.
+    /// - Throws: storage failures, or what `body` throws.
+    package static func candidates(_ access: AccessPath, table: TableDefinition, in txn: ReadTransaction,
+                                   _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
+        switch access {
+        case .nothing:
+            return
+        case .records(.all):
+            try txn.forEachRecord(in: table) { _, record in try body(record) }
+        case .records(let span):
+            guard let range = KeyRange(span, prefix: [], truncate: false) else { return }
+            try txn.withCursor(table.records) { cursor in
+                try cursor.visit(range, descending: false, duplicates: false, descendingDuplicates: false) { _, values in
+                    try values[0].withUnsafeBytes { try body($0) }
+                }
+            }
+        default:
+            let plan = QueryPlan(access: access, filter: nil, order: [], primaryKeyDescending: false, streamed: false,
+                                 tail: false, estimate: 0, offset: 0, limit: nil)
+            var keys = Set<[UInt8]>()
+            try withoutActuallyEscaping({ (_: UnsafeRawBufferPointer) in }) { emit in
+                try Run(plan: plan, table: table, txn: txn, emit: emit).primaryKeys { keys.insert($0) }
+            }
+            for key in keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                guard let record = try txn.get(table.records, key) else { continue }
+                guard try body(record) else { return }
+            }
+        }
+    }
+
     /// The primary keys of the results, in order (for tests and internal callers).
     package static func primaryKeys(_ plan: QueryPlan, table: TableDefinition, in txn: ReadTransaction) throws -> [Value] {
         var keys: [Value] = []
@@ -128,6 +164,14 @@ private final class Run {
             guard try output(record) else { return false }
         }
         return true
+    }
+
+    /// Every primary key the access path yields (possibly more than once), unfiltered.
+    func primaryKeys(_ body: ([UInt8]) -> Void) throws {
+        try visit(plan.access, descending: false, descendingDuplicates: false) { _, pks in
+            for pk in pks { body(pk) }
+            return true
+        }
     }
 
     // MARK: Collected
