@@ -103,7 +103,7 @@ package struct SelectExecutor {
         var rows: [[JSONObject?]] = []
         try first.database.read { txn in
             let plan = try Planner.accessPlan(for: first, where: select.whereClause, resolver: select.resolver, txn: txn)
-            try TableScanner.scan(plan.access, table: first.definition, txn: txn, columns: columns(of: 0)) { record in
+            try TableScanner.scan(plan, table: first.definition, txn: txn, columns: columns(of: 0)) { record in
                 var row = [JSONObject?](repeating: nil, count: width)
                 row[0] = record
                 if let filter, !(try evaluator.isTrue(filter, row: ExecutionRow(records: row, context: context))) { return true }
@@ -121,7 +121,7 @@ package struct SelectExecutor {
 
     private func readAll(_ table: BoundTable, txn: ReadTransaction) throws -> [JSONObject] {
         var records: [JSONObject] = []
-        try TableScanner.scan(.records(.all), table: table.definition, txn: txn, columns: columns(of: table.position)) {
+        try TableScanner.scan(.everything, table: table.definition, txn: txn, columns: columns(of: table.position)) {
             records.append($0)
             return true
         }
@@ -225,7 +225,7 @@ package struct SelectExecutor {
             let plan = try QueryPlanner.plan(Query(filter: .or(conditions), implicitOrder: false),
                                              table: table.definition, in: txn)
             var records: [JSONObject] = []
-            try TableScanner.scan(plan.access, table: table.definition, txn: txn, columns: columns(of: position)) { record in
+            try TableScanner.scan(plan, table: table.definition, txn: txn, columns: columns(of: position)) { record in
                 records.append(record)
                 return true
             }

@@ -65,7 +65,7 @@ package enum WriteStatements {
             return try database.read { txn in
                 let plan = try Planner.accessPlan(for: bound, where: condition, resolver: resolver, txn: txn)
                 var records: [JSONObject] = []
-                try TableScanner.scan(plan.access, table: table, txn: txn) { record in
+                try TableScanner.scan(plan, table: table, txn: txn) { record in
                     if let condition, !(try evaluator.isTrue(condition, row: ExecutionRow(records: [record], context: rowContext))) {
                         return true
                     }
