@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "LyreQueryTests", dependencies: ["LyreCore", "LyreStorage", "LyreQuery", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LyreSQLTests",
-            dependencies: ["LyreCore", "LyreSQL", "LyreTestSupport"],
+            dependencies: ["LyreCore", "LyreQuery", "LyreSQL", "LyreTestSupport"],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
@@ -132,6 +132,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -70,6 +70,28 @@ public enum RecordCodec {
         return JSONObject(entries: entries)
     }
 
+    /// Decodes only the attributes whose UTF-8 names are in `attributes`, in record order;
+    /// the other values are skipped without being decoded (a query reading two columns of a
+    /// wide record builds two values, not all of them).
+    ///
+    /// - Throws: `LyreError.internalError` on malformed bytes.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, only attributes: [[UInt8]]) throws -> JSONObject {
+        var reader = try RecordReader(record: bytes)
+        let count = try reader.count()
+        var entries: [JSONObject.Entry] = []
+        entries.reserveCapacity(Swift.min(count, attributes.count))
+        for _ in 0..<count {
+            let key = try reader.slice(try reader.count())
+            if attributes.contains(where: { $0.count == key.count && $0.elementsEqual(key) }) {
+                entries.append(JSONObject.Entry(key: String(decoding: key, as: UTF8.self), value: try reader.value(depth: 0)))
+            } else {
+                try reader.skipValue()
+            }
+        }
+        try reader.expectEnd()
+        return JSONObject(entries: entries)
+    }
+
     public static func decode(_ bytes: [UInt8]) throws -> JSONObject {
         try bytes.withUnsafeBytes { try decode($0) }
     }

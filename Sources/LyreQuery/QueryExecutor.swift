@@ -27,6 +27,47 @@ package enum QueryExecutor {
         }
     }
 
+    /// Every record the plan's access path yields that matches the plan's filter, once each, in
+    /// primary-key order, ignoring the plan's order and page: for callers that evaluate their
+    /// own predicate on these candidates (SQL borrows the planner's choice of index path and
+    /// keeps its `WHERE` as a residual filter). The filter's typed matching is what an index
+    /// lookup finds (numbers compare with numbers, strings with strings, arrays by element), so
+    /// the candidates do not depend on which index the planner picked. `body` returns false to stop.
+    ///
+    /// A records path streams the records DBI; index, key-scan and union paths gather the
+    /// candidates' primary keys (deduplicated, sorted) and fetch each record once.
+    /// - Throws: storage failures and malformed records, or what `body` throws.
+    package static func candidates(_ plan: QueryPlan, table: TableDefinition, in txn: ReadTransaction,
+                                   _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
+        let filter = plan.filter.map(FilterMatcher.init)
+        func deliver(_ record: UnsafeRawBufferPointer) throws -> Bool {
+            if let filter, !(try filter.matches(record: record)) { return true }
+            return try body(record)
+        }
+        switch plan.access {
+        case .nothing:
+            return
+        case .records(.all):
+            try txn.forEachRecord(in: table) { _, record in try deliver(record) }
+        case .records(let span):
+            guard let range = KeyRange(span, prefix: [], truncate: false) else { return }
+            try txn.withCursor(table.records) { cursor in
+                try cursor.visit(range, descending: false, duplicates: false, descendingDuplicates: false) { _, values in
+                    try values[0].withUnsafeBytes { try deliver($0) }
+                }
+            }
+        default:
+            var keys = Set<[UInt8]>()
+            try withoutActuallyEscaping({ (_: UnsafeRawBufferPointer) in }) { emit in
+                try Run(plan: plan, table: table, txn: txn, emit: emit).primaryKeys { keys.insert($0) }
+            }
+            for key in keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                guard let record = try txn.get(table.records, key) else { continue }
+                guard try deliver(record) else { return }
+            }
+        }
+    }
+
     /// The primary keys of the results, in order (for tests and internal callers).
     package static func primaryKeys(_ plan: QueryPlan, table: TableDefinition, in txn: ReadTransaction) throws -> [Value] {
         var keys: [Value] = []
@@ -128,6 +169,14 @@ private final class Run {
             guard try output(record) else { return false }
         }
         return true
+    }
+
+    /// Every primary key the access path yields (possibly more than once), unfiltered.
+    func primaryKeys(_ body: ([UInt8]) -> Void) throws {
+        try visit(plan.access, descending: false, descendingDuplicates: false) { _, pks in
+            for pk in pks { body(pk) }
+            return true
+        }
     }
 
     // MARK: Collected

@@ -73,6 +73,23 @@ package struct QueryPlan: Sendable, CustomStringConvertible {
     package var offset: Int
     package var limit: Int?
 
+    package init(access: AccessPath, filter: Filter?, order: [SortKey], primaryKeyDescending: Bool, streamed: Bool,
+                 tail: Bool, estimate: Int, offset: Int, limit: Int?) {
+        self.access = access
+        self.filter = filter
+        self.order = order
+        self.primaryKeyDescending = primaryKeyDescending
+        self.streamed = streamed
+        self.tail = tail
+        self.estimate = estimate
+        self.offset = offset
+        self.limit = limit
+    }
+
+    /// Every record in primary-key order, unfiltered.
+    package static let everything = QueryPlan(access: .records(.all), filter: nil, order: [], primaryKeyDescending: false,
+                                              streamed: true, tail: false, estimate: 0, offset: 0, limit: nil)
+
     package var description: String {
         var parts = [access.description, "~\(estimate)"]
         if let filter { parts.append("filter \(filter)") }

@@ -1,4 +1,5 @@
 import LyreCore
+import LyreQuery
 import LyreSQL
 import LyreStorage
 import LyreTestSupport
@@ -89,7 +90,7 @@ import Testing
             guard case .select(let statement) = request.statement else { Issue.record("not a select: \(sql)"); continue }
             let bound = try SelectBinder(catalog: storage.engine).bind(statement)
             let executor = SelectExecutor(bound)
-            if case .fullScan = try executor.plan().access {} else { indexed += 1 }
+            if case .records(.all)? = try executor.plan().access?.access {} else { indexed += 1 }
             let got = try executor.run().map { $0["id"] ?? .null }
             let rewritten = WhereRewrite.apply(statement.whereClause!)
             let expected = try stored.filter { try evaluator.isTrue(rewritten, row: RecordRow($0)) }.map { $0["id"] ?? .null }

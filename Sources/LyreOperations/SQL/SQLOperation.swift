@@ -73,7 +73,7 @@ enum SQLOperation {
         try SQLPermissions.check(rewritten, user: context.user)
         let bound = try SelectBinder(catalog: context.app.storage).bind(statement)
         let executor = SelectExecutor(bound)
-        let plan: QueryPlan
+        let plan: SelectPlan
         do { plan = try executor.plan() } catch { throw LyreError.sqlSearchFailed(error) }
         return .json(plan.explain(bound))
     }

@@ -1,4 +1,5 @@
 package import LyreCore
+import LyreQuery
 import LyreStorage
 
 /// Runs a bound `SELECT`: scan (with pushdown) → joins → `WHERE` → grouping/`HAVING` →
@@ -22,9 +23,8 @@ package struct SelectExecutor {
 
     /// The plan `run()` would use (`EXPLAIN`).
     /// - Throws: storage errors.
-    package func plan() throws -> QueryPlan {
-        guard let first = select.tables.first else { return QueryPlan(access: .fullScan, estimatedRows: 1, joins: []) }
-        return try first.database.read { txn in try Planner.plan(select, txn: txn) }
+    package func plan() throws -> SelectPlan {
+        try Planner.plan(select)
     }
 
     /// The result rows.
@@ -102,8 +102,8 @@ package struct SelectExecutor {
         let width = select.tables.count
         var rows: [[JSONObject?]] = []
         try first.database.read { txn in
-            let (path, _) = try Planner.accessPath(for: first, where: select.whereClause, resolver: select.resolver, txn: txn)
-            try TableScanner.scan(path, table: first.definition, txn: txn) { record in
+            let plan = try Planner.accessPlan(for: first, where: select.whereClause, resolver: select.resolver, txn: txn)
+            try TableScanner.scan(plan, table: first.definition, txn: txn, columns: columns(of: 0)) { record in
                 var row = [JSONObject?](repeating: nil, count: width)
                 row[0] = record
                 if let filter, !(try evaluator.isTrue(filter, row: ExecutionRow(records: row, context: context))) { return true }
@@ -116,14 +116,34 @@ package struct SelectExecutor {
     }
 
     private func allRecords(_ table: BoundTable) throws -> [JSONObject] {
-        try table.database.read { txn in try txn.allRecords(in: table.definition) }
+        try table.database.read { txn in try readAll(table, txn: txn) }
+    }
+
+    private func readAll(_ table: BoundTable, txn: ReadTransaction) throws -> [JSONObject] {
+        var records: [JSONObject] = []
+        try TableScanner.scan(.everything, table: table.definition, txn: txn, columns: columns(of: table.position)) {
+            records.append($0)
+            return true
+        }
+        return records
+    }
+
+    /// The attributes the statement reads from the table at `position` (every column reference
+    /// was resolved to a slot by the binder, wildcards included): records are decoded to these only.
+    private func columns(of position: Int) -> [[UInt8]] {
+        var names: [[UInt8]] = []
+        for slot in select.resolver.slots.values where slot.table == position {
+            let name = Array(slot.name.utf8)
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 
     // MARK: Joins
 
     private func join(_ left: [[JSONObject?]], _ join: Join, position: Int) throws -> [[JSONObject?]] {
-        let right = try allRecords(select.tables[position])
         let strategy = Planner.plan(join: join, rightPosition: position, resolver: select.resolver)
+        let right = try rightRecords(left, join, strategy: strategy, position: position)
         var out: [[JSONObject?]] = []
         var matchedRight = [Bool](repeating: false, count: right.count)
         func combined(_ l: [JSONObject?], _ r: JSONObject?) -> [JSONObject?] {
@@ -132,7 +152,7 @@ package struct SelectExecutor {
             return row
         }
         switch strategy {
-        case .hash(let leftKeys, let rightKeys, let residual):
+        case .hash(let leftKeys, let rightKeys, let residual, _):
             var table: [[Value]: [Int]] = [:]
             let width = select.tables.count
             for (i, record) in right.enumerated() {
@@ -174,6 +194,43 @@ package struct SelectExecutor {
             for (i, r) in right.enumerated() where !matchedRight[i] { out.append(combined(empty, r)) }
         }
         return out
+    }
+
+    /// The joined table's records that can pair with `left`, in primary-key order: all of them,
+    /// or, for an `INNER`/`LEFT` hash join whose key is an indexed column of the joined table,
+    /// only those the index holds under the left rows' key values, when there are several
+    /// times fewer distinct values than records (the hash join then re-checks every key as
+    /// usual, so the result is the same).
+    private func rightRecords(_ left: [[JSONObject?]], _ join: Join, strategy: JoinStrategy,
+                              position: Int) throws -> [JSONObject] {
+        let table = select.tables[position]
+        guard case .hash(let leftKeys, _, _, let probe?) = strategy, join.kind == .inner || join.kind == .left else {
+            return try allRecords(table)
+        }
+        var values: Set<Value> = []
+        for l in left {
+            let v = JS.groupKey(try evaluator.evaluate(leftKeys[probe.keyIndex], row: ExecutionRow(records: l, context: context)))
+            switch v {
+            case .null: return try allRecords(table)  // null = null pairs null and missing values (§5.5)
+            case .array, .object: continue  // never a hash key
+            default: values.insert(v)
+            }
+        }
+        return try table.database.read { txn in
+            let total = try txn.count(table.definition.records)
+            guard Planner.shouldProbe(leftKeys: values.count, rightRows: total, probe: probe, table: table) else {
+                return try readAll(table, txn: txn)
+            }
+            let conditions = values.map { Filter.condition(Condition(probe.attribute, .equals, $0)) }
+            let plan = try QueryPlanner.plan(Query(filter: .or(conditions), implicitOrder: false),
+                                             table: table.definition, in: txn)
+            var records: [JSONObject] = []
+            try TableScanner.scan(plan, table: table.definition, txn: txn, columns: columns(of: position)) { record in
+                records.append(record)
+                return true
+            }
+            return records
+        }
     }
 
     /// Join-key values, normalized; `nil` when a key can never be strictly equal (array, object).

@@ -63,9 +63,9 @@ package enum WriteStatements {
         let rowContext = RowContext(slots: resolver.slots, items: [], evaluator: evaluator, tableCount: 1)
         do {
             return try database.read { txn in
-                let (path, _) = try Planner.accessPath(for: bound, where: condition, resolver: resolver, txn: txn)
+                let plan = try Planner.accessPlan(for: bound, where: condition, resolver: resolver, txn: txn)
                 var records: [JSONObject] = []
-                try TableScanner.scan(path, table: table, txn: txn) { record in
+                try TableScanner.scan(plan, table: table, txn: txn) { record in
                     if let condition, !(try evaluator.isTrue(condition, row: ExecutionRow(records: [record], context: rowContext))) {
                         return true
                     }
