@@ -33,12 +33,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Longest chunk-size or trailer line.
     static let maximumLineSize = 4 * 1024
 
-    private enum Route {
+    enum Route {
         case operation, health, preflight, notFound
     }
 
     /// What is kept of a request head until its response is written.
-    private struct RequestInfo {
+    struct RequestInfo {
         var minorVersion: Int
         var isHead: Bool
         var keepAlive: Bool
@@ -48,7 +48,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         var origin: String?
     }
 
-    private enum Phase {
+    enum Phase {
         case head
         case fixedBody(remaining: Int)
         case chunkSize
@@ -61,23 +61,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case closing
     }
 
-    private let handler: any RequestHandling
-    private let maximumBodySize: Int
-    private let logger: Logger
+    let handler: any RequestHandling
+    let maximumBodySize: Int
+    let logger: Logger
 
-    private var phase = Phase.head
+    var phase = Phase.head
     /// Bytes received and not yet consumed.
-    private var inbound: ByteBuffer?
+    var inbound: ByteBuffer?
     /// Where the search for the head's end resumes (bytes before it were already scanned).
-    private var headScanOffset = 0
-    private var request: RequestInfo?
-    private var body: ByteBuffer?
-    private var bodySize = 0
-    private var remoteAddress: String?
-    private var isClosed = false
-    private var quiescing = false
-    private var readHeld = false
-    private var needsFlush = false
+    var headScanOffset = 0
+    var request: RequestInfo?
+    var body: ByteBuffer?
+    var bodySize = 0
+    var remoteAddress: String?
+    var isClosed = false
+    var quiescing = false
+    var readHeld = false
+    var needsFlush = false
 
     init(handler: any RequestHandling, maximumBodySize: Int, logger: Logger) {
         self.handler = handler
@@ -165,7 +165,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: - Framing
 
     /// Consumes as many complete requests (or parts of one) as the buffered bytes hold.
-    private func process(context: ChannelHandlerContext) {
+    func process(context: ChannelHandlerContext) {
         while !isClosed, var buffer = inbound {
             inbound = nil  // keep `buffer` uniquely referenced while it is consumed
             let progressed = step(&buffer, context: context)
@@ -180,7 +180,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// One step of the framing state machine. - Returns: whether it consumed or completed anything.
-    private func step(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
+    func step(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
         switch phase {
         case .head:
             // RFC 9112 §2.2: empty lines before a request line are ignored.
@@ -261,7 +261,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// The offset of the `CRLF CRLF` that ends the head, scanning only bytes not seen before.
-    private func findHeadEnd(_ buffer: ByteBuffer) -> Int? {
+    func findHeadEnd(_ buffer: ByteBuffer) -> Int? {
         let found: Int? = buffer.withUnsafeReadableBytes { bytes -> Int? in
             guard let base = bytes.baseAddress else { return nil }
             // Jump from LF to LF (memchr) and look back for CR LF CR.
@@ -282,7 +282,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// A CRLF-terminated line (chunk size, trailer), without its CRLF.
-    private func readLine(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> [UInt8]? {
+    func readLine(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> [UInt8]? {
         let view = buffer.readableBytesView
         guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
             if view.count > Self.maximumLineSize { refuse(status: 400, context: context) }
@@ -314,7 +314,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         return value
     }
 
-    private func appendBody(_ buffer: inout ByteBuffer, count: Int) {
+    func appendBody(_ buffer: inout ByteBuffer, count: Int) {
         guard request?.route == .operation else {
             buffer.moveReaderIndex(forwardBy: count)  // other routes ignore their bodies
             return
@@ -330,7 +330,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     // MARK: - Requests
 
-    private func begin(_ head: RequestHead, context: ChannelHandlerContext) {
+    func begin(_ head: RequestHead, context: ChannelHandlerContext) {
         let route: Route = switch (head.method, head.path) {
         case (.post, "/"): .operation
         case (.get, "/health"): .health
@@ -367,7 +367,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    private func complete(context: ChannelHandlerContext) {
+    func complete(context: ChannelHandlerContext) {
         guard let info = request else { return }
         phase = .head
         switch info.route {
@@ -398,7 +398,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    private func dispatch(_ info: RequestInfo, context: ChannelHandlerContext) {
+    func dispatch(_ info: RequestInfo, context: ChannelHandlerContext) {
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
         let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress)
@@ -431,7 +431,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// Writes a deferred answer (`nil`: it failed unexpectedly, answer 500) and goes on.
-    private func finishDeferred(_ response: OutgoingResponse?, info: RequestInfo, context: ChannelHandlerContext) {
+    func finishDeferred(_ response: OutgoingResponse?, info: RequestInfo, context: ChannelHandlerContext) {
         guard !isClosed else { return }
         phase = .head
         if let response {
@@ -444,222 +444,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// After a deferred answer: serve what was pipelined meanwhile, and read again.
-    private func resume(context: ChannelHandlerContext) {
+    func resume(context: ChannelHandlerContext) {
         guard case .head = phase, !isClosed else { return }
         process(context: context)
         flushIfNeeded(context: context)
         if readHeld, !isClosed {
             readHeld = false
             context.read()
-        }
-    }
-
-    // MARK: - Writing
-
-    private func write(_ response: OutgoingResponse, info: RequestInfo, context: ChannelHandlerContext) {
-        if case .stream(let stream) = response.body {
-            writeStream(stream, status: response.status, extraHeaders: response.headers, info: info, context: context)
-            return
-        }
-        let allocator = context.channel.allocator
-        let body: ResponseBody
-        let contentType: String
-        switch response.body {
-        case .json(let value):
-            var output = ResponseBody(allocator: allocator, capacity: 256)
-            JSON.write(value, into: &output.buffer)
-            body = output
-            contentType = "application/json; charset=utf-8"
-        case .rawJSON(let bytes):
-            body = ResponseBody(allocator: allocator, bytes: bytes)
-            contentType = "application/json; charset=utf-8"
-        case .binary(let bytes):
-            body = ResponseBody(allocator: allocator, bytes: bytes)
-            contentType = "application/octet-stream"
-        case .stream:
-            preconditionFailure("streams are written by writeStream")
-        }
-        writeResponse(status: response.status, contentType: contentType, body: body,
-                      extraHeaders: response.headers, info: info, context: context)
-    }
-
-    private func writeFixed(status: Int, body: [UInt8], info: RequestInfo, forceClose: Bool = false,
-                            context: ChannelHandlerContext) {
-        writeResponse(status: status, contentType: "application/json; charset=utf-8",
-                      body: ResponseBody(allocator: context.channel.allocator, bytes: body),
-                      info: info, forceClose: forceClose, context: context)
-    }
-
-    private func rejectTooLarge(context: ChannelHandlerContext) {
-        guard let info = request else { return refuse(status: 413, context: context) }
-        phase = .closing
-        body = nil
-        writeFixed(status: 413, body: ServerResponses.payloadTooLarge, info: info, forceClose: true, context: context)
-    }
-
-    /// Answers a request that cannot be framed (no usable head) and closes.
-    private func refuse(status: Int, context: ChannelHandlerContext) {
-        phase = .closing
-        inbound = nil
-        body = nil
-        var head = ResponseHead(status: status, minorVersion: 1)
-        head.addContentLength(0)
-        head.add("Connection", "close")
-        head.finish()
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: head.bytes))).assumeIsolated()
-            .whenComplete { _ in context.close(promise: nil) }
-    }
-
-    /// The head of a response (extra headers, content type and length, CORS, connection)
-    /// and whether the connection stays open after it.
-    private func makeHead(
-        status: Int, contentType: String?, contentLength: Int, extraHeaders: [(String, String)],
-        info: RequestInfo, forceClose: Bool
-    ) -> (head: ResponseHead, keepAlive: Bool) {
-        var head = ResponseHead(status: status, minorVersion: info.minorVersion)
-        var closeRequested = forceClose || quiescing
-        var hasContentType = false
-        for (name, value) in extraHeaders {
-            if name.caseInsensitiveEquals("content-length") { continue }
-            if name.caseInsensitiveEquals("connection") {
-                if value.lowercased().contains("close") { closeRequested = true }
-                continue
-            }
-            if name.caseInsensitiveEquals("content-type") { hasContentType = true }
-            head.add(name, value)
-        }
-        if !hasContentType, let contentType {
-            head.add("Content-Type", contentType)
-        }
-        head.addContentLength(contentLength)
-        if let origin = info.origin {
-            head.add("Access-Control-Allow-Origin", origin)
-        }
-        let keepAlive = info.keepAlive && !closeRequested
-        if !keepAlive {
-            head.add("Connection", "close")
-        } else if info.minorVersion == 0 {
-            head.add("Connection", "keep-alive")
-        }
-        head.finish()
-        return (head, keepAlive)
-    }
-
-    private func writeResponse(
-        status: Int, contentType: String?, body: ResponseBody, extraHeaders: [(String, String)] = [],
-        info: RequestInfo, forceClose: Bool = false, context: ChannelHandlerContext
-    ) {
-        let (head, keepAlive) = makeHead(status: status, contentType: contentType, contentLength: body.count,
-                                         extraHeaders: extraHeaders, info: info, forceClose: forceClose)
-        var body = body
-        var buffers: [ByteBuffer] = []
-        if info.isHead {
-            // HEAD: the same head, no body.
-            buffers = [context.channel.allocator.buffer(bytes: head.bytes)]
-        } else if body.prepend(head.bytes) {
-            buffers = [body.buffer]
-        } else {
-            buffers = [context.channel.allocator.buffer(bytes: head.bytes), body.buffer]
-        }
-        let last = buffers.removeLast()
-        for buffer in buffers { context.write(wrapOutboundOut(buffer), promise: nil) }
-        if keepAlive {
-            // Flushed once per read batch (`channelReadComplete`) or after a deferred answer.
-            context.write(wrapOutboundOut(last), promise: nil)
-            needsFlush = true
-        } else {
-            phase = .closing
-            inbound = nil
-            needsFlush = false
-            context.writeAndFlush(wrapOutboundOut(last)).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
-        }
-    }
-
-    // MARK: - Streamed bodies
-
-    /// Writes the head with the stream's length, then one chunk at a time: the next chunk is
-    /// read only when the previous write has completed (reached the socket), so a slow client
-    /// holds back the reading instead of letting chunks pile up in memory.
-    private func writeStream(_ stream: ByteStream, status: Int, extraHeaders: [(String, String)], info: RequestInfo,
-                             context: ChannelHandlerContext) {
-        let (head, keepAlive) = makeHead(status: status, contentType: "application/octet-stream",
-                                         contentLength: stream.length, extraHeaders: extraHeaders, info: info,
-                                         forceClose: false)
-        phase = .responding
-        needsFlush = false
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: head.bytes))).assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success: self.pump(stream, written: 0, keepAlive: keepAlive, context: context)
-                case .failure: self.abandon(stream, reason: nil, context: context)
-                }
-            }
-    }
-
-    private func pump(_ stream: ByteStream, written: Int, keepAlive: Bool, context: ChannelHandlerContext) {
-        guard !isClosed else {
-            stream.close()
-            return
-        }
-        context.eventLoop.makeFutureWithTask { try await stream.next() }.assumeIsolated().whenComplete { result in
-            guard !self.isClosed else {
-                stream.close()
-                return
-            }
-            switch result {
-            case .success(let chunk?):
-                let buffer = context.channel.allocator.buffer(bytes: chunk)
-                context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { result in
-                    switch result {
-                    case .success: self.pump(stream, written: written + chunk.count, keepAlive: keepAlive, context: context)
-                    case .failure: self.abandon(stream, reason: nil, context: context)
-                    }
-                }
-            case .success(nil):
-                stream.close()
-                guard written == stream.length else {
-                    self.abandon(stream, reason: "ended after \(written) of \(stream.length) bytes", context: context)
-                    return
-                }
-                if keepAlive {
-                    self.phase = .head
-                    self.resume(context: context)
-                } else {
-                    self.phase = .closing
-                    context.close(promise: nil)
-                }
-            case .failure(let error):
-                self.abandon(stream, reason: "\(error)", context: context)
-            }
-        }
-    }
-
-    /// The head is out, so no error status can follow: the connection is closed, which the
-    /// client sees as a body shorter than its `Content-Length`.
-    private func abandon(_ stream: ByteStream, reason: String?, context: ChannelHandlerContext) {
-        stream.close()
-        if let reason { logger.error("Streamed response cut short", metadata: ["reason": "\(reason)"]) }
-        phase = .closing
-        inbound = nil
-        context.close(promise: nil)
-    }
-
-    private func flushIfNeeded(context: ChannelHandlerContext) {
-        guard needsFlush else { return }
-        needsFlush = false
-        context.flush()
-    }
-}
-
-extension String {
-    /// ASCII case-insensitive equality, for header names.
-    fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
-        let a = utf8, b = other.utf8
-        guard a.count == b.count else { return false }
-        return zip(a, b).allSatisfy { x, y in
-            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
         }
     }
 }
