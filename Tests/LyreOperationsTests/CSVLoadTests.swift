@@ -70,6 +70,36 @@ import Testing
         #expect(await find("c") == #"[{"id":1}]"#)
     }
 
+    /// Harper records bulk loads in the audit log like the client operation named by
+    /// `action`: one entry per committed batch, with the loaded keys and records.
+    @Test func aLoadIsRecordedInTheAuditLogAsItsAction() async throws {
+        let lyre = try TestApplication()
+        await lyre.makeTable("dog")
+        _ = await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1,"name":"old"}]}"#)
+        let job = try await lyre.runJob(#"{"operation":"csv_data_load","action":"upsert","database":"dev","table":"dog","data":"id,name\n1,new1\n2,new2\n"}"#)
+        #expect(job["status"] == "COMPLETE", "\(job)")
+        let log = try JSON.parse(Array(await lyre.post(#"{"operation":"read_audit_log","database":"dev","table":"dog"}"#).text.utf8))
+        guard case .array(let entries) = log, entries.count == 2, case .object(let entry) = entries[1] else {
+            Issue.record("expected the insert's and the load's entries: \(log)"); return
+        }
+        #expect(entry["operation"] == "upsert")
+        #expect(entry["user_name"] == "admin")
+        #expect(JSON.string(entry["hash_values"] ?? .null) == "[1,2]")
+        guard case .array(let records)? = entry["records"], case .array(let originals)? = entry["original_records"] else {
+            Issue.record("records and original_records expected: \(entry)"); return
+        }
+        #expect(records.map { $0["name"] } == ["new1", "new2"])
+        #expect(originals.map { $0["name"] } == ["old"])
+    }
+
+    @Test func aLoadIntoATableWithoutAuditWritesNoEntry() async throws {
+        let lyre = try TestApplication()
+        _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"quiet","primary_key":"id","audit":false}"#)
+        let job = try await lyre.runJob(#"{"operation":"csv_data_load","database":"dev","table":"quiet","data":"id\n1\n"}"#)
+        #expect(job["status"] == "COMPLETE", "\(job)")
+        #expect(await lyre.post(#"{"operation":"read_audit_log","database":"dev","table":"quiet"}"#).text == "[]")
+    }
+
     @Test func headerOnlyLoadsNothing() async throws {
         let lyre = try TestApplication()
         await lyre.makeTable("dog")

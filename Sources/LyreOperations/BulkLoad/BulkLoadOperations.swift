@@ -84,7 +84,9 @@ enum BulkLoadOperations {
 
     private static func start(_ load: CSVLoad, _ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
         let storage = context.app.storage
-        return try await JobOperations.start(request, context) { control in
+        var load = load
+        load.auditLog = context.app.configuration.auditLog
+        return try await JobOperations.start(request, context) { [load] control in
             try await load.run(storage: storage, control: control)
         }
     }

@@ -20,6 +20,10 @@ struct CSVLoad: Sendable {
     var user: User
     /// Table rights checked again with the header's attributes when the job runs.
     var permissions: [TablePermission]
+    /// The server's `logging.auditLog` when the job started: with the table's `audit` flag,
+    /// each committed batch is one audit entry, as a client's insert/update/upsert would be
+    /// (logs-config-system.md §2.1: every committed write to an audited table).
+    var auditLog = false
 
     /// Rows per transaction.
     static let batchSize = 10_000
@@ -76,6 +80,7 @@ struct CSVLoad: Sendable {
         var done = 0
         let tableName = table
         let mode = mode
+        let audit = auditLog && definition.audit ? AuditDescriptor(operation: "\(mode)", username: user.username) : nil
 
         func collect(_ result: RecordWriteResult) {
             report.written += result.written.count
@@ -91,7 +96,14 @@ struct CSVLoad: Sendable {
             done += rows.count
             let committed = done
             inflight = Task {
-                let result = try await db.write { ctx in try ctx.write(rows, mode: mode, to: tableName) }
+                let result = try await db.write { ctx in
+                    let result = try ctx.write(rows, mode: mode, to: tableName)
+                    if let audit {
+                        try ctx.appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
+                                            originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
+                    }
+                    return result
+                }
                 control.setDone(committed)
                 return result
             }
