@@ -73,6 +73,19 @@ extension WriteContext {
     ///   - originalRecords: the records before the write (`nil` for inserts).
     /// - Returns: the entry's timestamp, or `nil` when nothing was logged.
     /// - Throws: storage failures (the whole write then fails).
+    /// Writes `records` like `write(_:mode:to:)` and, when `audit` is given, records the write
+    /// as one audit entry (the stored records, and the replaced ones unless inserting).
+    package mutating func write(
+        _ records: [JSONObject], mode: WriteMode, to tableName: String, audit: AuditDescriptor?
+    ) throws -> RecordWriteResult {
+        let result = try write(records, mode: mode, to: tableName)
+        if let audit {
+            try appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
+                            originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
+        }
+        return result
+    }
+
     @discardableResult
     package mutating func appendAudit(
         _ descriptor: AuditDescriptor, to tableName: String, hashValues: [Value],

@@ -96,14 +96,7 @@ struct CSVLoad: Sendable {
             done += rows.count
             let committed = done
             inflight = Task {
-                let result = try await db.write { ctx in
-                    let result = try ctx.write(rows, mode: mode, to: tableName)
-                    if let audit {
-                        try ctx.appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
-                                            originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
-                    }
-                    return result
-                }
+                let result = try await db.write { ctx in try ctx.write(rows, mode: mode, to: tableName, audit: audit) }
                 control.setDone(committed)
                 return result
             }

@@ -33,14 +33,7 @@ enum RecordOperations {
         let audit = AuditTrail.descriptor(for: "\(mode)", table: table, context: context)
         let isSystem = table.database == StorageEngine.systemDatabase
         return { finish in
-            db.write({ ctx in
-                let result = try ctx.write(records, mode: mode, to: tableName)
-                if let audit {
-                    try ctx.appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
-                                        originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
-                }
-                return result
-            }, completion: { outcome in
+            db.write({ ctx in try ctx.write(records, mode: mode, to: tableName, audit: audit) }, completion: { outcome in
                 if isSystem { context.app.authenticator.invalidate() }
                 finish { writeResponse(try outcome.get(), mode: mode) }
             })
