@@ -86,6 +86,18 @@ extension WriteContext {
         return result
     }
 
+    /// Deletes like `delete(ids:from:)` and, when `audit` is given, records the deletion as one
+    /// audit entry with the deleted records as `original_records`.
+    package mutating func delete(
+        ids: [Value], from tableName: String, audit: AuditDescriptor?
+    ) throws -> (deleted: [Value], skipped: [Value], records: [JSONObject]) {
+        let result = try delete(ids: ids, from: tableName)
+        if let audit {
+            try appendAudit(audit, to: tableName, hashValues: result.deleted, records: nil, originalRecords: result.records)
+        }
+        return result
+    }
+
     @discardableResult
     package mutating func appendAudit(
         _ descriptor: AuditDescriptor, to tableName: String, hashValues: [Value],

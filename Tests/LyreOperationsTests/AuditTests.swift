@@ -9,6 +9,24 @@ import Testing
         return h
     }
 
+    /// logs-config-system.md §2.1: SQL statements are audited under the operation names.
+    @Test func sqlWritesAreAuditedAsInsertUpdateAndDelete() async throws {
+        let h = try await audited()
+        for statement in ["INSERT INTO dev.dog (id, name) VALUES (1, 'a'), (2, 'b')",
+                          "UPDATE dev.dog SET name = 'A' WHERE id = 1",
+                          "DELETE FROM dev.dog WHERE id = 2"] {
+            #expect(await h.post(#"{"operation":"sql","sql":"\#(statement)"}"#).status == 200)
+        }
+        let entries = await h.post(#"{"operation":"read_audit_log","schema":"dev","table":"dog"}"#).json.arrayValue ?? []
+        #expect(entries.count == 3)
+        guard entries.count == 3 else { return }
+        #expect(entries[0].withoutTimes == (try JSON.parse(#"{"operation":"insert","user_name":"admin","hash_values":[1,2],"records":[{"id":1,"name":"a"},{"id":2,"name":"b"}]}"#)))
+        #expect(entries[1]["operation"] == "update")
+        #expect(entries[1]["hash_values"] == .array([.int(1)]))
+        #expect(entries[1]["original_records"].map { JSON.string($0) }?.contains(#""name":"a""#) == true)
+        #expect(entries[2].withoutTimes == (try JSON.parse(#"{"operation":"delete","user_name":"admin","hash_values":[2],"original_records":[{"id":2,"name":"b"}]}"#)))
+    }
+
     /// The spec's worked example (§2.2): 8 entries, grouping by user and by hash value.
     @Test func workedExampleGroupsEntries() async throws {
         let h = try await audited()

@@ -73,13 +73,7 @@ enum RecordOperations {
         let audit = AuditTrail.descriptor(for: "delete", table: definition, context: context)
         let isSystem = definition.database == StorageEngine.systemDatabase
         return { finish in
-            db.write({ ctx in
-                let result = try ctx.delete(ids: ids, from: tableName)
-                if let audit {
-                    try ctx.appendAudit(audit, to: tableName, hashValues: result.deleted, records: nil, originalRecords: result.records)
-                }
-                return result
-            }, completion: { outcome in
+            db.write({ ctx in try ctx.delete(ids: ids, from: tableName, audit: audit) }, completion: { outcome in
                 if isSystem { context.app.authenticator.invalidate() }
                 finish { deleteResponse(try outcome.get(), requested: ids.count) }
             })

@@ -87,7 +87,8 @@ enum SQLOperation {
         let records = try WriteStatements.insertRecords(statement)
         try RecordValidation.check(records, table: table, mode: .insert)
         let tableName = table.name
-        let result = try await db.write { ctx in try ctx.write(records, mode: .insert, to: tableName) }
+        let audit = AuditTrail.descriptor(for: "insert", table: table, context: context)
+        let result = try await db.write { ctx in try ctx.write(records, mode: .insert, to: tableName, audit: audit) }
         if table.database == StorageEngine.systemDatabase { context.app.authenticator.invalidate() }
         return message("inserted \(result.written.count) of \(result.written.count + result.skipped.count) records",
                        ("inserted_hashes", result.written), ("skipped_hashes", result.skipped))
@@ -100,10 +101,11 @@ enum SQLOperation {
         let records = try WriteStatements.updateRecords(statement, targets: targets, primaryKey: table.primaryKey)
         try RecordValidation.check(records, table: table, mode: .update)
         let tableName = table.name
+        let audit = AuditTrail.descriptor(for: "update", table: table, context: context)
         let result: (written: [Value], skipped: [Value]) = records.isEmpty
             ? ([], [])
             : try await db.write { ctx in
-                let r = try ctx.write(records, mode: .update, to: tableName)
+                let r = try ctx.write(records, mode: .update, to: tableName, audit: audit)
                 return (r.written, r.skipped)
             }
         return message("updated \(result.written.count) of \(result.written.count + result.skipped.count) records",
@@ -116,9 +118,10 @@ enum SQLOperation {
         let targets = try WriteStatements.targets(in: table, database: db, where: statement.whereClause)
         let ids = targets.map { $0[table.primaryKey] ?? .null }
         let tableName = table.name
+        let audit = AuditTrail.descriptor(for: "delete", table: table, context: context)
         let result = ids.isEmpty
             ? (deleted: [Value](), skipped: [Value](), records: [JSONObject]())
-            : try await db.write { ctx in try ctx.delete(ids: ids, from: tableName) }
+            : try await db.write { ctx in try ctx.delete(ids: ids, from: tableName, audit: audit) }
         let noun = ids.count == 1 ? "record" : "records"
         return message("\(result.deleted.count) of \(ids.count) \(noun) successfully deleted",
                        ("deleted_hashes", result.deleted), ("skipped_hashes", result.skipped))
