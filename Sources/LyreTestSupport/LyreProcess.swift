@@ -1,5 +1,6 @@
 public import Foundation
 import LyreCore
+import Synchronization
 
 /// The real `lyre` binary run as a child process on a root, for tests that must kill it.
 public final class LyreProcess: @unchecked Sendable {
@@ -25,6 +26,15 @@ public final class LyreProcess: @unchecked Sendable {
         throw HTTPClient.Failure(reason: "lyre executable not found near \(bundleDirectory.path)")
     }
 
+    private static let launching = Mutex(())
+
+    /// Starts `process`, one launch at a time in this test process: Foundation's
+    /// `Process.run()` crashed once in a CI run (a bad read inside its memcpy) while
+    /// parallel tests launched children at the same moment. Waiting is not serialized.
+    public static func launch(_ process: Process) throws {
+        try launching.withLock { _ in try process.run() }
+    }
+
     /// Starts `lyre run` on `root` and waits until it answers.
     public init(root: String, port: Int) async throws {
         self.root = root
@@ -38,7 +48,7 @@ public final class LyreProcess: @unchecked Sendable {
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try Self.launch(process)
         for _ in 0..<600 {
             if (try? await HTTPClient.request(port: port, method: "GET", path: "/health", headers: [], body: []))?.status == 200 {
                 return

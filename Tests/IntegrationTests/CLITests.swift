@@ -38,7 +38,7 @@ import Testing
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try LyreProcess.launch(process)
         process.waitUntilExit()
         try out.close()
         try err.close()
