@@ -13,6 +13,8 @@
 # ratio Lyre/PostgreSQL, and the lyre process's peak RSS during the load (VmHWM, which includes
 # the pages of the memory-mapped database file it touched) next to its peak anonymous memory
 # (RssAnon sampled every 0.2 s: heap and stacks, what a leak or an unbounded buffer would grow).
+# LYRE=path/to/lyre measures that binary without building; LYRE_MAP_RELEASE_INTERVAL is
+# passed to the server (B-tree operations between two releases of the map's pages, 0 = never).
 # PostgreSQL refuses to run as root: as root, its temporary cluster runs as the `postgres` user.
 set -euo pipefail
 
@@ -52,11 +54,17 @@ awk -v n="$ROWS" 'BEGIN {
 ls -lh "$WORK/data.csv" | awk '{print "   file size " $5}'
 chmod 644 "$WORK/data.csv"
 
-echo "== building lyre (release)"
-# LYRE_SCRATCH_PATH: another build folder (e.g. while a debug build holds .build's lock).
-SCRATCH="${LYRE_SCRATCH_PATH:-.build}"
-swift build -c release --product lyre --scratch-path "$SCRATCH" >/dev/null
-LYRE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/lyre"
+# LYRE: an already built binary to measure (no build). Otherwise a release build, in
+# LYRE_SCRATCH_PATH if set (e.g. while a debug build holds .build's lock).
+if [[ -n "${LYRE:-}" ]]; then
+  echo "== using $LYRE (not rebuilt)"
+else
+  echo "== building lyre (release)"
+  SCRATCH="${LYRE_SCRATCH_PATH:-.build}"
+  swift build -c release --product lyre --scratch-path "$SCRATCH" >/dev/null
+  LYRE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/lyre"
+fi
+[[ -n "${LYRE_MAP_RELEASE_INTERVAL:-}" ]] && echo "   LYRE_MAP_RELEASE_INTERVAL=$LYRE_MAP_RELEASE_INTERVAL"
 
 echo "== lyre csv_file_load"
 HDB_ADMIN_USERNAME=$USER_NAME HDB_ADMIN_PASSWORD=$PASSWORD \

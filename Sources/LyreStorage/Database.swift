@@ -93,6 +93,19 @@ package final class Database: Sendable {
         }) ?? 0
     }
 
+    /// Drops this process's page-table entries for the memory-mapped database file (the
+    /// writer does it by itself every so many B-tree operations, see `MappedPageRelease`).
+    /// Returns the bytes advised. Safe with transactions open: the data stays in the page cache.
+    @discardableResult
+    package func releaseMappedPages() -> Int {
+        environment.releaseMappedPages()
+    }
+
+    /// Resident bytes of the mapped database file in this process (`nil` if unknown).
+    package var residentMappedBytes: Int? {
+        environment.residentMappedBytes()
+    }
+
     /// Writes a compacted consistent snapshot of the whole environment to a file descriptor.
     package func copy(to fd: Int32) throws {
         try environment.copy(to: fd, compact: true)

@@ -105,6 +105,96 @@ final class Environment: @unchecked Sendable {
         try check(mdb_env_set_mapsize(env, newSize), "mdb_env_set_mapsize")
     }
 
+    /// Drops this process's page-table entries for the used part of the memory-mapped file
+    /// (`madvise(MADV_DONTNEED)`), so pages touched by B-tree descents stop counting in the
+    /// process's RSS. Returns the bytes advised (0 when nothing was done).
+    ///
+    /// Safe at any time, also inside a write transaction and with readers open: LMDB maps
+    /// the file read-only and `MAP_SHARED` (no `MDB_WRITEMAP`; writes go by `pwrite`), so the
+    /// map never holds data the file lacks. The pages stay in the kernel's page cache, and
+    /// the next access to an address (an LMDB pointer held by a cursor or a reader included)
+    /// faults the same page back in. Runs under `resizeLock` shared, so the map is not moved
+    /// (`growMap`) or unmapped (`close`) meanwhile.
+    @discardableResult
+    func releaseMappedPages() -> Int {
+        (try? withReadLock { () -> Int in
+            guard let region = mappedRegion() else { return 0 }
+            return madvise(region.start, region.length, MADV_DONTNEED) == 0 ? region.length : 0
+        }) ?? 0
+    }
+
+    /// Bytes of the used part of the map that have a page-table entry in this process (what
+    /// `releaseMappedPages` drops), from `/proc/self/pagemap`'s "present" bit; `nil` when it
+    /// cannot be read. For tests and diagnostics: it reads 8 bytes per page of the file.
+    func residentMappedBytes() -> Int? {
+        try? withReadLock { () -> Int? in
+            guard let region = mappedRegion() else { return nil }
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { Glibc.close(fd) }
+            let pages = region.length / pageSize
+            var entries = [UInt64](repeating: 0, count: pages)
+            let offset = off_t(Int(bitPattern: region.start) / pageSize * 8)
+            let wanted = pages * 8
+            let got = entries.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, offset) }
+            guard got == wanted else { return nil }
+            return entries.reduce(0) { $0 + ($1 >> 63 == 1 ? pageSize : 0) }
+        } ?? nil
+    }
+
+    /// Where LMDB mapped the data file, limited to the file's current size (pages past the end
+    /// of the file cannot be resident). `mdb_env_info`'s `me_mapaddr` is only filled with
+    /// `MDB_FIXEDMAP`, so the mapping is found in `/proc/self/maps` by the file's inode, its
+    /// offset 0, its shared flag and its length (the map size): a mismatch finds nothing, and
+    /// nothing is advised. Call with `resizeLock` held.
+    private func mappedRegion() -> (start: UnsafeMutableRawPointer, length: Int)? {
+        var fd: Int32 = -1
+        guard mdb_env_get_fd(env, &fd) == 0, fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        let size = info.me_mapsize
+        guard let maps = Self.readProcFile("/proc/self/maps") else { return nil }
+        for line in maps.split(separator: UInt8(ascii: "\n")) {
+            // start-end perms offset dev inode [path]
+            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
+            guard fields.count >= 5, fields[3].count > 0,
+                  let inode = UInt64(String(decoding: fields[4], as: UTF8.self)), inode == UInt64(st.st_ino),
+                  UInt64(String(decoding: fields[2], as: UTF8.self), radix: 16) == 0,
+                  fields[1].contains(UInt8(ascii: "s"))
+            else { continue }
+            let range = fields[0].split(separator: UInt8(ascii: "-"))
+            guard range.count == 2,
+                  let start = UInt(String(decoding: range[0], as: UTF8.self), radix: 16),
+                  let end = UInt(String(decoding: range[1], as: UTF8.self), radix: 16),
+                  end > start, Int(end - start) == size,
+                  let base = UnsafeMutableRawPointer(bitPattern: start)
+            else { continue }
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let used = (Int(st.st_size) + pageSize - 1) / pageSize * pageSize
+            let length = min(size, used)
+            return length > 0 ? (base, length) : nil
+        }
+        return nil
+    }
+
+    /// The bytes of a `/proc` file (their size is reported as 0, so read until the end).
+    private static func readProcFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
     func sync() {
         _ = try? withReadLock { mdb_env_sync(env, 1) }
     }

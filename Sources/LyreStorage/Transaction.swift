@@ -67,15 +67,23 @@ package struct ReadTransaction {
 package struct WriteTransaction {
     package let read: ReadTransaction
     var txn: OpaquePointer { read.txn }
+    /// Counts this transaction's B-tree operations to release mapped pages now and then
+    /// (the writer's transactions only).
+    let pageRelease: MappedPageRelease?
 
-    init(txn: OpaquePointer) { read = ReadTransaction(txn: txn) }
+    init(txn: OpaquePointer, pageRelease: MappedPageRelease? = nil) {
+        read = ReadTransaction(txn: txn)
+        self.pageRelease = pageRelease
+    }
 
     package func get(_ dbi: DBI, _ key: [UInt8]) throws -> UnsafeRawBufferPointer? {
-        try read.get(dbi, key)
+        pageRelease?.count()
+        return try read.get(dbi, key)
     }
 
     package func put(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8], noOverwrite: Bool = false) throws -> Bool {
-        try withVal(key) { k in
+        pageRelease?.count()
+        return try withVal(key) { k in
             try withVal(value) { v in
                 let rc = mdb_put(txn, dbi.raw, &k, &v, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0)
                 if rc == MDB_KEYEXIST { return false }
@@ -87,6 +95,7 @@ package struct WriteTransaction {
 
     /// Adds one duplicate to a DUPSORT DBI from borrowed bytes (no error when it is already there).
     func putDuplicate(_ dbi: DBI, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+        pageRelease?.count()
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NODUPDATA))
@@ -96,6 +105,7 @@ package struct WriteTransaction {
 
     /// Adds one duplicate to a DUPSORT DBI (no error when it is already there).
     package func putDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
+        pageRelease?.count()
         try withVal(key) { k in
             try withVal(value) { v in
                 let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NODUPDATA))
@@ -108,7 +118,8 @@ package struct WriteTransaction {
     /// Deletes `key` (all its duplicates). Returns whether it existed.
     @discardableResult
     package func delete(_ dbi: DBI, _ key: [UInt8]) throws -> Bool {
-        try withVal(key) { k in
+        pageRelease?.count()
+        return try withVal(key) { k in
             let rc = mdb_del(txn, dbi.raw, &k, nil)
             if rc == MDB_NOTFOUND { return false }
             try check(rc, "mdb_del")
@@ -118,6 +129,7 @@ package struct WriteTransaction {
 
     /// Deletes one duplicate of a DUPSORT key.
     package func deleteDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
+        pageRelease?.count()
         try withVal(key) { k in
             try withVal(value) { v in
                 let rc = mdb_del(txn, dbi.raw, &k, &v)

@@ -33,6 +33,8 @@ final class Writer: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let environment: Environment
+    /// Drops the map's resident pages every so many B-tree operations of the transactions.
+    private let pageRelease: MappedPageRelease
     private let logger: Logger
     /// Called on the writer thread to start each attempt from the committed catalog.
     private let begin: @Sendable () -> DatabaseCatalog
@@ -46,6 +48,7 @@ final class Writer: Sendable {
          begin: @escaping @Sendable () -> DatabaseCatalog,
          publish: @escaping @Sendable (DatabaseCatalog) -> Void) {
         self.environment = environment
+        pageRelease = MappedPageRelease(environment: environment)
         self.logger = logger
         self.begin = begin
         self.publish = publish
@@ -104,7 +107,7 @@ final class Writer: Sendable {
                 pending.forEach { $0.complete(error) }
                 return
             }
-            var context = WriteContext(transaction: WriteTransaction(txn: txn), catalog: begin(), now: Self.nowMilliseconds())
+            var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease), catalog: begin(), now: Self.nowMilliseconds())
             var failedIndex: Int?
             var failure: (any Error)?
             for (i, job) in pending.enumerated() {
