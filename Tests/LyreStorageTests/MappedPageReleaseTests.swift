@@ -44,7 +44,10 @@ import Testing
         #expect(db.releaseMappedPages() > 0, "the map of the database file was not found")
         if let residentBefore, let residentAfter = db.residentMappedBytes {
             #expect(residentBefore > 0)
-            #expect(residentAfter == 0)
+            // Measuring reads LMDB's meta page (mdb_env_info) through the map, which faults in
+            // one fault-around window (64 KiB by default) again.
+            #expect(residentAfter <= 64 * 1024)
+            #expect(residentAfter < residentBefore)
         }
         try Self.checkEveryRecord(db, count: 20_000)
         // Writes after a release (pages faulted back in, then copied by LMDB) stay exact too.
@@ -78,7 +81,8 @@ import Testing
             // Borrowed views into the map, taken before the releases.
             var held: [(view: UnsafeRawBufferPointer, copy: [UInt8])] = []
             for i in stride(from: 0, to: 5_000, by: 7) {
-                let view = try #require(try txn.get(table.records, try #require(KeyCodec.encode(.int(Int64(i))))))
+                let key = try #require(KeyCodec.encode(.int(Int64(i))))
+                let view = try #require(try txn.get(table.records, key))
                 held.append((view, Array(view)))
             }
             for _ in 0..<20 {
