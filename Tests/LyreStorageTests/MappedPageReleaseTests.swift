@@ -44,9 +44,10 @@ import Testing
         #expect(db.releaseMappedPages() > 0, "the map of the database file was not found")
         if let residentBefore, let residentAfter = db.residentMappedBytes {
             #expect(residentBefore > 0)
-            // Not exactly zero: the engine's own threads may fault a page or two back in
-            // between the release and the measurement.
-            #expect(residentAfter < residentBefore / 2)
+            // Measuring reads LMDB's meta page (mdb_env_info) through the map, which faults in
+            // one fault-around window (64 KiB by default) again.
+            #expect(residentAfter <= 64 * 1024)
+            #expect(residentAfter < residentBefore)
         }
         try Self.checkEveryRecord(db, count: 20_000)
         // Writes after a release (pages faulted back in, then copied by LMDB) stay exact too.
