@@ -1,6 +1,7 @@
 import Foundation
 import LyreCore
 import LyreTestSupport
+import Synchronization
 import Testing
 
 /// What was acknowledged is on disk: the real binary, killed with SIGKILL mid-load.
@@ -15,6 +16,7 @@ import Testing
         // Several concurrent clients insert until the process dies under them; each keeps
         // the ids the server acknowledged with a 200.
         let clients = 8
+        let acknowledgedSoFar = AcknowledgedCount()
         let acknowledged = try await withThrowingTaskGroup(of: [Int].self) { group in
             for client in 0..<clients {
                 group.addTask {
@@ -26,11 +28,18 @@ import Testing
                         let body = #"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(id),"client":\#(client)}]}"#
                         guard let r = try? await lyre.post(body), r.status == 200 else { return mine }
                         mine.append(id)
+                        acknowledgedSoFar.value.add(1, ordering: .relaxed)
                     }
                 }
             }
             group.addTask {
+                // At least 1.5 s of load, and on a loaded machine until 50 writes were
+                // acknowledged (at most 60 s), so the kill always lands under load.
                 try await Task.sleep(for: .milliseconds(1500))
+                let deadline = ContinuousClock.now + .seconds(60)
+                while acknowledgedSoFar.value.load(ordering: .relaxed) < 50 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 lyre.kill()
                 return []
             }
@@ -83,4 +92,9 @@ import Testing
         #expect(text.contains("HDB_ADMIN_USERNAME"))
         #expect(text.split(separator: "\n").count == 1)
     }
+}
+
+/// Writes acknowledged so far across the clients of the SIGKILL test.
+private final class AcknowledgedCount: Sendable {
+    let value = Atomic<Int>(0)
 }
