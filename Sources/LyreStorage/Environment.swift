@@ -23,6 +23,9 @@ final class Environment: @unchecked Sendable {
     /// Set (under the write lock) when the environment is closed: later reads throw
     /// instead of touching an unmapped file.
     private let closed = Mutex(false)
+    /// Where the map starts, found once per map size in `/proc/self/maps` (the map moves only
+    /// when `growMap` changes its size), so a page release does not re-read that file.
+    private let mapBase = Mutex<(size: Int, start: UInt)?>(nil)
     static let maximumIdleReaders = 64
 
     /// Initial virtual map size. LMDB only reserves address space; the file grows with data.
@@ -156,6 +159,13 @@ final class Environment: @unchecked Sendable {
         var info = MDB_envinfo()
         mdb_env_info(env, &info)
         let size = info.me_mapsize
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let used = (Int(st.st_size) + pageSize - 1) / pageSize * pageSize
+        let length = min(size, used)
+        guard length > 0 else { return nil }
+        if let known = mapBase.withLock({ $0 }), known.size == size, let base = UnsafeMutableRawPointer(bitPattern: known.start) {
+            return (base, length)
+        }
         guard let maps = Self.readProcFile("/proc/self/maps") else { return nil }
         for line in maps.split(separator: UInt8(ascii: "\n")) {
             // start-end perms offset dev inode [path]
@@ -172,10 +182,8 @@ final class Environment: @unchecked Sendable {
                   end > start, Int(end - start) == size,
                   let base = UnsafeMutableRawPointer(bitPattern: start)
             else { continue }
-            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let used = (Int(st.st_size) + pageSize - 1) / pageSize * pageSize
-            let length = min(size, used)
-            return length > 0 ? (base, length) : nil
+            mapBase.withLock { $0 = (size, start) }
+            return (base, length)
         }
         return nil
     }
