@@ -64,11 +64,44 @@ public enum KeyCodec {
         return encode(value, into: &out) ? out : nil
     }
 
+    /// Appends the self-delimiting encoding of `value` (strings escaped and terminated, as
+    /// inside an array), so that no encoding is a prefix of another and bytes may follow it
+    /// without changing the order: `memcmp` of `encoding(a) · x` and `encoding(b) · y` orders
+    /// by `a`, `b` first. Returns `false` (appending nothing) for values that cannot be keys.
+    @discardableResult
+    public static func encodeDelimited(_ value: Value, into output: inout [UInt8]) -> Bool {
+        let start = output.count
+        if append(value, nested: true, into: &output) { return true }
+        output.removeSubrange(start...)
+        return false
+    }
+
+    /// Decodes one self-delimiting encoding (`encodeDelimited`) that fills `bytes`.
+    ///
+    /// - Throws: `LyreError.internalError` when the bytes are not such an encoding.
+    public static func decodeDelimited(_ bytes: UnsafeRawBufferPointer) throws -> Value {
+        var reader = KeyReader(bytes: bytes)
+        let value = try reader.read(nested: true, depth: 0)
+        guard reader.position == bytes.count else { throw reader.malformed("trailing bytes") }
+        return value
+    }
+
     /// The bytes that begin the key of every string starting with `prefix` (and only of
     /// those): a `starts_with` scan covers keys `k` with `k.starts(with: encodeStringPrefix(p))`.
     public static func encodeStringPrefix(_ prefix: String) -> [UInt8] {
         var out: [UInt8] = [stringTag]
         out.append(contentsOf: prefix.utf8)
+        return out
+    }
+
+    /// The bytes that begin the self-delimiting encoding (`encodeDelimited`) of every string
+    /// starting with `prefix`, and only of those.
+    public static func encodeDelimitedStringPrefix(_ prefix: String) -> [UInt8] {
+        var out: [UInt8] = [stringTag]
+        for byte in prefix.utf8 {
+            out.append(byte)
+            if byte == terminator { out.append(escapedZero) }
+        }
         return out
     }
 

@@ -1,27 +1,41 @@
 import LyreCore
 import LyreStorage
 
+/// Which keys a span is turned into: primary keys of the records DBI, or the value keys
+/// of one attribute in the index DBI (`TableIndex`).
+enum KeyLayout {
+    case records
+    case index(attribute: UInt16)
+}
+
 /// A span as raw key bytes: keys `k` with `lower ≤ k` (`<` when exclusive) and `k < upper`
-/// (`≤` when inclusive); `upper == nil` means no end.
+/// (`≤` when inclusive); `upper == nil` means no end. For the index the keys compared are
+/// value keys (an entry's key without its primary key).
 struct KeyRange {
     var lower: [UInt8]
     var lowerInclusive: Bool
     var upper: [UInt8]?
     var upperInclusive: Bool
 
-    /// The byte range of `span` under `prefix` (the 2-byte attribute id, or empty for the
-    /// records DBI). With `truncate` (index keys), bounds longer than LMDB's key limit are
-    /// cut as stored keys are, and become inclusive so cut keys are kept for the re-check.
-    /// Returns nil for a span no key can fall in.
-    init?(_ span: KeySpan, prefix: [UInt8], truncate: Bool) {
+    /// The byte range of `span` in `layout`. In the index, bounds longer than a value key
+    /// are cut as stored value keys are, and become inclusive so cut keys are kept for the
+    /// re-check. Returns nil for a span no key can fall in.
+    init?(_ span: KeySpan, _ layout: KeyLayout) {
+        let prefix: [UInt8]
+        switch layout {
+        case .records: prefix = []
+        case .index(let attribute): prefix = TableIndex.prefix(attribute)
+        }
         func bound(_ value: Value) -> (bytes: [UInt8], cut: Bool)? {
             var bytes = prefix
-            guard KeyCodec.encode(value, into: &bytes) else { return nil }
-            if truncate && bytes.count > KeyCodec.maximumKeySize {
-                bytes.removeLast(bytes.count - KeyCodec.maximumKeySize)
-                return (bytes, true)
+            switch layout {
+            case .records:
+                guard KeyCodec.encode(value, into: &bytes) else { return nil }
+                return (bytes, false)
+            case .index:
+                guard KeyCodec.encodeDelimited(value, into: &bytes) else { return nil }
+                return Self.cut(bytes)
             }
-            return (bytes, false)
         }
         switch span {
         case .all:
@@ -36,9 +50,10 @@ struct KeyRange {
             upper = b.bytes
             upperInclusive = true
         case .prefix(let text):
-            var bytes = prefix + KeyCodec.encodeStringPrefix(text)
-            if truncate && bytes.count > KeyCodec.maximumKeySize {
-                bytes.removeLast(bytes.count - KeyCodec.maximumKeySize)
+            let bytes: [UInt8]
+            switch layout {
+            case .records: bytes = KeyCodec.encodeStringPrefix(text)
+            case .index: bytes = Self.cut(prefix + KeyCodec.encodeDelimitedStringPrefix(text)).bytes
             }
             lower = bytes
             lowerInclusive = true
@@ -68,6 +83,20 @@ struct KeyRange {
         }
     }
 
+    /// A value key cut as `TableIndex` stores it, and whether it was cut.
+    private static func cut(_ bytes: [UInt8]) -> (bytes: [UInt8], cut: Bool) {
+        guard bytes.count > TableIndex.maximumValueKeyLength else { return (bytes, false) }
+        return (Array(bytes.prefix(TableIndex.maximumValueKeyLength)), true)
+    }
+
+    /// The first index entry key after every entry of `valueKey`. Not `successor`: a value
+    /// key may begin a greater one (`"a"` encodes as `05 61 00`, `"a\0"` as `05 61 00 FF 00`),
+    /// but a primary key never starts with `FF`, so the entries of `valueKey` end below
+    /// `valueKey · FF` and those of every greater value key begin at or above it.
+    static func pastEntries(of valueKey: [UInt8]) -> [UInt8] {
+        valueKey + [0xFF]
+    }
+
     /// The smallest byte string greater than every string starting with `bytes`.
     static func successor(_ bytes: [UInt8]) -> [UInt8]? {
         var b = bytes
@@ -91,42 +120,17 @@ struct KeyRange {
 }
 
 extension Cursor {
-    /// Visits the distinct keys of `range` in key order (or reverse), each with its
-    /// duplicates in ascending order (or reverse with `descendingDuplicates`), until
-    /// `body` returns false. For a plain DBI each key has one "duplicate", its value.
-    /// - Parameter duplicates: whether the DBI is DUPSORT (else the value is the one duplicate).
-    /// - Parameter chunk: with ascending duplicates, a key's duplicates may be handed to
-    ///   `body` in several calls of at most this many, so a caller that stops early (a
-    ///   limit) never gathers a large group of equal keys.
-    func visit(_ range: KeyRange, descending: Bool, duplicates: Bool, descendingDuplicates: Bool,
-               chunk: Int = .max,
-               _ body: (_ key: UnsafeRawBufferPointer, _ values: [[UInt8]]) throws -> Bool) throws {
-        /// Hands the entry's values (its key's duplicates) to `body`; false when it said stop.
-        func deliver(_ entry: Cursor.Entry, key: [UInt8]) throws -> Bool {
-            var out: [[UInt8]] = [Array(entry.value)]
-            guard duplicates else { return try key.withUnsafeBytes { try body($0, out) } }
-            if descendingDuplicates || chunk == .max {
-                while let d = try nextDuplicate() { out.append(Array(d.value)) }
-                if descendingDuplicates { out.reverse() }
-                return try key.withUnsafeBytes { try body($0, out) }
-            }
-            while true {
-                let next = try nextDuplicate()
-                if let next { out.append(Array(next.value)) }
-                if !out.isEmpty && (out.count >= chunk || next == nil) {
-                    guard try key.withUnsafeBytes({ try body($0, out) }) else { return false }
-                    out.removeAll(keepingCapacity: true)
-                }
-                if next == nil { return true }
-            }
-        }
+    /// Visits the entries of a plain DBI (the records) whose keys are in `range`, in key
+    /// order (or reverse), until `body` returns false.
+    func visit(_ range: KeyRange, descending: Bool,
+               _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool) throws {
         if !descending {
-            var entry = try start(range)
+            var entry = range.lower.isEmpty ? try first() : try seek(atOrAfter: range.lower)
             while let e = entry, range.belowUpper(e.key) {
                 if range.aboveLower(e.key) {
-                    guard try deliver(e, key: Array(e.key)) else { return }
+                    guard try body(e.key, e.value) else { return }
                 }
-                entry = try nextKey()
+                entry = try next()
             }
             return
         }
@@ -134,7 +138,7 @@ extension Cursor {
         if let upper = range.upper {
             entry = try seek(atOrAfter: upper)
             if let e = entry {
-                if !(range.upperInclusive && e.key.elementsEqual(upper)) { entry = try previousKey() }
+                if !(range.upperInclusive && e.key.elementsEqual(upper)) { entry = try previous() }
             } else {
                 entry = try last()
             }
@@ -142,35 +146,127 @@ extension Cursor {
             entry = try last()
         }
         while let e = entry, range.aboveLower(e.key) {
-            let key = Array(e.key)
-            // Land on the first duplicate, collect forwards, then step to the previous key.
-            guard let first = try seek(exactly: key) else { return }
-            if range.belowUpper(first.key) {
-                guard try deliver(first, key: key) else { return }
+            if range.belowUpper(e.key) {
+                guard try body(e.key, e.value) else { return }
             }
-            _ = try seek(exactly: key)
-            entry = try previousKey()
+            entry = try previous()
         }
     }
 
-    /// The first entry at or after the range's lower bound (LMDB refuses an empty key).
-    private func start(_ range: KeyRange) throws -> Cursor.Entry? {
-        range.lower.isEmpty ? try first() : try seek(atOrAfter: range.lower)
+    /// Visits the value keys of `range` in an index DBI (`TableIndex`) in order (or reverse),
+    /// each with the primary keys of its entries in ascending order (or descending with
+    /// `descendingDuplicates`), until `body` returns false.
+    /// - Parameter chunk: a value's primary keys may be handed to `body` in several calls of
+    ///   at most this many, so a caller that stops early (a limit) never gathers a large
+    ///   group of equal values. The group of a cut value key is always handed over whole.
+    func visitIndex(_ range: KeyRange, descending: Bool, descendingDuplicates: Bool, chunk: Int = .max,
+                    _ body: (_ valueKey: UnsafeRawBufferPointer, _ primaryKeys: [[UInt8]]) throws -> Bool) throws {
+        /// Hands the primary keys of the value key at `entry` to `body`, walking forwards (or
+        /// backwards) while the value key stays the same. Returns the entry after the group
+        /// (or nil at the end), and whether `body` asked to go on.
+        func deliverGroup(from entry: Cursor.Entry, backwards: Bool) throws -> (next: Cursor.Entry?, go: Bool) {
+            let valueKey = Array(TableIndex.split(key: entry.key, data: entry.value).valueKey)
+            var primaryKeys: [[UInt8]] = []
+            var current: Cursor.Entry? = entry
+            while let c = current {
+                let parts = TableIndex.split(key: c.key, data: c.value)
+                guard parts.valueKey.elementsEqual(valueKey) else { break }
+                primaryKeys.append(Array(parts.primaryKey))
+                // A cut value key is handed over whole: its records are ordered by value.
+                if primaryKeys.count >= chunk && !TableIndex.isTruncated(parts.valueKey) {
+                    guard try valueKey.withUnsafeBytes({ try body($0, primaryKeys) }) else { return (nil, false) }
+                    primaryKeys.removeAll(keepingCapacity: true)
+                }
+                current = backwards ? try previous() : try next()
+            }
+            if !primaryKeys.isEmpty {
+                guard try valueKey.withUnsafeBytes({ try body($0, primaryKeys) }) else { return (nil, false) }
+            }
+            return (current, true)
+        }
+
+        if !descending {
+            // An exclusive lower bound is a whole value key: skip all of its entries at once.
+            var entry = try seek(atOrAfter: range.lowerInclusive ? range.lower : KeyRange.pastEntries(of: range.lower))
+            if descendingDuplicates {
+                // Primary keys descending inside ascending values: collect each group, reverse.
+                while let e = entry {
+                    let valueKey = Array(TableIndex.split(key: e.key, data: e.value).valueKey)
+                    guard valueKey.withUnsafeBytes({ range.belowUpper($0) }) else { return }
+                    var primaryKeys: [[UInt8]] = []
+                    var current: Cursor.Entry? = e
+                    while let c = current {
+                        let parts = TableIndex.split(key: c.key, data: c.value)
+                        guard parts.valueKey.elementsEqual(valueKey) else { break }
+                        primaryKeys.append(Array(parts.primaryKey))
+                        current = try next()
+                    }
+                    guard try valueKey.withUnsafeBytes({ try body($0, primaryKeys.reversed()) }) else { return }
+                    entry = current
+                }
+                return
+            }
+            while let e = entry {
+                let valueKey = TableIndex.split(key: e.key, data: e.value).valueKey
+                guard range.belowUpper(valueKey) else { return }
+                guard range.aboveLower(valueKey) else {
+                    entry = try next()
+                    continue
+                }
+                let (next, go) = try deliverGroup(from: e, backwards: false)
+                guard go else { return }
+                entry = next
+            }
+            return
+        }
+        // Descending: start at the last entry at or below the upper bound.
+        var entry: Cursor.Entry?
+        if let upper = range.upper {
+            let end = range.upperInclusive ? KeyRange.pastEntries(of: upper) : upper
+            if try seek(atOrAfter: end) != nil {
+                entry = try previous()
+            } else {
+                entry = try last()
+            }
+        } else {
+            entry = try last()
+        }
+        while let e = entry {
+            let valueKey = Array(TableIndex.split(key: e.key, data: e.value).valueKey)
+            guard valueKey.withUnsafeBytes({ range.aboveLower($0) }) else { return }
+            guard valueKey.withUnsafeBytes({ range.belowUpper($0) }) else {
+                entry = try previous()
+                continue
+            }
+            if descendingDuplicates {
+                let (next, go) = try deliverGroup(from: e, backwards: true)
+                guard go else { return }
+                entry = next
+                continue
+            }
+            // Ascending primary keys: go to the value's first entry, deliver forwards, then
+            // step to the entry before that value.
+            guard let first = try seek(atOrAfter: valueKey) else { return }
+            guard try deliverGroup(from: first, backwards: false).go else { return }
+            _ = try seek(atOrAfter: valueKey)
+            entry = try previous()
+        }
     }
 
-    /// Number of entries in `range`, counting duplicates, walking at most `keyCap` keys;
-    /// beyond that the count is extrapolated (an estimate for planning).
-    func estimate(_ range: KeyRange, duplicates: Bool, keyCap: Int = 256) throws -> Int {
+    /// Number of entries in `range` of an index DBI (or of the records with `index` false),
+    /// walking at most `cap` entries; beyond that the count is extrapolated (an estimate
+    /// for planning).
+    func estimate(_ range: KeyRange, index: Bool, cap: Int = 1024) throws -> Int {
         var total = 0
-        var keys = 0
-        var entry = try start(range)
-        while let e = entry, range.belowUpper(e.key) {
-            if range.aboveLower(e.key) {
-                total += duplicates ? try duplicateCount() : 1
-                keys += 1
-                if keys >= keyCap { return total * 8 }
+        var entry = range.lower.isEmpty ? try first() : try seek(atOrAfter: range.lower)
+        while let e = entry {
+            let key = index ? TableIndex.split(key: e.key, data: e.value).valueKey : e.key
+            guard range.belowUpper(key) else { break }
+            if range.aboveLower(key) {
+                total += 1
+                if total >= cap { return total * 8 }
             }
-            entry = try nextKey()
+            entry = try next()
         }
         return total
     }

@@ -50,11 +50,9 @@ package enum QueryExecutor {
         case .records(.all):
             try txn.forEachRecord(in: table) { _, record in try deliver(record) }
         case .records(let span):
-            guard let range = KeyRange(span, prefix: [], truncate: false) else { return }
+            guard let range = KeyRange(span, .records) else { return }
             try txn.withCursor(table.records) { cursor in
-                try cursor.visit(range, descending: false, duplicates: false, descendingDuplicates: false) { _, values in
-                    try values[0].withUnsafeBytes { try deliver($0) }
-                }
+                try cursor.visit(range, descending: false) { _, record in try deliver(record) }
             }
         default:
             var keys = Set<[UInt8]>()
@@ -127,30 +125,32 @@ private final class Run {
         // in small chunks so a limit stops before a large tie group is gathered.
         let chunk = rest.isEmpty ? 64 : Int.max
         try visit(plan.access, descending: descending, descendingDuplicates: plan.primaryKeyDescending, chunk: chunk) { key, pks in
+            // A cut index key holds different long values (the visit hands its whole group
+            // at once): its records are ordered by their whole values.
+            let cut = first != nil && TableIndex.isTruncated(key)
             var group: [Row] = []
             for pk in pks {
                 guard let record = try txn.get(table.records, pk), try matches(record) else { continue }
                 if let first {
                     // A record met at several keys (array values) is placed at its own order key.
-                    guard let own = try first.sortKey(of: record), own.elementsEqual(key) else { continue }
+                    guard let own = try first.sortKey(of: record, cut: true), own.elementsEqual(key) else { continue }
                 }
-                if rest.isEmpty {
+                if cut {
+                    group.append(Row(pk: pk, keys: try orderKeys.map { try $0.sortKey(of: record) }))
+                } else if rest.isEmpty {
                     guard try output(record) else { return false }
                 } else {
                     group.append(Row(pk: pk, keys: try rest.map { try $0.sortKey(of: record) }))
                 }
             }
-            return try flush(group, keys: rest)
+            return try flush(group, keys: cut ? orderKeys : rest)
         }
         guard plan.tail, !done, let first else { return }
         // Records the index does not hold (attribute missing or unindexable) come last.
         var group: [Row] = []
         try txn.withCursor(table.records) { cursor in
-            try cursor.visit(KeyRange(.all, prefix: [], truncate: false)!, descending: plan.primaryKeyDescending,
-                             duplicates: false, descendingDuplicates: false) { pk, values in
-                let record = values[0]
-                try record.withUnsafeBytes { record in
-                    guard try first.sortKey(of: record) == nil, try matches(record) else { return }
+            try cursor.visit(KeyRange(.all, .records)!, descending: plan.primaryKeyDescending) { pk, record in
+                if try first.sortKey(of: record) == nil, try matches(record) {
                     group.append(Row(pk: Array(pk), keys: try rest.map { try $0.sortKey(of: record) }))
                 }
                 return true
@@ -210,39 +210,38 @@ private final class Run {
         case .nothing:
             return
         case .records(let span):
-            guard let range = KeyRange(span, prefix: [], truncate: false) else { return }
+            guard let range = KeyRange(span, .records) else { return }
             try txn.withCursor(table.records) { cursor in
-                try cursor.visit(range, descending: descending, duplicates: false, descendingDuplicates: false) { key, _ in
+                try cursor.visit(range, descending: descending) { key, _ in
                     try body(key, [Array(key)])
                 }
             }
         case .index(let name, let span):
             guard let attribute = table.attribute(name),
-                  let range = KeyRange(span, prefix: TableIndex.prefix(attribute.id), truncate: true) else { return }
+                  let range = KeyRange(span, .index(attribute: attribute.id)) else { return }
             try txn.withCursor(table.index) { cursor in
-                try cursor.visit(range, descending: descending, duplicates: true,
-                                 descendingDuplicates: descendingDuplicates, chunk: chunk, body)
+                try cursor.visitIndex(range, descending: descending, descendingDuplicates: descendingDuplicates,
+                                      chunk: chunk, body)
             }
         case .keyScan(let name, let condition):
             guard let attribute = table.attribute(name) else { return }
             let matcher = ConditionMatcher(condition)
             if attribute.isPrimaryKey {
                 try txn.withCursor(table.records) { cursor in
-                    try cursor.visit(KeyRange(.all, prefix: [], truncate: false)!, descending: descending,
-                                     duplicates: false, descendingDuplicates: false) { key, _ in
+                    try cursor.visit(KeyRange(.all, .records)!, descending: descending) { key, _ in
                         guard matcher.matches(try KeyCodec.decode(key)) else { return true }
                         return try body(key, [Array(key)])
                     }
                 }
                 return
             }
-            guard let range = KeyRange(.all, prefix: TableIndex.prefix(attribute.id), truncate: true) else { return }
+            guard let range = KeyRange(.all, .index(attribute: attribute.id)) else { return }
             try txn.withCursor(table.index) { cursor in
-                try cursor.visit(range, descending: descending, duplicates: true,
-                                 descendingDuplicates: descendingDuplicates, chunk: chunk) { key, pks in
+                try cursor.visitIndex(range, descending: descending, descendingDuplicates: descendingDuplicates,
+                                      chunk: chunk) { key, pks in
                     // A cut key cannot be decoded faithfully: keep its records for the re-check.
                     if !TableIndex.isTruncated(key) {
-                        let value = try KeyCodec.decode(UnsafeRawBufferPointer(rebasing: key[2...]))
+                        let value = try TableIndex.value(of: key)
                         guard matcher.matchesElement(value) else { return true }
                     }
                     return try body(key, pks)
@@ -295,7 +294,9 @@ struct OrderKey {
         restrict = key.restrict.map(ConditionMatcher.init)
     }
 
-    func sortKey(of record: UnsafeRawBufferPointer) throws -> [UInt8]? {
+    /// The record's key for this order: its (best) value's index key, whole unless `cut`
+    /// (the cut key is the one its index entry is stored under).
+    func sortKey(of record: UnsafeRawBufferPointer, cut: Bool = false) throws -> [UInt8]? {
         guard let id = attributeID, let value = try RecordCodec.value(of: key.attribute, in: record) else { return nil }
         let elements: [Value]
         if case .array(let a) = value { elements = a.filter { if case .array = $0 { false } else { true } } } else { elements = [value] }
@@ -306,7 +307,7 @@ struct OrderKey {
         }
         var best: [UInt8]?
         for e in candidates {
-            guard let k = TableIndex.key(id, e) else { continue }
+            guard let k = TableIndex.key(id, e, cut: cut) else { continue }
             if let b = best {
                 if key.descending ? b.lexicographicallyPrecedes(k) : k.lexicographicallyPrecedes(b) { best = k }
             } else {

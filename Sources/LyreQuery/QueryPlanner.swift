@@ -192,12 +192,12 @@ struct Estimator {
             return max(1, total / 10)
         case .records(.point): return 1
         case .records(let span):
-            guard let range = KeyRange(span, prefix: [], truncate: false) else { return 0 }
-            return try txn.withCursor(table.records) { try $0.estimate(range, duplicates: false) }
+            guard let range = KeyRange(span, .records) else { return 0 }
+            return try txn.withCursor(table.records) { try $0.estimate(range, index: false) }
         case .index(let name, let span):
             guard let attribute = table.attribute(name),
-                  let range = KeyRange(span, prefix: TableIndex.prefix(attribute.id), truncate: true) else { return 0 }
-            return min(total, try txn.withCursor(table.index) { try $0.estimate(range, duplicates: true) })
+                  let range = KeyRange(span, .index(attribute: attribute.id)) else { return 0 }
+            return min(total, try txn.withCursor(table.index) { try $0.estimate(range, index: true) })
         case .union(let paths):
             return min(total, try paths.reduce(0) { $0 + (try estimate($1)) })
         }

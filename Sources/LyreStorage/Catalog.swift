@@ -35,7 +35,7 @@ package struct TableDefinition: Sendable {
 
     /// Records: key = encoded primary key, value = encoded record.
     package var records: DBI
-    /// Secondary indexes (DUPSORT): key = attribute id + encoded value, duplicates = encoded primary keys.
+    /// Secondary indexes: one entry per (attribute, value, record), see `TableIndex`.
     package var index: DBI
     /// The audit log (`a/<table>`, see `AuditLog.swift`), once the table has entries.
     package var auditLog: DBI?
@@ -56,7 +56,7 @@ package struct TableDefinition: Sendable {
     }
 
     static func recordsDBIName(_ table: String) -> String { "t/" + table }
-    static func indexDBIName(_ table: String) -> String { "i/" + table }
+    package static func indexDBIName(_ table: String) -> String { "i/" + table }
 
     /// The persistent description (without DBI handles).
     var catalogEntry: JSONObject {

@@ -135,10 +135,11 @@ package final class Database: Sendable {
                 }
                 for entry in entries {
                     guard let tableName = entry["name"]?.stringValue,
-                          let records = try write.openDBI(TableDefinition.recordsDBIName(tableName), create: true, dupSort: false),
-                          let index = try write.openDBI(TableDefinition.indexDBIName(tableName), create: true, dupSort: true)
+                          let records = try write.openDBI(TableDefinition.recordsDBIName(tableName), create: true, dupSort: false)
                     else { continue }
+                    let (index, needsRebuild) = try write.openIndex(of: tableName)
                     var table = try TableDefinition(database: name, catalogEntry: entry, records: records, index: index)
+                    if needsRebuild { try write.rebuildIndex(of: table) }
                     table.auditLog = try write.openAuditLog(tableName)
                     catalog.tables[tableName] = table
                 }

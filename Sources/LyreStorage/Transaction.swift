@@ -93,25 +93,32 @@ package struct WriteTransaction {
         }
     }
 
-    /// Adds one duplicate to a DUPSORT DBI from borrowed bytes (no error when it is already there).
-    func putDuplicate(_ dbi: DBI, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+    /// Adds one index entry (`TableIndex`: value key · primary key, the key's length as
+    /// data) from borrowed bytes; no error when it is already there.
+    func putIndexEntry(_ dbi: DBI, _ entry: UnsafeRawBufferPointer, primaryKeyLength: Int) throws {
         pageRelease?.count()
-        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NODUPDATA))
-        if rc == MDB_KEYEXIST { return }
-        try check(rc, "mdb_put")
+        var data: (UInt8, UInt8) = TableIndex.entryData(primaryKeyLength: primaryKeyLength)
+        try withUnsafeMutableBytes(of: &data) { d in
+            var k = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: entry.baseAddress))
+            var v = MDB_val(mv_size: 2, mv_data: d.baseAddress)
+            let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NOOVERWRITE))
+            if rc == MDB_KEYEXIST { return }
+            try check(rc, "mdb_put")
+        }
     }
 
-    /// Adds one duplicate to a DUPSORT DBI (no error when it is already there).
-    package func putDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
+    /// Adds one index entry for `valueKey` and `primaryKey`.
+    package func putIndexEntry(_ dbi: DBI, valueKey: [UInt8], primaryKey: [UInt8]) throws {
+        try (valueKey + primaryKey).withUnsafeBytes { try putIndexEntry(dbi, $0, primaryKeyLength: primaryKey.count) }
+    }
+
+    /// Deletes one index entry (no error when it is not there).
+    package func deleteIndexEntry(_ dbi: DBI, valueKey: [UInt8], primaryKey: [UInt8]) throws {
         pageRelease?.count()
-        try withVal(key) { k in
-            try withVal(value) { v in
-                let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NODUPDATA))
-                if rc == MDB_KEYEXIST { return }
-                try check(rc, "mdb_put")
-            }
+        try withVal(valueKey + primaryKey) { k in
+            let rc = mdb_del(txn, dbi.raw, &k, nil)
+            if rc == MDB_NOTFOUND { return }
+            try check(rc, "mdb_del")
         }
     }
 
@@ -124,18 +131,6 @@ package struct WriteTransaction {
             if rc == MDB_NOTFOUND { return false }
             try check(rc, "mdb_del")
             return true
-        }
-    }
-
-    /// Deletes one duplicate of a DUPSORT key.
-    package func deleteDuplicate(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8]) throws {
-        pageRelease?.count()
-        try withVal(key) { k in
-            try withVal(value) { v in
-                let rc = mdb_del(txn, dbi.raw, &k, &v)
-                if rc == MDB_NOTFOUND { return }
-                try check(rc, "mdb_del")
-            }
         }
     }
 
@@ -181,11 +176,6 @@ package struct Cursor {
     package func next() throws -> Entry? { try move(MDB_NEXT) }
     package func previous() throws -> Entry? { try move(MDB_PREV) }
     package func current() throws -> Entry? { try move(MDB_GET_CURRENT) }
-    /// Next key, skipping the remaining duplicates of the current one.
-    package func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
-    package func previousKey() throws -> Entry? { try move(MDB_PREV_NODUP) }
-    package func nextDuplicate() throws -> Entry? { try move(MDB_NEXT_DUP) }
-    package func lastDuplicate() throws -> Entry? { try move(MDB_LAST_DUP) }
 
     /// Positions at the first key ≥ `key`.
     package func seek(atOrAfter key: [UInt8]) throws -> Entry? {
@@ -197,29 +187,11 @@ package struct Cursor {
             return (buffer(k), buffer(v))
         }
     }
-
-    /// Positions exactly at `key` (first duplicate).
-    package func seek(exactly key: [UInt8]) throws -> Entry? {
-        try withVal(key) { k in
-            var v = MDB_val()
-            let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY)
-            if rc == MDB_NOTFOUND { return nil }
-            try check(rc, "mdb_cursor_get")
-            return (buffer(k), buffer(v))
-        }
-    }
-
-    /// Number of duplicates of the current key.
-    package func duplicateCount() throws -> Int {
-        var n: Int = 0
-        try check(mdb_cursor_count(cursor, &n), "mdb_cursor_count")
-        return n
-    }
 }
 
 extension Cursor {
-    /// Deletes the entry under the cursor (with `allDuplicates`, every duplicate of its key).
-    package func deleteCurrent(allDuplicates: Bool = false) throws {
-        try check(mdb_cursor_del(cursor, allDuplicates ? UInt32(MDB_NODUPDATA) : 0), "mdb_cursor_del")
+    /// Deletes the entry under the cursor.
+    package func deleteCurrent() throws {
+        try check(mdb_cursor_del(cursor, 0), "mdb_cursor_del")
     }
 }

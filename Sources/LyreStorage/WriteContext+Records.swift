@@ -1,4 +1,5 @@
 package import LyreCore
+internal import CLMDB
 import Foundation
 
 /// How a batch of records meets existing ones.
@@ -138,15 +139,15 @@ extension WriteContext {
             if newValue == oldValue { continue }
             let oldKeys = oldValue.map { TableIndex.keys(attribute.id, $0) } ?? []
             let newKeys = newValue.map { TableIndex.keys(attribute.id, $0) } ?? []
-            for k in oldKeys where !newKeys.contains(k) { try transaction.deleteDuplicate(table.index, k, key) }
-            for k in newKeys where !oldKeys.contains(k) { try transaction.putDuplicate(table.index, k, key) }
+            for k in oldKeys where !newKeys.contains(k) { try transaction.deleteIndexEntry(table.index, valueKey: k, primaryKey: key) }
+            for k in newKeys where !oldKeys.contains(k) { try transaction.putIndexEntry(table.index, valueKey: k, primaryKey: key) }
         }
     }
 
     private func removeIndexEntries(of record: JSONObject, key: [UInt8], in table: TableDefinition) throws {
         for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
             guard let value = record[attribute.name] else { continue }
-            for k in TableIndex.keys(attribute.id, value) { try transaction.deleteDuplicate(table.index, k, key) }
+            for k in TableIndex.keys(attribute.id, value) { try transaction.deleteIndexEntry(table.index, valueKey: k, primaryKey: key) }
         }
     }
 
@@ -156,7 +157,7 @@ extension WriteContext {
         try transaction.withCursor(table.index) { cursor in
             var entry = try cursor.seek(atOrAfter: prefix)
             while let e = entry, e.key.starts(with: prefix) {
-                try cursor.deleteCurrent(allDuplicates: true)
+                try cursor.deleteCurrent()
                 entry = try cursor.current()
                 if entry == nil { entry = try cursor.next() }
             }
@@ -182,7 +183,8 @@ extension WriteContext {
 
     /// The storage key of a primary-key value.
     /// - Throws: `Invalid primary key type: <type>` for booleans/objects/arrays,
-    ///   `Primary key size is too large: <n>` beyond LMDB's key limit.
+    ///   `Primary key size is too large: <n>` beyond `TableIndex.maximumPrimaryKeyLength` bytes
+    ///   (an index entry holds the primary key beside a value within LMDB's key limit).
     package static func encodePrimaryKey(_ value: Value) throws -> [UInt8] {
         switch value {
         case .string, .int, .double:
@@ -193,7 +195,7 @@ extension WriteContext {
         guard let key = KeyCodec.encode(value) else {
             throw LyreError.validation("Invalid primary key type: \(value.typeName)")
         }
-        guard key.count <= KeyCodec.maximumKeySize else {
+        guard key.count <= TableIndex.maximumPrimaryKeyLength else {
             throw LyreError.validation("Primary key size is too large: \(key.count)")
         }
         return key
@@ -232,30 +234,76 @@ extension WriteContext {
     }
 }
 
-/// Index entries (index key, primary key) of new records, written sorted.
+extension WriteTransaction {
+    /// Opens (creating when missing) a table's index DBI. An index written by an earlier
+    /// Lyre as a DUPSORT DBI (one key per value, the primary keys as duplicates) is deleted
+    /// and created afresh: `needsRebuild` then asks the caller for `rebuildIndex(of:)`.
+    func openIndex(of table: String) throws -> (index: DBI, needsRebuild: Bool) {
+        let name = TableDefinition.indexDBIName(table)
+        // LMDB opens an existing DBI with the flags it was created with.
+        guard let index = try openDBI(name, create: true, dupSort: false) else { throw LyreError.internalError() }
+        var flags: UInt32 = 0
+        try check(mdb_dbi_flags(txn, index.raw, &flags), "mdb_dbi_flags")
+        guard flags & UInt32(MDB_DUPSORT) != 0 else { return (index, false) }
+        try drop(index, delete: true)
+        guard let fresh = try openDBI(name, create: true, dupSort: false) else { throw LyreError.internalError() }
+        return (fresh, true)
+    }
+
+    /// Writes the index entries of every record of `table` (after its index DBI was emptied
+    /// or created afresh), in batches sorted like a load's.
+    func rebuildIndex(of table: TableDefinition) throws {
+        var entries = IndexEntries()
+        var pending = 0
+        try withCursor(table.records) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                entries.add(try RecordCodec.decode(e.value), key: Array(e.key), in: table)
+                pending += 1
+                if pending == 10_000 {
+                    try entries.flush(into: self, table: table)
+                    pending = 0
+                }
+                entry = try cursor.next()
+            }
+        }
+        try entries.flush(into: self, table: table)
+    }
+}
+
+/// Index entries (value key · primary key) of new records, written sorted.
 ///
-/// A batch's records arrive in file order, and their index keys (one per indexed attribute)
-/// land all over the index B-tree. Put in (key, duplicate) order, consecutive `mdb_put`s
-/// touch the same few pages: the CSV load of `Benchmarks/csv-load.sh` spends noticeably
-/// less time in LMDB's page search and splits. The entries live in one byte buffer (no
-/// array per entry) and are sorted through offsets with `memcmp`.
+/// A batch's records arrive in file order, and their entries (one per indexed attribute)
+/// land all over the index B-tree. Put in key order, consecutive `mdb_put`s touch the same
+/// few pages: the CSV load of `Benchmarks/csv-load.sh` spends noticeably less time in
+/// LMDB's page search and splits. The entries are laid out whole in one byte buffer (no
+/// array per entry) and sorted through offsets with `memcmp`.
 struct IndexEntries {
     private var bytes: [UInt8] = []
-    /// (offset, key length, primary-key length) per entry.
-    private var entries: [(offset: Int, keyLength: Int, valueLength: Int)] = []
+    /// (offset, entry length, primary-key length) per entry.
+    private var entries: [(offset: Int, length: Int, primaryKeyLength: Int)] = []
 
     mutating func add(_ record: JSONObject, key: [UInt8], in table: TableDefinition) {
         for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
             guard let value = record[attribute.name] else { continue }
-            for k in TableIndex.keys(attribute.id, value) {
-                entries.append((bytes.count, k.count, key.count))
-                bytes.append(contentsOf: k)
-                bytes.append(contentsOf: key)
+            if case .array = value {
+                for k in TableIndex.keys(attribute.id, value) { append(k, key) }
+                continue
             }
+            let start = bytes.count
+            guard TableIndex.appendValueKey(attribute.id, value, into: &bytes) else { continue }
+            bytes.append(contentsOf: key)
+            entries.append((start, bytes.count - start, key.count))
         }
     }
 
-    /// Writes the gathered entries in (index key, primary key) order and empties the list.
+    private mutating func append(_ valueKey: [UInt8], _ key: [UInt8]) {
+        entries.append((bytes.count, valueKey.count + key.count, key.count))
+        bytes.append(contentsOf: valueKey)
+        bytes.append(contentsOf: key)
+    }
+
+    /// Writes the gathered entries in key order and empties the list.
     mutating func flush(into transaction: WriteTransaction, table: TableDefinition) throws {
         guard !entries.isEmpty else { return }
         defer {
@@ -264,18 +312,15 @@ struct IndexEntries {
         }
         try bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress!
-            entries.sort { a, b in
-                let c = memcmp(base + a.offset, base + b.offset, min(a.keyLength, b.keyLength))
-                if c != 0 { return c < 0 }
-                if a.keyLength != b.keyLength { return a.keyLength < b.keyLength }
-                let v = memcmp(base + a.offset + a.keyLength, base + b.offset + b.keyLength, min(a.valueLength, b.valueLength))
-                if v != 0 { return v < 0 }
-                return a.valueLength < b.valueLength
+            if entries.count > 1 {
+                entries.sort { a, b in
+                    let c = memcmp(base + a.offset, base + b.offset, min(a.length, b.length))
+                    return c != 0 ? c < 0 : a.length < b.length
+                }
             }
             for e in entries {
-                try transaction.putDuplicate(table.index,
-                                             UnsafeRawBufferPointer(start: base + e.offset, count: e.keyLength),
-                                             UnsafeRawBufferPointer(start: base + e.offset + e.keyLength, count: e.valueLength))
+                try transaction.putIndexEntry(table.index, UnsafeRawBufferPointer(start: base + e.offset, count: e.length),
+                                              primaryKeyLength: e.primaryKeyLength)
             }
         }
     }

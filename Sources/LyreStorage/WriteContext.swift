@@ -46,9 +46,9 @@ package struct WriteContext {
         expiration: Int? = nil, declaredAttributes: [AttributeDefinition] = []
     ) throws -> TableDefinition {
         if catalog.tables[name] != nil { throw LyreError.tableExists(catalog.name, name) }
-        guard let records = try transaction.openDBI(TableDefinition.recordsDBIName(name), create: true, dupSort: false),
-              let index = try transaction.openDBI(TableDefinition.indexDBIName(name), create: true, dupSort: true)
+        guard let records = try transaction.openDBI(TableDefinition.recordsDBIName(name), create: true, dupSort: false)
         else { throw LyreError.internalError() }
+        let index = try transaction.openIndex(of: name).index
         // A DBI left from an earlier table of the same name would have been deleted with it;
         // empty both anyway so a new table never sees old rows.
         try transaction.drop(records, delete: false)

@@ -11,8 +11,13 @@ import Testing
     static let scalars: [Value] = [
         0, 1, 2, -3, 10, 1.5, -2.25, 100,
         "", "a", "ab", "abc", "b", "ba", "B", "10", "1", "a b", "é",
+        // NUL and low control characters sort below every letter (index keys escape NUL).
+        "a\u{0}", "a\u{0}b", "a\u{1}", "\u{0}",
+        // Longer than an index value key: stored under a cut prefix and re-checked.
+        .string(long + "a"), .string(long + "b"), .string(long), .string(long + "a\u{0}"),
         true, false, .null,
     ]
+    static let long = String(repeating: "x", count: TableIndex.maximumValueLength + 20)
     static let attributes = ["a", "b", "c"]
 
     static func randomValue(_ g: inout SplitMix64) -> Value? {

@@ -111,13 +111,59 @@ struct Boom: Error, Sendable {}
         _ = try await db.write { ctx in try ctx.write([["id": 1, "text": .string(long)]], mode: .insert, to: "dog") }
         let table = db.table("dog")!
         let key = TableIndex.key(table.attribute("text")!.id, .string(long))!
-        #expect(key.count == KeyCodec.maximumKeySize)
-        let found = try db.read { txn in try txn.get(table.index, key).map { Array($0) } }
-        #expect(found == KeyCodec.encode(1))
+        #expect(key.count == TableIndex.maximumValueKeyLength)
+        // The entry is the value key followed by the primary key; its data is the key's length.
+        let entry = key + KeyCodec.encode(1)!
+        let found = try db.read { txn in try txn.get(table.index, entry).map { Array($0) } }
+        #expect(found == [0, UInt8(KeyCodec.encode(1)!.count)])
         // Deleting the record removes the cut entry too.
         _ = try await db.write { ctx in try ctx.delete(ids: [1], from: "dog") }
-        let after = try db.read { txn in try txn.get(table.index, key) != nil }
+        let after = try db.read { txn in try txn.get(table.index, entry) != nil }
         #expect(!after)
+    }
+
+    @Test func theLongestPrimaryKeyIsIndexedBesideACutValue() async throws {
+        let storage = try TemporaryStorage()
+        let db = try makeTable(storage)
+        let id = String(repeating: "k", count: TableIndex.maximumPrimaryKeyLength - 1)
+        let long = String(repeating: "v", count: 1000)
+        _ = try await db.write { ctx in try ctx.write([["id": .string(id), "text": .string(long)]], mode: .insert, to: "dog") }
+        let table = db.table("dog")!
+        let entry = TableIndex.key(table.attribute("text")!.id, .string(long))! + KeyCodec.encode(.string(id))!
+        #expect(entry.count == KeyCodec.maximumKeySize)
+        #expect(try db.read { txn in try txn.get(table.index, entry) != nil })
+    }
+
+    @Test func anIndexInTheOldDuplicateLayoutIsRebuiltWhenTheDatabaseOpens() async throws {
+        let storage = try TemporaryStorage()
+        let db = try makeTable(storage)
+        _ = try await db.write { ctx in
+            try ctx.write([["id": 1, "name": "Penny", "age": 5], ["id": 2, "name": "Kato", "age": 5]], mode: .insert, to: "dog")
+        }
+        // What an earlier Lyre wrote: a DUPSORT index, value key → primary keys.
+        _ = try db.writeSync { ctx in
+            let name = TableDefinition.indexDBIName("dog")
+            try ctx.transaction.drop(ctx.catalog.tables["dog"]!.index, delete: true)
+            let old = try #require(try ctx.transaction.openDBI(name, create: true, dupSort: true))
+            _ = try ctx.transaction.put(old, [0, 9, 5], KeyCodec.encode(1)!)
+            _ = try ctx.transaction.put(old, [0, 9, 5], KeyCodec.encode(2)!)
+        }
+        let reopened = try storage.reopened()
+        defer { reopened.close() }
+        let table = try #require(reopened.database("dev")?.table("dog"))
+        let age = TableIndex.key(table.attribute("age")!.id, 5)!
+        let entries = try #require(reopened.database("dev")).read { txn in
+            try txn.withCursor(table.index) { cursor in
+                var keys: [[UInt8]] = []
+                var entry = try cursor.first()
+                while let e = entry { keys.append(Array(e.key)); entry = try cursor.next() }
+                return keys
+            }
+        }
+        // name, age, __createdtime__ and __updatedtime__ of both records, in the new layout.
+        #expect(entries.count == 8)
+        #expect(entries.contains(age + KeyCodec.encode(1)!))
+        #expect(entries.contains(age + KeyCodec.encode(2)!))
     }
 
     @Test func invalidPrimaryKeysAreRefused() async throws {
@@ -129,6 +175,12 @@ struct Boom: Error, Sendable {}
         await #expect(throws: LyreError.self) {
             _ = try await db.write { ctx in try ctx.write([["id": .string(String(repeating: "k", count: 600))]], mode: .insert, to: "dog") }
         }
+        // One byte over the limit (the string tag and the UTF-8 bytes).
+        let tooLong = String(repeating: "k", count: TableIndex.maximumPrimaryKeyLength)
+        let error = await #expect(throws: LyreError.self) {
+            _ = try await db.write { ctx in try ctx.write([["id": .string(tooLong)]], mode: .insert, to: "dog") }
+        }
+        #expect(error?.message == "Primary key size is too large: \(TableIndex.maximumPrimaryKeyLength + 1)")
         let count = try db.read { txn in try txn.count(db.table("dog")!.records) }
         #expect(count == 0)
     }
