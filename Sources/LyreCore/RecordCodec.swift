@@ -50,8 +50,42 @@ public enum RecordCodec {
 
     public static func encode(_ record: JSONObject) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(16 + 24 * record.count)
         encode(record, into: &out)
         return out
+    }
+
+    /// A record encoded entry by entry, where some values are records already encoded: an
+    /// audit entry holds the records a write just stored without encoding them again.
+    public struct Builder {
+        public private(set) var bytes: [UInt8] = [RecordCodec.formatVersion]
+
+        /// A record of `entryCount` entries (exactly that many must be appended).
+        public init(entryCount: Int, capacity: Int = 64) {
+            bytes.reserveCapacity(capacity)
+            RecordCodec.appendVarint(UInt64(entryCount), into: &bytes)
+        }
+
+        public mutating func append(_ key: String, _ value: Value) {
+            RecordCodec.appendString(key, into: &bytes)
+            RecordCodec.appendValue(value, into: &bytes)
+        }
+
+        /// Appends `key` with an array of records given as their `encode(_:)` bytes: a
+        /// record's bytes after its version byte are an object value's body.
+        public mutating func append(_ key: String, encodedRecords: [[UInt8]]) {
+            RecordCodec.appendString(key, into: &bytes)
+            bytes.append(Tag.array)
+            let lengthAt = RecordCodec.beginBody(into: &bytes)
+            RecordCodec.appendVarint(UInt64(encodedRecords.count), into: &bytes)
+            for record in encodedRecords {
+                bytes.append(Tag.object)
+                let objectAt = RecordCodec.beginBody(into: &bytes)
+                bytes.append(contentsOf: record.dropFirst())
+                RecordCodec.endBody(objectAt, into: &bytes)
+            }
+            RecordCodec.endBody(lengthAt, into: &bytes)
+        }
     }
 
     /// Decodes a whole record.
@@ -216,13 +250,13 @@ public enum RecordCodec {
         }
     }
 
-    private static func beginBody(into output: inout [UInt8]) -> Int {
+    fileprivate static func beginBody(into output: inout [UInt8]) -> Int {
         let at = output.count
         output.append(contentsOf: [0, 0, 0, 0] as [UInt8])
         return at
     }
 
-    private static func endBody(_ lengthAt: Int, into output: inout [UInt8]) {
+    fileprivate static func endBody(_ lengthAt: Int, into output: inout [UInt8]) {
         let length = UInt32(truncatingIfNeeded: output.count - lengthAt - 4)
         output[lengthAt] = UInt8(truncatingIfNeeded: length)
         output[lengthAt + 1] = UInt8(truncatingIfNeeded: length >> 8)

@@ -10,12 +10,8 @@ package import LyreCore
 /// `now`) gets the previous timestamp plus 1 µs. Value: the entry encoded with `RecordCodec`.
 ///
 /// ```swift
-/// try await db.write { ctx in
-///     let result = try ctx.write(records, mode: .insert, to: "dog")
-///     try ctx.appendAudit(AuditDescriptor(operation: "insert", username: "admin"), to: "dog",
-///                         hashValues: result.written, records: result.stored, originalRecords: [])
-///     return result
-/// }
+/// let admin = AuditDescriptor(operation: "insert", username: "admin")
+/// try await db.write { ctx in try ctx.write(records, mode: .insert, to: "dog", audit: admin) }
 /// let entries = try db.read { txn in try txn.auditEntries(of: db.table("dog")!) }
 /// ```
 package struct AuditDescriptor: Sendable {
@@ -65,14 +61,6 @@ enum AuditKey {
 }
 
 extension WriteContext {
-    /// Appends one audit entry for a write to `tableName` in this transaction.
-    /// - Parameters:
-    ///   - descriptor: the client operation and the writer's username.
-    ///   - hashValues: primary keys written, in write order (nothing is logged when empty).
-    ///   - records: the records as stored (`nil` for deletes).
-    ///   - originalRecords: the records before the write (`nil` for inserts).
-    /// - Returns: the entry's timestamp, or `nil` when nothing was logged.
-    /// - Throws: storage failures (the whole write then fails).
     /// Writes `records` like `write(_:mode:to:)` and, when `audit` is given, records the write
     /// as one audit entry (the stored records, and the replaced ones unless inserting).
     package mutating func write(
@@ -80,7 +68,7 @@ extension WriteContext {
     ) throws -> RecordWriteResult {
         let result = try write(records, mode: mode, to: tableName)
         if let audit {
-            try appendAudit(audit, to: tableName, hashValues: result.written, records: result.stored,
+            try appendAudit(audit, to: tableName, hashValues: result.written, encodedRecords: result.storedEncodings,
                             originalRecords: mode == .insert ? nil : result.previous.compactMap { $0 })
         }
         return result
@@ -93,15 +81,24 @@ extension WriteContext {
     ) throws -> (deleted: [Value], skipped: [Value], records: [JSONObject]) {
         let result = try delete(ids: ids, from: tableName)
         if let audit {
-            try appendAudit(audit, to: tableName, hashValues: result.deleted, records: nil, originalRecords: result.records)
+            try appendAudit(audit, to: tableName, hashValues: result.deleted, encodedRecords: nil, originalRecords: result.records)
         }
         return result
     }
 
+    /// Appends one audit entry for a write to `tableName` in this transaction.
+    /// - Parameters:
+    ///   - descriptor: the client operation and the writer's username.
+    ///   - hashValues: primary keys written, in write order (nothing is logged when empty).
+    ///   - records: the records as stored, in their stored encoding — copied into the entry,
+    ///     not encoded again (`nil` for deletes).
+    ///   - originalRecords: the records before the write (`nil` for inserts).
+    /// - Returns: the entry's timestamp, or `nil` when nothing was logged.
+    /// - Throws: storage failures (the whole write then fails).
     @discardableResult
     package mutating func appendAudit(
         _ descriptor: AuditDescriptor, to tableName: String, hashValues: [Value],
-        records: [JSONObject]?, originalRecords: [JSONObject]?
+        encodedRecords records: [[UInt8]]?, originalRecords: [JSONObject]?
     ) throws -> Double? {
         guard !hashValues.isEmpty, var table = catalog.tables[tableName] else { return nil }
         let dbi: DBI
@@ -118,13 +115,15 @@ extension WriteContext {
         var timestamp = now
         let last = try transaction.withCursor(dbi) { cursor in try cursor.last().map { AuditKey.decode($0.key) } }
         if let last, last >= timestamp { timestamp = last + 0.001 }
-        var entry = JSONObject()
-        entry.appendUnchecked("operation", .string(descriptor.operation))
-        entry.appendUnchecked("user_name", .string(descriptor.username))
-        entry.appendUnchecked("hash_values", .array(hashValues))
-        if let records { entry.appendUnchecked("records", .array(records.map(Value.object))) }
-        if let originalRecords, !originalRecords.isEmpty { entry.appendUnchecked("original_records", .array(originalRecords.map(Value.object))) }
-        _ = try transaction.put(dbi, AuditKey.encode(timestamp), RecordCodec.encode(entry))
+        let originals = originalRecords.flatMap { $0.isEmpty ? nil : $0 }
+        var entry = RecordCodec.Builder(entryCount: 3 + (records == nil ? 0 : 1) + (originals == nil ? 0 : 1),
+                                        capacity: 64 + (records?.reduce(0) { $0 + $1.count + 5 } ?? 0))
+        entry.append("operation", .string(descriptor.operation))
+        entry.append("user_name", .string(descriptor.username))
+        entry.append("hash_values", .array(hashValues))
+        if let records { entry.append("records", encodedRecords: records) }
+        if let originals { entry.append("original_records", .array(originals.map(Value.object))) }
+        _ = try transaction.put(dbi, AuditKey.encode(timestamp), entry.bytes)
         return timestamp
     }
 

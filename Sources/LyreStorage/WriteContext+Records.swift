@@ -20,8 +20,10 @@ package struct RecordWriteResult: Sendable {
     package var skipped: [Value] = []
     /// Attributes this write added to the table.
     package var newAttributes: [String] = []
-    /// The records as stored (for the audit log), aligned with `written`.
+    /// The records as stored, aligned with `written`.
     package var stored: [JSONObject] = []
+    /// Their stored encodings (for the audit log), aligned with `written`.
+    package var storedEncodings: [[UInt8]] = []
     /// The records before the write (nil when created), aligned with `written`.
     package var previous: [JSONObject?] = []
 }
@@ -44,16 +46,9 @@ extension WriteContext {
         guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
         var result = RecordWriteResult()
         // New attributes first (dynamic tables), in first-seen order.
-        if !table.schemaDefined {
-            var names: [String] = []
-            var seen = Set(table.attributeNames)
-            for record in records {
-                for entry in record where seen.insert(entry.key).inserted { names.append(entry.key) }
-            }
-            if !names.isEmpty {
-                result.newAttributes = try addAttributes(names, to: tableName)
-                table = catalog.tables[tableName]!
-            }
+        if !table.schemaDefined, let names = Self.unknownAttributes(in: records, of: table) {
+            result.newAttributes = try addAttributes(names, to: tableName)
+            table = catalog.tables[tableName]!
         }
         let timestamps = table.maintainsTimestamps
         // Index entries of records this call creates are gathered and written in key order
@@ -93,15 +88,17 @@ extension WriteContext {
                     stored[TableDefinition.updatedTime] = .double(now)
                 }
             }
+            let encoded = RecordCodec.encode(stored)
             if existing == nil {
-                _ = try transaction.put(table.records, key, RecordCodec.encode(stored))
+                _ = try transaction.put(table.records, key, encoded)
                 created.add(stored, key: key, in: table)
             } else {
                 try created.flush(into: transaction, table: table)
-                try put(stored, key: key, previous: existing, in: table)
+                try put(stored, encoded: encoded, key: key, previous: existing, in: table)
             }
             result.written.append(keyValue)
             result.stored.append(stored)
+            result.storedEncodings.append(encoded)
             result.previous.append(existing)
         }
         try created.flush(into: transaction, table: table)
@@ -130,9 +127,26 @@ extension WriteContext {
         return (deleted, skipped, records)
     }
 
-    /// Stores `record` under `key`, updating only the index entries that changed.
-    package func put(_ record: JSONObject, key: [UInt8], previous: JSONObject?, in table: TableDefinition) throws {
-        _ = try transaction.put(table.records, key, RecordCodec.encode(record))
+    /// The attribute names of `records` that `table` lacks, in first-seen order (nil: none).
+    static func unknownAttributes(in records: [JSONObject], of table: TableDefinition) -> [String]? {
+        // The usual case, a few records of known attributes, is checked without hashing names.
+        if records.count <= 16, table.attributes.count <= 32,
+           records.allSatisfy({ $0.entries.allSatisfy { table.attribute($0.key) != nil } }) {
+            return nil
+        }
+        var names: [String] = []
+        var seen = Set(table.attributeNames)
+        for record in records {
+            for entry in record where seen.insert(entry.key).inserted { names.append(entry.key) }
+        }
+        return names.isEmpty ? nil : names
+    }
+
+    /// Stores `record` (`encoded` when its encoding is at hand) under `key`, updating only
+    /// the index entries that changed.
+    package func put(_ record: JSONObject, encoded: [UInt8]? = nil, key: [UInt8], previous: JSONObject?,
+                     in table: TableDefinition) throws {
+        _ = try transaction.put(table.records, key, encoded ?? RecordCodec.encode(record))
         for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
             let newValue = record[attribute.name]
             let oldValue = previous?[attribute.name]

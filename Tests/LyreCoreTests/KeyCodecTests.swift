@@ -156,4 +156,36 @@ import Testing
             #expect(key(decoded) == bytes)
         }
     }
+
+    @Test func delimitedEncodingsOrderAsValuesWhateverFollows() throws {
+        var generator = ValueGenerator(seed: 0xDE11)
+        var values = (0..<600).map { _ in generator.keyValue() }.filter { if case .array = $0 { false } else { true } }
+        values += ["a", "a\u{0}", "a\u{0}b", "a\u{1}", "\u{0}", ""]
+        var rng = SplitMix64(seed: 11)
+        // A suffix starting below FF (an index entry's primary key) never changes the order.
+        func entry(_ v: Value) -> [UInt8] {
+            var out: [UInt8] = []
+            #expect(KeyCodec.encodeDelimited(v, into: &out))
+            out.append(contentsOf: [UInt8](repeating: UInt8.random(in: 0...0xFE, using: &rng), count: Int.random(in: 0...3, using: &rng)))
+            return out
+        }
+        for _ in 0..<10_000 {
+            let a = values.randomElement(using: &rng)!, b = values.randomElement(using: &rng)!
+            let order = referenceCompare(a, b)
+            guard order != 0 else { continue }
+            #expect(bytewiseCompare(entry(a), entry(b)) == order, "\(a) vs \(b)")
+        }
+        for v in values {
+            var out: [UInt8] = []
+            KeyCodec.encodeDelimited(v, into: &out)
+            #expect(referenceCompare(try out.withUnsafeBytes { try KeyCodec.decodeDelimited($0) }, v) == 0)
+        }
+        // A prefix bound covers exactly the strings that start with it, NUL included.
+        let bound = KeyCodec.encodeDelimitedStringPrefix("a\u{0}")
+        for v in values {
+            var out: [UInt8] = []
+            KeyCodec.encodeDelimited(v, into: &out)
+            #expect(out.starts(with: bound) == (v.stringValue?.hasPrefix("a\u{0}") ?? false), "\(v)")
+        }
+    }
 }

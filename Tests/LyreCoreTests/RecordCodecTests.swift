@@ -23,6 +23,17 @@ import Testing
         #expect(try RecordCodec.decode(RecordCodec.encode(JSONObject())) == JSONObject())
     }
 
+    @Test func aBuiltRecordWithEncodedRecordsEqualsTheEncodedWhole() throws {
+        let other = JSONObject([("id", 2), ("dog_name", "Kato")])
+        var builder = RecordCodec.Builder(entryCount: 3)
+        builder.append("operation", "insert")
+        builder.append("records", encodedRecords: [RecordCodec.encode(Self.dog), RecordCodec.encode(other)])
+        builder.append("none", encodedRecords: [])
+        let whole = JSONObject([("operation", "insert"), ("records", .array([.object(Self.dog), .object(other)])), ("none", .array([]))])
+        #expect(builder.bytes == RecordCodec.encode(whole))
+        #expect(try RecordCodec.decode(builder.bytes) == whole)
+    }
+
     @Test func picksOneAttribute() throws {
         let bytes = RecordCodec.encode(Self.dog)
         try bytes.withUnsafeBytes { (raw) throws in

@@ -419,11 +419,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         case .callback(let start):
             phase = .responding
-            let loop = context.eventLoop
-            let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+            let mailbox = LoopMailbox.of(context.eventLoop)
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             start { makeResponse in
-                // Called on whatever thread finished the work (the storage writer): hop once.
-                loop.execute {
+                // Called on whatever thread finished the work (the storage writer): hop once,
+                // batched with the other answers of its group.
+                mailbox.post {
                     bound.value.handler.finishDeferred(makeResponse(), info: info, context: bound.value.context)
                 }
             }
