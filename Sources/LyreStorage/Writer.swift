@@ -81,17 +81,21 @@ final class Writer: Sendable {
     private func run() {
         while true {
             wakeup.wait()
-            let (jobs, stopped) = state.withLock { s -> ([WriteJob], Bool) in
-                let n = min(s.jobs.count, Self.maximumGroupSize)
-                let taken = Array(s.jobs.prefix(n))
-                s.jobs.removeFirst(n)
-                if !s.jobs.isEmpty { wakeup.signal() }
-                return (taken, s.stopped && s.jobs.isEmpty)
-            }
+            let jobs = takeQueued(upTo: Self.maximumGroupSize)
             if !jobs.isEmpty { commit(jobs) }
-            if stopped { break }
+            if state.withLock({ $0.stopped && $0.jobs.isEmpty }) { break }
         }
         finished.signal()
+    }
+
+    /// Takes up to `limit` queued jobs, oldest first.
+    private func takeQueued(upTo limit: Int) -> [WriteJob] {
+        state.withLock { s in
+            let n = min(s.jobs.count, limit)
+            let taken = Array(s.jobs.prefix(n))
+            s.jobs.removeFirst(n)
+            return taken
+        }
     }
 
     private func commit(_ jobs: [WriteJob]) {
@@ -110,14 +114,25 @@ final class Writer: Sendable {
             var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease), catalog: begin(), now: Self.nowMilliseconds())
             var failedIndex: Int?
             var failure: (any Error)?
-            for (i, job) in pending.enumerated() {
-                do {
-                    try job.body(&context)
-                } catch {
-                    failedIndex = i
-                    failure = error
-                    break
+            var index = 0
+            while true {
+                while index < pending.count {
+                    do {
+                        try pending[index].body(&context)
+                    } catch {
+                        failedIndex = index
+                        failure = error
+                        break
+                    }
+                    index += 1
                 }
+                // Jobs queued while this group was applied join it. Their clients were mostly
+                // answered by the previous commit; left for the next group, the clients would
+                // split into two cohorts that alternate, each paying a commit for half of them.
+                guard failedIndex == nil, pending.count < Self.maximumGroupSize else { break }
+                let more = takeQueued(upTo: Self.maximumGroupSize - pending.count)
+                if more.isEmpty { break }
+                pending += more
             }
             if failedIndex == nil {
                 do { try context.finish() } catch { failure = error }
