@@ -38,7 +38,7 @@ package struct ReadTransaction {
         try get(dbi, key) != nil
     }
 
-    /// Number of entries (for a DUPSORT DBI: of key/value pairs).
+    /// Number of entries.
     package func count(_ dbi: DBI) throws -> Int {
         var stat = MDB_stat()
         try check(mdb_stat(txn, dbi.raw, &stat), "mdb_stat")
@@ -122,7 +122,7 @@ package struct WriteTransaction {
         }
     }
 
-    /// Deletes `key` (all its duplicates). Returns whether it existed.
+    /// Deletes `key`. Returns whether it existed.
     @discardableResult
     package func delete(_ dbi: DBI, _ key: [UInt8]) throws -> Bool {
         pageRelease?.count()

@@ -192,6 +192,36 @@ import Testing
         _ = storage
     }
 
+    /// Sorted output follows the values' whole order (long values cut in the index included),
+    /// ties in primary-key order, records without an indexable value last.
+    @Test(arguments: [false, true])
+    func sortedOutputFollowsTheValuesOrder(descending: Bool) throws {
+        let (storage, db, table, records) = try Self.table(seed: 9, count: 300)
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0["id"]!.intValue!, $0) })
+        func key(_ record: JSONObject) -> [UInt8]? {
+            guard let value = record["a"] else { return nil }
+            let elements: [Value] = if case .array(let a) = value { a.filter { if case .array = $0 { false } else { true } } } else { [value] }
+            let keys = elements.compactMap { e -> [UInt8]? in
+                var out: [UInt8] = []
+                return KeyCodec.encodeDelimited(e, into: &out) ? out : nil
+            }
+            return descending ? keys.max { $0.lexicographicallyPrecedes($1) } : keys.min { $0.lexicographicallyPrecedes($1) }
+        }
+        let got = try Self.run(Query(filter: nil, sort: [SortKey("a", descending: descending)]), db, table)
+        #expect(got.count == records.count)
+        let keyed = got.map { (key(byID[$0.intValue!]!), $0.intValue!) }
+        for (x, y) in zip(keyed, keyed.dropFirst()) {
+            switch (x.0, y.0) {
+            case (nil, .some): Issue.record("a record without a value before one with a value")
+            case (.some(let a), .some(let b)) where a == b: #expect(x.1 < y.1, "tie out of primary-key order")
+            case (.some(let a), .some(let b)):
+                #expect(descending ? b.lexicographicallyPrecedes(a) : a.lexicographicallyPrecedes(b), "\(x.1) before \(y.1)")
+            default: break
+            }
+        }
+        _ = storage
+    }
+
     @Test(arguments: ["a", "b"])
     func sortedPagesAgreeWithAFullSort(_ attribute: String) throws {
         let (storage, db, table, _) = try Self.table(seed: 7, count: 300)
