@@ -113,8 +113,10 @@ extension WriteContext {
             catalog.tables[tableName] = table
         }
         var timestamp = now
-        let last = try transaction.withCursor(dbi) { cursor in try cursor.last().map { AuditKey.decode($0.key) } }
+        let last = try auditTimestamps[tableName]
+            ?? transaction.withCursor(dbi) { cursor in try cursor.last().map { AuditKey.decode($0.key) } }
         if let last, last >= timestamp { timestamp = last + 0.001 }
+        auditTimestamps[tableName] = timestamp
         let originals = originalRecords.flatMap { $0.isEmpty ? nil : $0 }
         var entry = RecordCodec.Builder(entryCount: 3 + (records == nil ? 0 : 1) + (originals == nil ? 0 : 1),
                                         capacity: 64 + (records?.reduce(0) { $0 + $1.count + 5 } ?? 0))

@@ -66,7 +66,8 @@ extension WriteContext {
                 record[table.primaryKey] = keyValue
             }
             let key = try Self.encodePrimaryKey(keyValue)
-            let existing = try self.record(in: table, key: key)
+            // An insert needs no read: a put that refuses to overwrite tells a taken key.
+            let existing = mode == .insert ? nil : try self.record(in: table, key: key)
             var stored: JSONObject
             switch (mode, existing) {
             case (.insert, .some), (.update, .none):
@@ -90,7 +91,10 @@ extension WriteContext {
             }
             let encoded = RecordCodec.encode(stored)
             if existing == nil {
-                _ = try transaction.put(table.records, key, encoded)
+                guard try transaction.put(table.records, key, encoded, noOverwrite: true) else {
+                    result.skipped.append(keyValue)
+                    continue
+                }
                 created.add(stored, key: key, in: table)
             } else {
                 try created.flush(into: transaction, table: table)

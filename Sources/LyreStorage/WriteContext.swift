@@ -13,6 +13,9 @@ package struct WriteContext {
     private var touchedTables: Set<String> = []
     /// Auto-increment counters discovered or advanced in this group.
     var sequences: [String: Int64] = [:]
+    /// The latest audit timestamp of each table written in this group (saves reading the
+    /// audit log's last key once per entry).
+    var auditTimestamps: [String: Double] = [:]
 
     init(transaction: WriteTransaction, catalog: DatabaseCatalog, now: Double) {
         self.transaction = transaction
