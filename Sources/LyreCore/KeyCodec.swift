@@ -53,10 +53,7 @@ public enum KeyCodec {
     /// for values that cannot be keys (objects, NaN, arrays holding either).
     @discardableResult
     public static func encode(_ value: Value, into output: inout [UInt8]) -> Bool {
-        let start = output.count
-        if append(value, nested: false, into: &output) { return true }
-        output.removeSubrange(start...)
-        return false
+        appendWhole(value, nested: false, into: &output)
     }
 
     public static func encode(_ value: Value) -> [UInt8]? {
@@ -70,8 +67,13 @@ public enum KeyCodec {
     /// by `a`, `b` first. Returns `false` (appending nothing) for values that cannot be keys.
     @discardableResult
     public static func encodeDelimited(_ value: Value, into output: inout [UInt8]) -> Bool {
+        appendWhole(value, nested: true, into: &output)
+    }
+
+    /// `append`, leaving `output` as it was when the value cannot be a key.
+    private static func appendWhole(_ value: Value, nested: Bool, into output: inout [UInt8]) -> Bool {
         let start = output.count
-        if append(value, nested: true, into: &output) { return true }
+        if append(value, nested: nested, into: &output) { return true }
         output.removeSubrange(start...)
         return false
     }

@@ -162,23 +162,27 @@ extension Cursor {
     func visitIndex(_ range: KeyRange, descending: Bool, descendingDuplicates: Bool, chunk: Int = .max,
                     _ body: (_ valueKey: UnsafeRawBufferPointer, _ primaryKeys: [[UInt8]]) throws -> Bool) throws {
         /// Hands the primary keys of the value key at `entry` to `body`, walking forwards (or
-        /// backwards) while the value key stays the same. Returns the entry after the group
-        /// (or nil at the end), and whether `body` asked to go on.
-        func deliverGroup(from entry: Cursor.Entry, backwards: Bool) throws -> (next: Cursor.Entry?, go: Bool) {
+        /// backwards) while the value key stays the same; with `reversed`, the whole group at
+        /// once in the opposite order of the walk. Returns the entry after the group (or nil
+        /// at the end), and whether `body` asked to go on.
+        func deliverGroup(from entry: Cursor.Entry, backwards: Bool, reversed: Bool = false) throws
+            -> (next: Cursor.Entry?, go: Bool) {
             let valueKey = Array(TableIndex.split(key: entry.key, data: entry.value).valueKey)
+            // A cut value key is handed over whole too: its records are ordered by value.
+            let chunk = reversed || valueKey.withUnsafeBytes(TableIndex.isTruncated) ? Int.max : chunk
             var primaryKeys: [[UInt8]] = []
             var current: Cursor.Entry? = entry
             while let c = current {
                 let parts = TableIndex.split(key: c.key, data: c.value)
                 guard parts.valueKey.elementsEqual(valueKey) else { break }
                 primaryKeys.append(Array(parts.primaryKey))
-                // A cut value key is handed over whole: its records are ordered by value.
-                if primaryKeys.count >= chunk && !TableIndex.isTruncated(parts.valueKey) {
+                if primaryKeys.count >= chunk {
                     guard try valueKey.withUnsafeBytes({ try body($0, primaryKeys) }) else { return (nil, false) }
                     primaryKeys.removeAll(keepingCapacity: true)
                 }
                 current = backwards ? try previous() : try next()
             }
+            if reversed { primaryKeys.reverse() }
             if !primaryKeys.isEmpty {
                 guard try valueKey.withUnsafeBytes({ try body($0, primaryKeys) }) else { return (nil, false) }
             }
@@ -188,24 +192,6 @@ extension Cursor {
         if !descending {
             // An exclusive lower bound is a whole value key: skip all of its entries at once.
             var entry = try seek(atOrAfter: range.lowerInclusive ? range.lower : KeyRange.pastEntries(of: range.lower))
-            if descendingDuplicates {
-                // Primary keys descending inside ascending values: collect each group, reverse.
-                while let e = entry {
-                    let valueKey = Array(TableIndex.split(key: e.key, data: e.value).valueKey)
-                    guard valueKey.withUnsafeBytes({ range.belowUpper($0) }) else { return }
-                    var primaryKeys: [[UInt8]] = []
-                    var current: Cursor.Entry? = e
-                    while let c = current {
-                        let parts = TableIndex.split(key: c.key, data: c.value)
-                        guard parts.valueKey.elementsEqual(valueKey) else { break }
-                        primaryKeys.append(Array(parts.primaryKey))
-                        current = try next()
-                    }
-                    guard try valueKey.withUnsafeBytes({ try body($0, primaryKeys.reversed()) }) else { return }
-                    entry = current
-                }
-                return
-            }
             while let e = entry {
                 let valueKey = TableIndex.split(key: e.key, data: e.value).valueKey
                 guard range.belowUpper(valueKey) else { return }
@@ -213,7 +199,8 @@ extension Cursor {
                     entry = try next()
                     continue
                 }
-                let (next, go) = try deliverGroup(from: e, backwards: false)
+                // Descending primary keys inside ascending values: each group reversed.
+                let (next, go) = try deliverGroup(from: e, backwards: false, reversed: descendingDuplicates)
                 guard go else { return }
                 entry = next
             }

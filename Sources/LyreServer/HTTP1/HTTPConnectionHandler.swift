@@ -78,6 +78,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var quiescing = false
     var readHeld = false
     var needsFlush = false
+    /// Where answers finished on other threads are posted (looked up once per connection).
+    private var mailbox: LoopMailbox?
 
     init(handler: any RequestHandling, maximumBodySize: Int, logger: Logger) {
         self.handler = handler
@@ -419,7 +421,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
         case .callback(let start):
             phase = .responding
-            let mailbox = LoopMailbox.of(context.eventLoop)
+            let mailbox = self.mailbox ?? LoopMailbox.of(context.eventLoop)
+            self.mailbox = mailbox
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             start { makeResponse in
                 // Called on whatever thread finished the work (the storage writer): hop once,
