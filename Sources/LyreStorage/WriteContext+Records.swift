@@ -3,7 +3,7 @@ internal import CLMDB
 import Foundation
 
 /// How a batch of records meets existing ones.
-package enum WriteMode: Sendable {
+package enum WriteMode: String, Sendable {
     /// New records only; existing keys are skipped.
     case insert
     /// Existing records only, shallow-merged; missing keys are skipped.
@@ -132,7 +132,7 @@ extension WriteContext {
     }
 
     /// The attribute names of `records` that `table` lacks, in first-seen order (nil: none).
-    static func unknownAttributes(in records: [JSONObject], of table: TableDefinition) -> [String]? {
+    package static func unknownAttributes(in records: [JSONObject], of table: TableDefinition) -> [String]? {
         // The usual case, a few records of known attributes, is checked without hashing names.
         if records.count <= 16, table.attributes.count <= 32,
            records.allSatisfy({ $0.entries.allSatisfy { table.attribute($0.key) != nil } }) {

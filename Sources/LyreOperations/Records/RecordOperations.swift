@@ -30,7 +30,7 @@ enum RecordOperations {
         try SystemTables.checkWrite(table, mode: mode, user: context.user)
         try RecordValidation.check(records, table: table, mode: mode)
         let tableName = table.name
-        let audit = AuditTrail.descriptor(for: "\(mode)", table: table, context: context)
+        let audit = AuditTrail.descriptor(for: mode.rawValue, table: table, context: context)
         let isSystem = table.database == StorageEngine.systemDatabase
         return { finish in
             db.write({ ctx in try ctx.write(records, mode: mode, to: tableName, audit: audit) }, completion: { outcome in

@@ -46,12 +46,9 @@ enum RecordValidation {
             }
             _ = try WriteContext.encodePrimaryKey(value)
         }
-        guard !table.schemaDefined else { return }
-        var checked = Set(table.attributeNames)
-        for record in records {
-            for entry in record where checked.insert(entry.key).inserted {
-                if let problem = NameRules.attributeProblem(entry.key) { throw LyreError.validation(problem) }
-            }
+        guard !table.schemaDefined, let names = WriteContext.unknownAttributes(in: records, of: table) else { return }
+        for name in names {
+            if let problem = NameRules.attributeProblem(name) { throw LyreError.validation(problem) }
         }
     }
 }
