@@ -39,7 +39,12 @@ package final class Database: Sendable {
     package var catalog: DatabaseCatalog { committed.withLock { $0 } }
 
     /// The definition of one table as of the last commit.
-    package func table(_ name: String) -> TableDefinition? { committed.withLock { $0.tables[name] } }
+    package func table(_ name: String) -> TableDefinition? {
+        // Copy the catalog (three references) under the lock and look up outside it: every
+        // request asks, from every event loop, so the lock is held as briefly as possible.
+        let catalog = committed.withLock { $0 }
+        return catalog.tables[name]
+    }
 
     /// Runs `body` in a read-only transaction on the calling thread. Never hold it across an `await`.
     package func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {

@@ -1,5 +1,6 @@
 internal import CLMDB
 import Synchronization
+import LyreCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,14 +20,17 @@ final class Environment: @unchecked Sendable {
     private let mapSize: Mutex<Int>
     /// Reset read transactions kept for reuse: `mdb_txn_renew` skips the reader-table
     /// lock that `mdb_txn_begin` takes. Pointers, guarded by the mutex.
-    private let idleReaders = Mutex<[ReaderHandle]>([])
+    /// Reset read transactions ready for reuse, in per-thread shards (`ThreadShard`): every
+    /// read takes one and gives it back, from every event loop.
+    private let idleReaders: [ReaderPool] = (0..<8).map { _ in ReaderPool() }
     /// Set (under the write lock) when the environment is closed: later reads throw
     /// instead of touching an unmapped file.
-    private let closed = Mutex(false)
+    private let closed = Atomic<Bool>(false)
     /// Where the map starts, found once per map size in `/proc/self/maps` (the map moves only
     /// when `growMap` changes its size), so a page release does not re-read that file.
     private let mapBase = Mutex<(size: Int, start: UInt)?>(nil)
-    static let maximumIdleReaders = 64
+    /// Idle read transactions kept per shard (each holds a reader slot).
+    static let maximumIdleReaders = 16
 
     /// Initial virtual map size. LMDB only reserves address space; the file grows with data.
     static let initialMapSize = 1 << 34 // 16 GiB
@@ -66,8 +70,9 @@ final class Environment: @unchecked Sendable {
     func withReadTransaction<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
-        if closed.withLock({ $0 }) { throw EnvironmentClosed(path: path) }
-        var txn = idleReaders.withLock { $0.popLast() }?.txn
+        if closed.load(ordering: .acquiring) { throw EnvironmentClosed(path: path) }
+        let pool = idleReaders[ThreadShard.index(count: idleReaders.count)]
+        var txn = pool.readers.withLock { $0.popLast() }?.txn
         if let pooled = txn {
             if mdb_txn_renew(pooled) != 0 {
                 mdb_txn_abort(pooled)
@@ -80,7 +85,7 @@ final class Environment: @unchecked Sendable {
         let reader = txn!
         defer {
             mdb_txn_reset(reader)
-            let kept = idleReaders.withLock { pool -> Bool in
+            let kept = pool.readers.withLock { pool -> Bool in
                 guard pool.count < Self.maximumIdleReaders else { return false }
                 pool.append(ReaderHandle(txn: reader))
                 return true
@@ -93,7 +98,7 @@ final class Environment: @unchecked Sendable {
     func withReadLock<T>(_ body: () throws -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
-        if closed.withLock({ $0 }) { throw EnvironmentClosed(path: path) }
+        if closed.load(ordering: .acquiring) { throw EnvironmentClosed(path: path) }
         return try body()
     }
 
@@ -219,11 +224,18 @@ final class Environment: @unchecked Sendable {
     func close() {
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
-        guard !closed.withLock({ $0 }) else { return }
-        closed.withLock { $0 = true }
-        for reader in idleReaders.withLock({ pool in defer { pool.removeAll() }; return pool }) { mdb_txn_abort(reader.txn) }
+        guard !closed.load(ordering: .acquiring) else { return }
+        closed.store(true, ordering: .releasing)
+        for pool in idleReaders {
+            for reader in pool.readers.withLock({ pool in defer { pool.removeAll() }; return pool }) { mdb_txn_abort(reader.txn) }
+        }
         mdb_env_close(env)
     }
+}
+
+/// One shard of the idle read transactions.
+final class ReaderPool: Sendable {
+    let readers = Mutex<[ReaderHandle]>([])
 }
 
 /// A reset read transaction waiting in the pool.

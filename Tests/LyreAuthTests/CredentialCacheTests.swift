@@ -1,3 +1,4 @@
+import Foundation
 import LyreAuth
 import Testing
 
@@ -62,5 +63,26 @@ import Testing
             }
         }
         #expect(cache.count <= 80)
+    }
+
+    @Test func entriesStoredOnOtherThreadsAreFound() {
+        // Each thread stores into its own shard; a lookup from any thread must still find
+        // what was verified elsewhere (then copies it into its own shard).
+        let cache = CredentialCache<String>()
+        let group = DispatchGroup()
+        var threads: [Thread] = []
+        for index in 0..<8 {
+            group.enter()
+            let thread = Thread {
+                cache.store("Basic \(index)", subject: "u\(index)", generation: cache.generation)
+                group.leave()
+            }
+            threads.append(thread)
+        }
+        threads.forEach { $0.start() }
+        group.wait()
+        for index in 0..<8 { #expect(cache.subject(for: "Basic \(index)") == "u\(index)") }
+        cache.invalidateAll()
+        for index in 0..<8 { #expect(cache.subject(for: "Basic \(index)") == nil) }
     }
 }

@@ -104,17 +104,16 @@ extension HTTPConnectionHandler {
         let (head, keepAlive) = makeHead(status: status, contentType: contentType, contentLength: body.count,
                                          extraHeaders: extraHeaders, info: info, forceClose: forceClose)
         var body = body
-        var buffers: [ByteBuffer] = []
+        let last: ByteBuffer
         if info.isHead {
             // HEAD: the same head, no body.
-            buffers = [context.channel.allocator.buffer(bytes: head.bytes)]
+            last = context.channel.allocator.buffer(bytes: head.bytes)
         } else if body.prepend(head.bytes) {
-            buffers = [body.buffer]
+            last = body.buffer
         } else {
-            buffers = [context.channel.allocator.buffer(bytes: head.bytes), body.buffer]
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: head.bytes)), promise: nil)
+            last = body.buffer
         }
-        let last = buffers.removeLast()
-        for buffer in buffers { context.write(wrapOutboundOut(buffer), promise: nil) }
         if keepAlive {
             // Flushed once per read batch (`channelReadComplete`) or after a deferred answer.
             context.write(wrapOutboundOut(last), promise: nil)

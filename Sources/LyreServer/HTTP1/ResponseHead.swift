@@ -10,6 +10,10 @@ struct ResponseHead {
     ///   - minorVersion: The request's HTTP/1.x minor version, echoed in the status line.
     init(status: Int, minorVersion: Int) {
         bytes.reserveCapacity(192)
+        if status == 200, minorVersion == 1 {
+            bytes.append(contentsOf: Self.ok)
+            return
+        }
         bytes.append(contentsOf: minorVersion == 0 ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
         appendDecimal(status)
         bytes.append(UInt8(ascii: " "))
@@ -17,12 +21,19 @@ struct ResponseHead {
         bytes.append(contentsOf: "\r\n".utf8)
     }
 
+    /// The status line of nearly every response, made once.
+    private static let ok = Array("HTTP/1.1 200 OK\r\n".utf8)
+
     mutating func add(_ name: String, _ value: String) {
         bytes.append(contentsOf: name.utf8)
         bytes.append(contentsOf: ": ".utf8)
         // A value is never allowed to end the header early.
-        for byte in value.utf8 where byte != UInt8(ascii: "\r") && byte != UInt8(ascii: "\n") {
-            bytes.append(byte)
+        if value.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
+            for byte in value.utf8 where byte != UInt8(ascii: "\r") && byte != UInt8(ascii: "\n") {
+                bytes.append(byte)
+            }
+        } else {
+            bytes.append(contentsOf: value.utf8)
         }
         bytes.append(contentsOf: "\r\n".utf8)
     }
