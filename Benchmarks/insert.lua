@@ -1,5 +1,6 @@
 -- wrk script: insert one new record per request. Keys are unique across threads:
--- thread t sends t, t + N, t + 2N, ... (N = number of threads).
+-- thread t sends OFFSET + t, OFFSET + t + N, ... (N = number of threads; OFFSET, default 0,
+-- lets repeated runs against one table insert new keys).
 local threads = {}
 local counter = 1
 
@@ -11,7 +12,7 @@ end
 
 function init(args)
   step = tonumber(os.getenv("THREADS") or "2")
-  next_id = id
+  next_id = id + tonumber(os.getenv("OFFSET") or "0")
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = os.getenv("AUTH")

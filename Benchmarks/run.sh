@@ -89,7 +89,10 @@ for round in 1 2 3; do
   LOCAL_RPS=$(best "$LOCAL_RPS" "$(search "")")
   restart_with_local false
 done
-INSERT_RPS=$(THREADS=2 AUTH="$AUTH" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/insert.lua "http://127.0.0.1:$PORT/" | rate)
+# Inserts: best of three rounds too (each inserts new keys), for the same reason.
+insert() { THREADS=2 OFFSET="$1" AUTH="$AUTH" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/insert.lua "http://127.0.0.1:$2/" | rate; }
+INSERT_RPS=0
+for round in 1 2 3; do INSERT_RPS=$(best "$INSERT_RPS" "$(insert $((round * 100000000)) "$PORT")"); done
 
 # The same inserts on a root in /dev/shm (tmpfs, where fsync costs nothing): the same
 # code and durability calls, so this is what the server does when the disk is not the
@@ -101,7 +104,8 @@ SHM_PID=$!
 until curl -s -o /dev/null "http://127.0.0.1:$SHM_PORT/health"; do sleep 0.05; done
 curl -s -u admin:password -H 'Content-Type: application/json' -d '{"operation":"create_database","database":"bench"}' "http://127.0.0.1:$SHM_PORT/" >/dev/null
 curl -s -u admin:password -H 'Content-Type: application/json' -d '{"operation":"create_table","database":"bench","table":"one","primary_key":"id"}' "http://127.0.0.1:$SHM_PORT/" >/dev/null
-SHM_INSERT_RPS=$(THREADS=2 AUTH="$AUTH" wrk -t2 -c64 -d"$DURATION" -s Benchmarks/insert.lua "http://127.0.0.1:$SHM_PORT/" | rate)
+SHM_INSERT_RPS=0
+for round in 1 2 3; do SHM_INSERT_RPS=$(best "$SHM_INSERT_RPS" "$(insert $((round * 100000000)) "$SHM_PORT")"); done
 kill "$SHM_PID"; wait "$SHM_PID" 2>/dev/null || true; rm -rf "$SHM_ROOT"
 
 LOAD_RPS=$(python3 Benchmarks/loader.py "http://127.0.0.1:$PORT/" "$AUTH" "$RECORDS" 1000 4)
@@ -118,8 +122,8 @@ cat <<REPORT
 | search_by_id, Bearer operation token, best of 3 | $BEARER_RPS req/s = $(ratio "$BEARER_RPS" "$LOCAL_RPS")× unauthenticated |
 | search_by_id, no authentication (authorizeLocal), best of 3 | $LOCAL_RPS req/s |
 | synchronous 4 KiB write on this disk (baseline for commits) | $SYNC_MS ms |
-| insert 1 record/request, 64 connections, fsync on commit | $INSERT_RPS records/s |
-| the same on tmpfs (fsync free: the server's CPU-bound capacity) | $SHM_INSERT_RPS records/s |
+| insert 1 record/request, 64 connections, fsync on commit, best of 3 | $INSERT_RPS records/s |
+| the same on tmpfs (fsync free: the server's CPU-bound capacity), best of 3 | $SHM_INSERT_RPS records/s |
 | insert $RECORDS records × 10 attributes, 1,000/request, 4 connections | $LOAD_RPS records/s |
 | on-disk size per record (all attributes indexed) | $(( DB_BYTES / RECORDS )) bytes |
 | start to first answer | $STARTUP_MS ms |
