@@ -13,7 +13,7 @@ def body(start):
         recs.append({"id": i, "name": f"dog {i}", "owner": f"owner {i % 5000}", "breed": breeds[i % 8],
                      "age": i % 20, "weight": (i % 90) + 0.5, "adorable": i % 2 == 0, "city": f"city {i % 300}",
                      "score": i * 7 % 1000, "tag": f"t{i % 50}"})
-    return json.dumps({"operation": "insert", "database": "bench", "table": "big", "records": recs}).encode()
+    return json.dumps({"operation": "insert", "database": "load", "table": "big", "records": recs}).encode()
 
 starts = list(range(0, total, batch))
 lock = threading.Lock()
