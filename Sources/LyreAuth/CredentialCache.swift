@@ -39,6 +39,12 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
             self.generation = generation
             self.storedAt = storedAt
         }
+
+        /// Whether the entry still vouches for its header: not invalidated, not expired.
+        @inlinable
+        func isValid(generation: UInt64, now: ContinuousClock.Instant, timeToLive: Duration) -> Bool {
+            self.generation == generation && storedAt.duration(to: now) < timeToLive
+        }
     }
 
     /// A header value as a dictionary key, hashed by its length and last 32 bytes only:
@@ -111,25 +117,26 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
         let generation = currentGeneration.load(ordering: .acquiring)
         let key = Key(authorization)
         let own = ownShard
-        if let subject = Self.lookUp(key, in: own, generation: generation, now: now, timeToLive: timeToLive) {
+        if let subject = lookUp(key, in: own, generation: generation, now: now) {
             return subject
         }
         // Stored by another thread? Then copied here, so the next lookup is local.
         for shard in shards where shard !== own {
-            guard let entry = shard.entries.withLock({ $0[key] }), entry.generation == generation,
-                  entry.storedAt.duration(to: now) < timeToLive else { continue }
+            guard let entry = shard.entries.withLock({ $0[key] }),
+                  entry.isValid(generation: generation, now: now, timeToLive: timeToLive) else { continue }
             insert(entry, for: key, into: own)
             return entry.subject
         }
         return nil
     }
 
+    /// The valid entry of `key` in `shard`; an invalid one is removed.
     @inlinable
-    static func lookUp(_ key: Key, in shard: Shard, generation: UInt64, now: ContinuousClock.Instant,
-                       timeToLive: Duration) -> Subject? {
-        shard.entries.withLock { entries -> Subject? in
+    func lookUp(_ key: Key, in shard: Shard, generation: UInt64, now: ContinuousClock.Instant) -> Subject? {
+        let timeToLive = timeToLive
+        return shard.entries.withLock { entries -> Subject? in
             guard let entry = entries[key] else { return nil }
-            guard entry.generation == generation, entry.storedAt.duration(to: now) < timeToLive else {
+            guard entry.isValid(generation: generation, now: now, timeToLive: timeToLive) else {
                 entries[key] = nil
                 return nil
             }

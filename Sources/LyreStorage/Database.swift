@@ -39,12 +39,9 @@ package final class Database: Sendable {
     package var catalog: DatabaseCatalog { committed.withLock { $0 } }
 
     /// The definition of one table as of the last commit.
-    package func table(_ name: String) -> TableDefinition? {
-        // Copy the catalog (three references) under the lock and look up outside it: every
-        // request asks, from every event loop, so the lock is held as briefly as possible.
-        let catalog = committed.withLock { $0 }
-        return catalog.tables[name]
-    }
+    /// (`catalog` copies three references under the lock; the lookup runs outside it, as
+    /// every request asks from every event loop.)
+    package func table(_ name: String) -> TableDefinition? { catalog.tables[name] }
 
     /// Runs `body` in a read-only transaction on the calling thread. Never hold it across an `await`.
     package func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {

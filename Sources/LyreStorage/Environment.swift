@@ -18,10 +18,9 @@ final class Environment: @unchecked Sendable {
     let path: String
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
     private let mapSize: Mutex<Int>
-    /// Reset read transactions kept for reuse: `mdb_txn_renew` skips the reader-table
-    /// lock that `mdb_txn_begin` takes. Pointers, guarded by the mutex.
-    /// Reset read transactions ready for reuse, in per-thread shards (`ThreadShard`): every
-    /// read takes one and gives it back, from every event loop.
+    /// Reset read transactions kept for reuse (`mdb_txn_renew` skips the reader-table lock
+    /// that `mdb_txn_begin` takes), in per-thread shards (`ThreadShard`): every read takes
+    /// one and gives it back, from every event loop.
     private let idleReaders: [ReaderPool] = (0..<8).map { _ in ReaderPool() }
     /// Set (under the write lock) when the environment is closed: later reads throw
     /// instead of touching an unmapped file.
