@@ -25,9 +25,18 @@ import Glibc
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
         let (readEnd, writeEnd) = (ends[0], ends[1])
-        let copying = Task.detached {
+        // The copy runs on a thread of its own, not in the cooperative pool: this test
+        // blocks a pool thread in poll(2) below, and with the suites running in parallel on
+        // two cores a pool task could wait behind it (CI once saw the copy never start).
+        let copied = AsyncThrowingStream<Void, any Error>.makeStream()
+        Thread.detachNewThread {
             defer { close(writeEnd) }
-            try db.copy(to: writeEnd)
+            do {
+                try db.copy(to: writeEnd)
+                copied.continuation.finish()
+            } catch {
+                copied.continuation.finish(throwing: error)
+            }
         }
         // Wait until the copy has written its first bytes: it is then inside its read
         // transaction (a fixed sleep lost the race on a loaded machine).
@@ -52,7 +61,7 @@ import Glibc
         }
         close(output)
         close(readEnd)
-        try await copying.value
+        for try await _ in copied.stream {}
 
         let restored = try target.reopened()
         defer { restored.close() }
