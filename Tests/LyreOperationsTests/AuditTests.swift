@@ -124,7 +124,8 @@ import Testing
         let started = await h.post(json)
         #expect(started.json["message"]?.stringValue?.hasPrefix("Starting job with id ") == true, "\(started)")
         let id = try #require(started.json["job_id"]?.stringValue)
-        for _ in 0..<500 {
+        let deadline = ContinuousClock.now + .seconds(300) // generous, as waitForJob: CI machines are shared
+        while ContinuousClock.now < deadline {
             let job = await h.post(#"{"operation":"get_job","id":"\#(id)"}"#).json.arrayValue?.first ?? .null
             if let status = job["status"]?.stringValue, status != "CREATED", status != "IN_PROGRESS" { return job }
             try await Task.sleep(for: .milliseconds(20))

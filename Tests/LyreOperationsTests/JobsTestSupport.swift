@@ -19,7 +19,7 @@ extension TestApplication {
         await post(#"{"operation":"get_job","id":"\#(id)"}"#).json.arrayValue?.first ?? .null
     }
 
-    /// Polls `get_job` until the job is no longer CREATED/IN_PROGRESS (60 s at most).
+    /// Polls `get_job` until the job is no longer CREATED/IN_PROGRESS (300 s at most).
     func waitForJob(_ id: String, whileRunning: ((Value) -> Void)? = nil) async throws -> Value {
         let deadline = ContinuousClock.now + .seconds(300) // generous: CI machines are shared
         while ContinuousClock.now < deadline {
