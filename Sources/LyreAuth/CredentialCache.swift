@@ -1,5 +1,5 @@
 public import Synchronization
-import LyreCore
+public import LyreCore
 
 /// Remembers which `Authorization` header values were already verified, so a request
 /// does not pay the password hash (tens of milliseconds) every time.
@@ -70,17 +70,12 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
         }
     }
 
-    /// One part of the entries, with its own lock. Each thread uses the shard its identity
-    /// hashes to, so the event loops, which all look up the same few headers, do not queue
-    /// on one lock (they did: a fifth of the lookup's time was the contended lock's slow
-    /// path serving `search_by_id` at 90k requests/s).
-    @usableFromInline
-    final class Shard: Sendable {
-        @usableFromInline let entries = Mutex<[Key: Entry]>([:])
-        @usableFromInline init() {}
-    }
+    @usableFromInline typealias Shard = ThreadSharded<[Key: Entry]>.Shard
 
-    @usableFromInline let shards: [Shard]
+    /// The entries in per-thread shards: the event loops, which all look up the same few
+    /// headers, do not queue on one lock (they did: a fifth of the lookup's time was the
+    /// contended lock's slow path serving `search_by_id` at 90k requests/s).
+    @usableFromInline let shards: ThreadSharded<[Key: Entry]>
     @usableFromInline let currentGeneration = Atomic<UInt64>(0)
     /// How long a verified header is trusted.
     public let timeToLive: Duration
@@ -96,7 +91,7 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
         self.timeToLive = timeToLive
         self.capacity = capacity
         let count = min(16, capacity)
-        shards = (0..<count).map { _ in Shard() }
+        shards = ThreadSharded(count: count) { [:] }
         shardCapacity = capacity / count
     }
 
@@ -106,23 +101,19 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
         currentGeneration.load(ordering: .acquiring)
     }
 
-    /// The calling thread's shard.
-    @usableFromInline
-    var ownShard: Shard { shards[ThreadShard.index(count: shards.count)] }
-
     /// What was stored for this exact header value, if still valid.
     @inlinable
     public func subject(for authorization: String) -> Subject? {
         let now = ContinuousClock.now
         let generation = currentGeneration.load(ordering: .acquiring)
         let key = Key(authorization)
-        let own = ownShard
+        let own = shards.mine
         if let subject = lookUp(key, in: own, generation: generation, now: now) {
             return subject
         }
         // Stored by another thread? Then copied here, so the next lookup is local.
-        for shard in shards where shard !== own {
-            guard let entry = shard.entries.withLock({ $0[key] }),
+        for shard in shards.shards where shard !== own {
+            guard let entry = shard.state.withLock({ $0[key] }),
                   entry.isValid(generation: generation, now: now, timeToLive: timeToLive) else { continue }
             insert(entry, for: key, into: own)
             return entry.subject
@@ -134,7 +125,7 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
     @inlinable
     func lookUp(_ key: Key, in shard: Shard, generation: UInt64, now: ContinuousClock.Instant) -> Subject? {
         let timeToLive = timeToLive
-        return shard.entries.withLock { entries -> Subject? in
+        return shard.state.withLock { entries -> Subject? in
             guard let entry = entries[key] else { return nil }
             guard entry.isValid(generation: generation, now: now, timeToLive: timeToLive) else {
                 entries[key] = nil
@@ -146,7 +137,7 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
 
     @usableFromInline
     func insert(_ entry: Entry, for key: Key, into shard: Shard) {
-        shard.entries.withLock { entries in
+        shard.state.withLock { entries in
             if entries.count >= shardCapacity, entries[key] == nil {
                 entries.removeAll(keepingCapacity: true)
             }
@@ -159,7 +150,7 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
     public func store(_ authorization: String, subject: Subject, generation: UInt64) {
         let now = ContinuousClock.now
         guard generation == currentGeneration.load(ordering: .acquiring) else { return }
-        insert(Entry(subject: subject, generation: generation, storedAt: now), for: Key(authorization), into: ownShard)
+        insert(Entry(subject: subject, generation: generation, storedAt: now), for: Key(authorization), into: shards.mine)
         // An invalidation between the check and the insert left an entry of the old
         // generation, which lookups ignore.
     }
@@ -167,11 +158,11 @@ public final class CredentialCache<Subject: Sendable>: Sendable {
     /// Forgets every entry and bumps the generation. Call whenever any user or role changes.
     public func invalidateAll() {
         currentGeneration.wrappingAdd(1, ordering: .acquiringAndReleasing)
-        for shard in shards { shard.entries.withLock { $0.removeAll() } }
+        for shard in shards.shards { shard.state.withLock { $0.removeAll() } }
     }
 
     /// The number of live entries (for tests and metrics).
     public var count: Int {
-        shards.reduce(0) { total, shard in total + shard.entries.withLock { $0.count } }
+        shards.shards.reduce(0) { total, shard in total + shard.state.withLock { $0.count } }
     }
 }

@@ -1,3 +1,4 @@
+public import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,11 +10,6 @@ import Glibc
 /// The choice is a hash of the thread's identity: stable for a thread, and different
 /// threads usually (not always) land on different shards — callers stay correct when two
 /// threads share one.
-///
-/// ```swift
-/// let pools = (0..<8).map { _ in Pool() }
-/// let mine = pools[ThreadShard.index(count: pools.count)]
-/// ```
 public enum ThreadShard {
     public static func index(count: Int) -> Int {
         precondition(count > 0, "count must be positive")
@@ -22,4 +18,28 @@ public enum ThreadShard {
         let mixed = (UInt64(UInt(pthread_self())) >> 4) &* 0x9E37_79B9_7F4A_7C15
         return Int(mixed >> 32) % count
     }
+}
+
+/// State split into locked shards, one picked per thread (`ThreadShard`).
+///
+/// ```swift
+/// let pools = ThreadSharded<[Reader]>(count: 8) { [] }
+/// let reader = pools.mine.state.withLock { $0.popLast() }
+/// ```
+public final class ThreadSharded<State>: Sendable {
+    public final class Shard: Sendable {
+        public let state: Mutex<State>
+        @usableFromInline init(_ state: consuming sending State) { self.state = Mutex(state) }
+    }
+
+    public let shards: [Shard]
+
+    public init(count: Int, _ initial: () -> sending State) {
+        precondition(count > 0, "count must be positive")
+        shards = (0..<count).map { _ in Shard(initial()) }
+    }
+
+    /// The calling thread's shard.
+    @inlinable
+    public var mine: Shard { shards[ThreadShard.index(count: shards.count)] }
 }

@@ -21,7 +21,7 @@ final class Environment: @unchecked Sendable {
     /// Reset read transactions kept for reuse (`mdb_txn_renew` skips the reader-table lock
     /// that `mdb_txn_begin` takes), in per-thread shards (`ThreadShard`): every read takes
     /// one and gives it back, from every event loop.
-    private let idleReaders: [ReaderPool] = (0..<8).map { _ in ReaderPool() }
+    private let idleReaders = ThreadSharded<[ReaderHandle]>(count: 8) { [] }
     /// Set (under the write lock) when the environment is closed: later reads throw
     /// instead of touching an unmapped file.
     private let closed = Atomic<Bool>(false)
@@ -70,8 +70,8 @@ final class Environment: @unchecked Sendable {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
         if closed.load(ordering: .acquiring) { throw EnvironmentClosed(path: path) }
-        let pool = idleReaders[ThreadShard.index(count: idleReaders.count)]
-        var txn = pool.readers.withLock { $0.popLast() }?.txn
+        let pool = idleReaders.mine
+        var txn = pool.state.withLock { $0.popLast() }?.txn
         if let pooled = txn {
             if mdb_txn_renew(pooled) != 0 {
                 mdb_txn_abort(pooled)
@@ -84,7 +84,7 @@ final class Environment: @unchecked Sendable {
         let reader = txn!
         defer {
             mdb_txn_reset(reader)
-            let kept = pool.readers.withLock { pool -> Bool in
+            let kept = pool.state.withLock { pool -> Bool in
                 guard pool.count < Self.maximumIdleReaders else { return false }
                 pool.append(ReaderHandle(txn: reader))
                 return true
@@ -225,16 +225,11 @@ final class Environment: @unchecked Sendable {
         defer { pthread_rwlock_unlock(resizeLock) }
         guard !closed.load(ordering: .acquiring) else { return }
         closed.store(true, ordering: .releasing)
-        for pool in idleReaders {
-            for reader in pool.readers.withLock({ pool in defer { pool.removeAll() }; return pool }) { mdb_txn_abort(reader.txn) }
+        for pool in idleReaders.shards {
+            for reader in pool.state.withLock({ pool in defer { pool.removeAll() }; return pool }) { mdb_txn_abort(reader.txn) }
         }
         mdb_env_close(env)
     }
-}
-
-/// One shard of the idle read transactions.
-final class ReaderPool: Sendable {
-    let readers = Mutex<[ReaderHandle]>([])
 }
 
 /// A reset read transaction waiting in the pool.

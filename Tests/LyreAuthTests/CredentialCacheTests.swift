@@ -1,5 +1,6 @@
 import Foundation
 import LyreAuth
+import LyreTestSupport
 import Testing
 
 @Suite struct CredentialCacheTests {
@@ -73,18 +74,7 @@ import Testing
         // Each thread stores into its own shard; a lookup from any thread must still find
         // what was verified elsewhere (then copies it into its own shard).
         let cache = CredentialCache<String>()
-        let group = DispatchGroup()
-        var threads: [Thread] = []
-        for index in 0..<8 {
-            group.enter()
-            let thread = Thread {
-                cache.store("Basic \(index)", subject: "u\(index)", generation: cache.generation)
-                group.leave()
-            }
-            threads.append(thread)
-        }
-        threads.forEach { $0.start() }
-        group.wait()
+        onThreads(8) { index in cache.store("Basic \(index)", subject: "u\(index)", generation: cache.generation) }
         for index in 0..<8 { #expect(cache.subject(for: "Basic \(index)") == "u\(index)") }
         cache.invalidateAll()
         for index in 0..<8 { #expect(cache.subject(for: "Basic \(index)") == nil) }

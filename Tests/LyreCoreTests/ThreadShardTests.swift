@@ -1,5 +1,6 @@
 import Foundation
 import LyreCore
+import LyreTestSupport
 import Synchronization
 import Testing
 
@@ -16,18 +17,14 @@ import Testing
         // Sixteen threads over sixteen shards: hashing their identities must not put them
         // all on one (the point of sharding per thread).
         let indexes = Mutex<Set<Int>>([])
-        let group = DispatchGroup()
-        var threads: [Thread] = []
-        for _ in 0..<16 {
-            group.enter()
-            let thread = Thread {
-                indexes.withLock { _ = $0.insert(ThreadShard.index(count: 16)) }
-                group.leave()
-            }
-            threads.append(thread)
-        }
-        threads.forEach { $0.start() }
-        group.wait()
+        onThreads(16) { _ in indexes.withLock { _ = $0.insert(ThreadShard.index(count: 16)) } }
         #expect(indexes.withLock { $0.count } > 1)
+    }
+
+    @Test func aThreadShardedValueGivesEachThreadItsOwnShard() {
+        let counters = ThreadSharded<Int>(count: 4) { 0 }
+        #expect(counters.mine === counters.mine)
+        onThreads(8) { _ in counters.mine.state.withLock { $0 += 1 } }
+        #expect(counters.shards.reduce(0) { $0 + $1.state.withLock { $0 } } == 8)
     }
 }

@@ -124,14 +124,7 @@ import Testing
         let started = await h.post(json)
         #expect(started.json["message"]?.stringValue?.hasPrefix("Starting job with id ") == true, "\(started)")
         let id = try #require(started.json["job_id"]?.stringValue)
-        let deadline = ContinuousClock.now + .seconds(300) // generous, as waitForJob: CI machines are shared
-        while ContinuousClock.now < deadline {
-            let job = await h.post(#"{"operation":"get_job","id":"\#(id)"}"#).json.arrayValue?.first ?? .null
-            if let status = job["status"]?.stringValue, status != "CREATED", status != "IN_PROGRESS" { return job }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("job \(id) did not finish")
-        return .null
+        return try await waitForJob(id, post: { await h.post($0) })
     }
 
     @Test func deleteBeforeRunsAsAJobAndReportsItsCount() async throws {

@@ -21,16 +21,7 @@ extension TestApplication {
 
     /// Polls `get_job` until the job is no longer CREATED/IN_PROGRESS (300 s at most).
     func waitForJob(_ id: String, whileRunning: ((Value) -> Void)? = nil) async throws -> Value {
-        let deadline = ContinuousClock.now + .seconds(300) // generous: CI machines are shared
-        while ContinuousClock.now < deadline {
-            let job = await job(id)
-            let status = job["status"]?.stringValue
-            if status != "CREATED" && status != "IN_PROGRESS" && status != nil { return job }
-            whileRunning?(job)
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("job \(id) did not finish")
-        return await job(id)
+        try await LyreOperationsTests.waitForJob(id, post: { await self.post($0) }, whileRunning: whileRunning)
     }
 
     /// Starts a job and waits for it to finish.
@@ -71,3 +62,22 @@ struct TemporaryFolder: ~Copyable {
 
 /// JSON text escaped for embedding in a JSON string literal.
 func jsonString(_ text: String) -> String { JSON.string(.string(text)) }
+
+/// Polls `get_job` through `post` until the job is no longer CREATED/IN_PROGRESS (300 s
+/// at most), for any way of reaching the application.
+func waitForJob(_ id: String, post: (String) async -> TestResponse,
+                whileRunning: ((Value) -> Void)? = nil) async throws -> Value {
+    func job() async -> Value {
+        await post(#"{"operation":"get_job","id":"\#(id)"}"#).json.arrayValue?.first ?? .null
+    }
+    let deadline = ContinuousClock.now + .seconds(300) // generous: CI machines are shared
+    while ContinuousClock.now < deadline {
+        let job = await job()
+        let status = job["status"]?.stringValue
+        if status != "CREATED" && status != "IN_PROGRESS" && status != nil { return job }
+        whileRunning?(job)
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("job \(id) did not finish")
+    return await job()
+}

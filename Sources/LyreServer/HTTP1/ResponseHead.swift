@@ -21,6 +21,10 @@ struct ResponseHead {
         bytes.append(contentsOf: "\r\n".utf8)
     }
 
+    private static func isLineBreak(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+    }
+
     /// The status line of nearly every response, made once.
     private static let ok = Array("HTTP/1.1 200 OK\r\n".utf8)
 
@@ -28,10 +32,8 @@ struct ResponseHead {
         bytes.append(contentsOf: name.utf8)
         bytes.append(contentsOf: ": ".utf8)
         // A value is never allowed to end the header early.
-        if value.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
-            for byte in value.utf8 where byte != UInt8(ascii: "\r") && byte != UInt8(ascii: "\n") {
-                bytes.append(byte)
-            }
+        if value.utf8.contains(where: Self.isLineBreak) {
+            bytes.append(contentsOf: value.utf8.filter { !Self.isLineBreak($0) })
         } else {
             bytes.append(contentsOf: value.utf8)
         }
