@@ -131,6 +131,8 @@ package struct DatabaseCatalog: Sendable {
     package var tables: [String: TableDefinition]
     /// Per table: time of the most recent committed write (ms).
     package var lastUpdated: [String: Double]
+    /// The index backlog as of this commit (nil until the environment is read).
+    package var indexBacklog: IndexBacklogState?
 
     package init(name: String) {
         self.name = name

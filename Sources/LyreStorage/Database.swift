@@ -1,5 +1,6 @@
 internal import CLMDB
 import LyreCore
+import Dispatch
 import Logging
 import Synchronization
 
@@ -17,19 +18,26 @@ package final class Database: Sendable {
     private let committed: Mutex<DatabaseCatalog>
     // Set once in init, right after `committed` exists (the writer needs `self`).
     private let writerBox = Mutex<Writer?>(nil)
+    /// Readers of indexes tell the writer to stop deferring index changes.
+    private let indexReads = IndexReadSignal()
+    /// The index backlog DBI (`IndexBacklog`), checked in every read snapshot.
+    private let indexBacklog: DBI?
 
-    init(name: String, path: String, durable: Bool, initialMapSize: Int, logger: Logger) throws {
+    init(name: String, path: String, durable: Bool, initialMapSize: Int,
+         backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
         self.name = name
         environment = try Environment(path: path, durable: durable, initialMapSize: initialMapSize)
-        committed = Mutex(DatabaseCatalog(name: name))
+        let catalog: DatabaseCatalog
         do {
-            try committed.withLock { $0 = try Self.loadCatalog(name: name, environment: environment) }
+            catalog = try Self.loadCatalog(name: name, environment: environment)
         } catch {
             environment.close()
             throw error
         }
+        committed = Mutex(catalog)
+        indexBacklog = catalog.indexBacklog?.dbi
         let writer = Writer(
-            environment: environment, logger: logger,
+            environment: environment, logger: logger, indexReads: indexReads, backlogIdleDelay: backlogIdleDelay,
             begin: { [unowned self] in self.committed.withLock { $0 } },
             publish: { [unowned self] catalog in self.committed.withLock { $0 = catalog } })
         writerBox.withLock { $0 = writer }
@@ -38,14 +46,36 @@ package final class Database: Sendable {
     /// The catalog as of the last commit.
     package var catalog: DatabaseCatalog { committed.withLock { $0 } }
 
+    /// Index changes waiting in the backlog as of the last commit (`IndexBacklog`).
+    package var indexBacklogCount: Int { catalog.indexBacklog?.count ?? 0 }
+
     /// The definition of one table as of the last commit.
     /// (`catalog` copies three references under the lock; the lookup runs outside it, as
     /// every request asks from every event loop.)
     package func table(_ name: String) -> TableDefinition? { catalog.tables[name] }
 
     /// Runs `body` in a read-only transaction on the calling thread. Never hold it across an `await`.
-    package func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
-        try environment.withReadTransaction { txn in try body(ReadTransaction(txn: txn)) }
+    ///
+    /// The snapshot's indexes are complete: when index changes wait in the backlog
+    /// (`IndexBacklog`), the writer is asked to apply them (and to write index changes
+    /// directly for a while), and this waits for that commit before reading.
+    /// - Parameter completeIndexes: false for a body that reads no index DBI (records by
+    ///   primary key, counts): it then never waits for the backlog.
+    package func read<T>(completeIndexes: Bool = true, _ body: (ReadTransaction) throws -> T) throws -> T {
+        var attempts = 0
+        while true {
+            let outcome = try environment.withReadTransaction { txn -> ReadOutcome<T> in
+                if completeIndexes, let dbi = indexBacklog, attempts < 8, WriteContext.backlogEntries(dbi, in: txn) > 0,
+                   let writer = writerBox.withLock({ $0 }), !writer.isCurrentThread {
+                    return .backlog
+                }
+                return .read(try body(ReadTransaction(txn: txn)))
+            }
+            if case .read(let value) = outcome { return value }
+            attempts += 1
+            indexReads.indexesRead()
+            try writeSync { try $0.writeIndexesDirectly() }
+        }
     }
 
     /// Runs `body` on the writer thread inside the group's shared write transaction and
@@ -126,6 +156,7 @@ package final class Database: Sendable {
         try check(mdb_txn_begin(environment.env, nil, 0, &txn), "mdb_txn_begin")
         let write = WriteTransaction(txn: txn!)
         do {
+            catalog.indexBacklog = try WriteContext.loadIndexBacklog(write)
             if let catalogDBI = try write.openDBI(WriteContext.catalogDBIName, create: false, dupSort: false) {
                 var entries: [JSONObject] = []
                 try write.withCursor(catalogDBI) { cursor in
@@ -167,6 +198,12 @@ package final class Database: Sendable {
         }
         return catalog
     }
+}
+
+/// A read's result, or that its snapshot held an index backlog.
+private enum ReadOutcome<T> {
+    case read(T)
+    case backlog
 }
 
 /// Holds a write body's result between the writer thread and the waiting caller.

@@ -1,6 +1,7 @@
 import LyreCore
 package import Logging
 import Foundation
+package import Dispatch
 import Synchronization
 
 /// All databases under one root: `<root>/database/<name>.mdb`, one LMDB environment each.
@@ -12,6 +13,7 @@ package final class StorageEngine: Sendable {
     package let databaseDirectory: String
     private let durable: Bool
     private let initialMapSize: Int
+    private let backlogIdleDelay: DispatchTimeInterval
     private let logger: Logger
     private let databases: Mutex<[String: Database]>
 
@@ -19,9 +21,14 @@ package final class StorageEngine: Sendable {
     package static let defaultDatabase = "data"
 
     /// Opens every database file found under the root, creating the folders as needed.
-    /// - Parameter initialMapSize: virtual size of a new map; it doubles whenever it fills.
-    package init(root: String, durable: Bool = true, initialMapSize: Int = 1 << 34, logger: Logger) throws {
+    /// - Parameters:
+    ///   - initialMapSize: virtual size of a new map; it doubles whenever it fills.
+    ///   - backlogIdleDelay: how long a writer waits without jobs before it applies its
+    ///     database's index backlog (`IndexBacklog.idleDelay`; tests lengthen it).
+    package init(root: String, durable: Bool = true, initialMapSize: Int = 1 << 34,
+                 backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
         self.initialMapSize = initialMapSize
+        self.backlogIdleDelay = backlogIdleDelay
         self.root = root
         self.databaseDirectory = root + "/database"
         self.durable = durable
@@ -32,7 +39,8 @@ package final class StorageEngine: Sendable {
         var opened: [String: Database] = [:]
         for file in files where file.hasSuffix(".mdb") {
             let name = String(file.dropLast(4))
-            opened[name] = try Database(name: name, path: databaseDirectory + "/" + file, durable: durable, initialMapSize: initialMapSize, logger: logger)
+            opened[name] = try Database(name: name, path: databaseDirectory + "/" + file, durable: durable, initialMapSize: initialMapSize,
+                              backlogIdleDelay: backlogIdleDelay, logger: logger)
         }
         databases.withLock { $0 = opened }
     }
@@ -51,7 +59,8 @@ package final class StorageEngine: Sendable {
     package func createDatabase(_ name: String) throws -> Database {
         try databases.withLock { dbs in
             if dbs[name] != nil { throw LyreError.databaseExists(name) }
-            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize, logger: logger)
+            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize,
+                              backlogIdleDelay: backlogIdleDelay, logger: logger)
             dbs[name] = db
             return db
         }
@@ -61,7 +70,8 @@ package final class StorageEngine: Sendable {
     package func databaseCreatingIfNeeded(_ name: String) throws -> Database {
         try databases.withLock { dbs in
             if let db = dbs[name] { return db }
-            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize, logger: logger)
+            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize,
+                              backlogIdleDelay: backlogIdleDelay, logger: logger)
             dbs[name] = db
             return db
         }

@@ -81,11 +81,14 @@ package struct WriteTransaction {
         return try read.get(dbi, key)
     }
 
-    package func put(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8], noOverwrite: Bool = false) throws -> Bool {
+    /// Stores `value` under `key`. With `append`, `key` must sort after every key of `dbi`
+    /// (LMDB then fills the last leaf instead of splitting it in half).
+    package func put(_ dbi: DBI, _ key: [UInt8], _ value: [UInt8], noOverwrite: Bool = false, append: Bool = false) throws -> Bool {
         pageRelease?.count()
         return try withVal(key) { k in
             try withVal(value) { v in
-                let rc = mdb_put(txn, dbi.raw, &k, &v, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0)
+                let flags = (noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0) | (append ? UInt32(MDB_APPEND) : 0)
+                let rc = mdb_put(txn, dbi.raw, &k, &v, flags)
                 if rc == MDB_KEYEXIST { return false }
                 try check(rc, "mdb_put")
                 return true
@@ -114,12 +117,16 @@ package struct WriteTransaction {
 
     /// Deletes one index entry (no error when it is not there).
     package func deleteIndexEntry(_ dbi: DBI, valueKey: [UInt8], primaryKey: [UInt8]) throws {
+        try (valueKey + primaryKey).withUnsafeBytes { try deleteIndexEntry(dbi, $0) }
+    }
+
+    /// Deletes one index entry given as borrowed bytes (no error when it is not there).
+    func deleteIndexEntry(_ dbi: DBI, _ entry: UnsafeRawBufferPointer) throws {
         pageRelease?.count()
-        try withVal(valueKey + primaryKey) { k in
-            let rc = mdb_del(txn, dbi.raw, &k, nil)
-            if rc == MDB_NOTFOUND { return }
-            try check(rc, "mdb_del")
-        }
+        var k = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: entry.baseAddress))
+        let rc = mdb_del(txn, dbi.raw, &k, nil)
+        if rc == MDB_NOTFOUND { return }
+        try check(rc, "mdb_del")
     }
 
     /// Deletes `key`. Returns whether it existed.

@@ -97,7 +97,7 @@ extension WriteContext {
                 }
                 created.add(stored, key: key, in: table)
             } else {
-                try created.flush(into: transaction, table: table)
+                try created.flush(into: self, table: table)
                 try put(stored, encoded: encoded, key: key, previous: existing, in: table)
             }
             result.written.append(keyValue)
@@ -105,7 +105,7 @@ extension WriteContext {
             result.storedEncodings.append(encoded)
             result.previous.append(existing)
         }
-        try created.flush(into: transaction, table: table)
+        try created.flush(into: self, table: table)
         if !result.written.isEmpty { touch(tableName) }
         return result
     }
@@ -157,15 +157,15 @@ extension WriteContext {
             if newValue == oldValue { continue }
             let oldKeys = oldValue.map { TableIndex.keys(attribute.id, $0) } ?? []
             let newKeys = newValue.map { TableIndex.keys(attribute.id, $0) } ?? []
-            for k in oldKeys where !newKeys.contains(k) { try transaction.deleteIndexEntry(table.index, valueKey: k, primaryKey: key) }
-            for k in newKeys where !oldKeys.contains(k) { try transaction.putIndexEntry(table.index, valueKey: k, primaryKey: key) }
+            for k in oldKeys where !newKeys.contains(k) { try changeIndex(.delete, of: table, valueKey: k, primaryKey: key) }
+            for k in newKeys where !oldKeys.contains(k) { try changeIndex(.put, of: table, valueKey: k, primaryKey: key) }
         }
     }
 
     private func removeIndexEntries(of record: JSONObject, key: [UInt8], in table: TableDefinition) throws {
         for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
             guard let value = record[attribute.name] else { continue }
-            for k in TableIndex.keys(attribute.id, value) { try transaction.deleteIndexEntry(table.index, valueKey: k, primaryKey: key) }
+            for k in TableIndex.keys(attribute.id, value) { try changeIndex(.delete, of: table, valueKey: k, primaryKey: key) }
         }
     }
 
@@ -321,8 +321,22 @@ struct IndexEntries {
         bytes.append(contentsOf: key)
     }
 
-    /// Writes the gathered entries in key order and empties the list.
+    /// Adds the gathered entries through `context` (to the backlog while it defers index
+    /// changes) in key order and empties the list.
+    mutating func flush(into context: WriteContext, table: TableDefinition) throws {
+        try flush { entry, primaryKeyLength in
+            try context.changeIndex(.put, of: table, entry: entry, primaryKeyLength: primaryKeyLength)
+        }
+    }
+
+    /// Writes the gathered entries straight to the index DBI in key order and empties the list.
     mutating func flush(into transaction: WriteTransaction, table: TableDefinition) throws {
+        try flush { entry, primaryKeyLength in
+            try transaction.putIndexEntry(table.index, entry, primaryKeyLength: primaryKeyLength)
+        }
+    }
+
+    private mutating func flush(_ put: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
         guard !entries.isEmpty else { return }
         defer {
             entries.removeAll(keepingCapacity: true)
@@ -337,8 +351,7 @@ struct IndexEntries {
                 }
             }
             for e in entries {
-                try transaction.putIndexEntry(table.index, UnsafeRawBufferPointer(start: base + e.offset, count: e.length),
-                                              primaryKeyLength: e.primaryKeyLength)
+                try put(UnsafeRawBufferPointer(start: base + e.offset, count: e.length), e.primaryKeyLength)
             }
         }
     }

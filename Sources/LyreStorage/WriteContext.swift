@@ -16,11 +16,16 @@ package struct WriteContext {
     /// The latest audit timestamp of each table written in this group (saves reading the
     /// audit log's last key once per entry).
     var auditTimestamps: [String: Double] = [:]
+    /// Index changes deferred to the backlog in this group (`IndexBacklog`).
+    let indexState: IndexChangeState
 
-    init(transaction: WriteTransaction, catalog: DatabaseCatalog, now: Double) {
+    /// - Parameter defersIndexChanges: whether the index changes of record writes may go to
+    ///   the backlog (false while the database's indexes are being read).
+    init(transaction: WriteTransaction, catalog: DatabaseCatalog, now: Double, defersIndexChanges: Bool = false) {
         self.transaction = transaction
         self.catalog = catalog
         self.now = now
+        indexState = IndexChangeState(defers: defersIndexChanges, backlog: catalog.indexBacklog)
     }
 
     static let catalogDBIName = "__catalog"
@@ -49,6 +54,7 @@ package struct WriteContext {
         expiration: Int? = nil, declaredAttributes: [AttributeDefinition] = []
     ) throws -> TableDefinition {
         if catalog.tables[name] != nil { throw LyreError.tableExists(catalog.name, name) }
+        try writeIndexesDirectly()
         guard let records = try transaction.openDBI(TableDefinition.recordsDBIName(name), create: true, dupSort: false)
         else { throw LyreError.internalError() }
         let index = try transaction.openIndex(of: name).index
@@ -86,6 +92,7 @@ package struct WriteContext {
     /// Drops a table with its records and indexes.
     package mutating func dropTable(_ name: String) throws {
         guard let table = catalog.tables[name] else { throw LyreError.tableNotFound(catalog.name, name) }
+        try writeIndexesDirectly()
         try transaction.drop(table.records, delete: true)
         try transaction.drop(table.index, delete: true)
         try dropAuditLog(of: name)
@@ -120,6 +127,7 @@ package struct WriteContext {
     package mutating func dropAttribute(_ name: String, from tableName: String, removeFromRecords: Bool) throws {
         guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
         guard let attribute = table.attribute(name) else { return }
+        try writeIndexesDirectly()
         try deleteIndexEntries(of: attribute, in: table)
         if removeFromRecords {
             try rewriteRecords(of: table) { record in
@@ -140,6 +148,7 @@ package struct WriteContext {
 
     /// Writes the changed catalog entries and timestamps. Called once before commit.
     mutating func finish() throws {
+        try finishIndexChanges()
         guard !(dirtyTables.isEmpty && droppedTables.isEmpty && touchedTables.isEmpty && sequences.isEmpty) else { return }
         let catalogDBI = try catalogDBI()
         for name in droppedTables {

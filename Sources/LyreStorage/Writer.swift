@@ -40,22 +40,34 @@ final class Writer: Sendable {
     private let begin: @Sendable () -> DatabaseCatalog
     /// Called on the writer thread after a successful commit with the new catalog.
     private let publish: @Sendable (DatabaseCatalog) -> Void
+    /// Whether readers want index changes written directly (`IndexBacklog`).
+    private let indexReads: IndexReadSignal
+    /// Quiet time after which a backlog of index changes is applied.
+    private let backlogIdleDelay: DispatchTimeInterval
+    /// The writer thread's `pthread_self()` (0 until it runs).
+    private let thread = Atomic<UInt>(0)
 
     /// Upper bound of jobs in one transaction, so one group's latency stays bounded.
     static let maximumGroupSize = 4096
 
-    init(environment: Environment, logger: Logger,
+    init(environment: Environment, logger: Logger, indexReads: IndexReadSignal, backlogIdleDelay: DispatchTimeInterval,
          begin: @escaping @Sendable () -> DatabaseCatalog,
          publish: @escaping @Sendable (DatabaseCatalog) -> Void) {
         self.environment = environment
         pageRelease = MappedPageRelease(environment: environment)
         self.logger = logger
+        self.indexReads = indexReads
+        self.backlogIdleDelay = backlogIdleDelay
         self.begin = begin
         self.publish = publish
         let thread = Thread { [self] in self.run() }
         thread.name = "lyre-writer-\(environment.path.split(separator: "/").last ?? "")"
         thread.start()
     }
+
+    /// Whether the caller runs on this writer's thread (where waiting for a write would
+    /// wait for itself).
+    var isCurrentThread: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     func submit(_ job: WriteJob) {
         let accepted = state.withLock { s -> Bool in
@@ -85,8 +97,19 @@ final class Writer: Sendable {
         // call fails and nothing changes. Durable inserts, 5 alternating pairs: mean
         // 17,877/s against 15,624/s (Benchmarks/README.md, session 4).
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -5)
+        thread.store(UInt(pthread_self()), ordering: .relaxed)
         while true {
-            wakeup.wait()
+            // A backlog of index changes is applied once the database has been quiet a moment.
+            if (begin().indexBacklog?.count ?? 0) > 0 {
+                if wakeup.wait(timeout: .now() + backlogIdleDelay) == .timedOut {
+                    commit([WriteJob(body: { try $0.writeIndexesDirectly() }, complete: { [logger] error in
+                        if let error { logger.error("index backlog could not be applied: \(error)") }
+                    })])
+                    continue
+                }
+            } else {
+                wakeup.wait()
+            }
             let jobs = takeQueued(upTo: Self.maximumGroupSize)
             if !jobs.isEmpty { commit(jobs) }
             if state.withLock({ $0.stopped && $0.jobs.isEmpty }) { break }
@@ -117,7 +140,8 @@ final class Writer: Sendable {
                 pending.forEach { $0.complete(error) }
                 return
             }
-            var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease), catalog: begin(), now: Self.nowMilliseconds())
+            var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease), catalog: begin(),
+                                       now: Self.nowMilliseconds(), defersIndexChanges: indexReads.mayDefer)
             var failedIndex: Int?
             var failure: (any Error)?
             var index = 0

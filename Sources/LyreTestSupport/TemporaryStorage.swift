@@ -1,4 +1,5 @@
 import Foundation
+package import Dispatch
 package import LyreStorage
 import Logging
 
@@ -7,11 +8,16 @@ package final class TemporaryStorage: Sendable {
     package let root: String
     package let engine: StorageEngine
 
-    package init(durable: Bool = false, initialMapSize: Int = 1 << 34) throws {
+    private let backlogIdleDelay: DispatchTimeInterval
+
+    package init(durable: Bool = false, initialMapSize: Int = 1 << 34,
+                 backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay) throws {
         root = TestApplication.temporaryRoot()
         var logger = Logger(label: "lyre-storage-test")
         logger.logLevel = .critical
-        engine = try StorageEngine(root: root, durable: durable, initialMapSize: initialMapSize, logger: logger)
+        self.backlogIdleDelay = backlogIdleDelay
+        engine = try StorageEngine(root: root, durable: durable, initialMapSize: initialMapSize,
+                                   backlogIdleDelay: backlogIdleDelay, logger: logger)
     }
 
     /// Closes and reopens the engine on the same root (a clean restart).
@@ -19,7 +25,7 @@ package final class TemporaryStorage: Sendable {
         engine.close()
         var logger = Logger(label: "lyre-storage-test")
         logger.logLevel = .critical
-        return try StorageEngine(root: root, durable: false, logger: logger)
+        return try StorageEngine(root: root, durable: false, backlogIdleDelay: backlogIdleDelay, logger: logger)
     }
 
     deinit {

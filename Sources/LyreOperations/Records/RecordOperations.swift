@@ -115,7 +115,7 @@ enum RecordOperations {
         let (db, table) = try TableAccess.table(request, in: context, status: 404)
         let projection = try Projection(Authorization.readableAttributes(attributes, table: table, user: context.user), table: table)
         var out: [UInt8] = [UInt8(ascii: "[")]
-        try db.read { txn in
+        try db.read(completeIndexes: false) { txn in
             var first = true
             for id in ids {
                 guard let key = KeyCodec.encode(id), key.count <= KeyCodec.maximumKeySize,

@@ -55,7 +55,7 @@ extension SchemaOperations {
             return user.permissions.isAttributeVisible(database: table.database, table: table.name,
                                                        attribute: attribute.name, primaryKey: table.primaryKey)
         }
-        let count = try db.read { txn in try txn.count(table.records) }
+        let count = try db.read(completeIndexes: false) { txn in try txn.count(table.records) }
         var o = JSONObject()
         o.appendUnchecked("schema", .string(table.database))
         o.appendUnchecked("name", .string(table.name))
