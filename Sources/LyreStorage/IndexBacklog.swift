@@ -31,8 +31,8 @@ package enum IndexBacklog {
     static let dbiName = "__index_backlog"
     /// Changes kept before they are applied in one batch.
     package static let limit = 16384
-    /// A group with this many changes writes them (and the backlog) directly: they already
-    /// share leaves, and storing them twice would only cost (bulk loads).
+    /// A group that reaches this many changes writes them (and the backlog) directly, from
+    /// then on: they already share leaves, and storing them twice would only cost (bulk loads).
     package static let largeGroup = 1024
     /// A quiet writer applies a non-empty backlog after this long without jobs, so an idle
     /// database settles with its indexes complete.
@@ -214,6 +214,7 @@ extension WriteContext {
     func changeIndex(_ kind: IndexBacklog.Kind, of table: TableDefinition, entry: UnsafeRawBufferPointer, primaryKeyLength: Int) throws {
         if indexState.defers {
             indexState.changes.add(kind, table: table.name, entry: entry, primaryKeyLength: primaryKeyLength)
+            if indexState.changes.count >= IndexBacklog.largeGroup { try writeIndexesDirectly() }
             return
         }
         try applyIndexBacklog()
@@ -264,7 +265,7 @@ extension WriteContext {
     mutating func finishIndexChanges() throws {
         guard var backlog = indexState.backlog else { return }
         if !indexState.changes.isEmpty {
-            if indexState.changes.count >= IndexBacklog.largeGroup || backlog.count + indexState.changes.count >= IndexBacklog.limit {
+            if backlog.count + indexState.changes.count >= IndexBacklog.limit {
                 try applyIndexBacklog()
                 backlog.count = 0
             } else {

@@ -324,6 +324,7 @@ struct IndexEntries {
     /// Adds the gathered entries through `context` (to the backlog while it defers index
     /// changes) in key order and empties the list.
     mutating func flush(into context: WriteContext, table: TableDefinition) throws {
+        if entries.count >= IndexBacklog.largeGroup { try context.writeIndexesDirectly() }
         try flush { entry, primaryKeyLength in
             try context.changeIndex(.put, of: table, entry: entry, primaryKeyLength: primaryKeyLength)
         }
