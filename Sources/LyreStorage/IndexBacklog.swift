@@ -126,8 +126,8 @@ struct IndexChanges {
 
     /// Appends every change of `other`, in order.
     mutating func append(_ other: IndexChanges) {
-        for c in other.changes {
-            other.bytes.withUnsafeBytes { raw in
+        other.bytes.withUnsafeBytes { raw in
+            for c in other.changes {
                 add(c.kind, table: other.tableNames[c.table],
                     entry: UnsafeRawBufferPointer(rebasing: raw[c.offset..<(c.offset + c.length)]),
                     primaryKeyLength: c.primaryKeyLength)
@@ -135,15 +135,15 @@ struct IndexChanges {
         }
     }
 
-    /// Calls `body` with every change sorted by (table, entry, order made): each index leaf
-    /// is then visited once, and a put and a delete of one entry keep their order.
+    /// Calls `body` with every change grouped by table and sorted by (entry, order made):
+    /// each index leaf is then visited once, and a put and a delete of one entry keep their order.
     func forEachSorted(_ body: (String, IndexBacklog.Kind, UnsafeRawBufferPointer, Int) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress
             var order = Array(changes.indices)
             order.sort { i, j in
                 let a = changes[i], b = changes[j]
-                if a.table != b.table { return tableNames[a.table] < tableNames[b.table] }
+                if a.table != b.table { return a.table < b.table }
                 let c = memcmp(base! + a.offset, base! + b.offset, min(a.length, b.length))
                 if c != 0 { return c < 0 }
                 if a.length != b.length { return a.length < b.length }
