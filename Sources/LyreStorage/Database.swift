@@ -72,9 +72,14 @@ package final class Database: Sendable {
                 return .read(try body(ReadTransaction(txn: txn)))
             }
             if case .read(let value) = outcome { return value }
+            // Every group that starts after this defers nothing for a second; the job
+            // applies what earlier groups deferred. The signal is renewed once the commit
+            // is done, in case it took longer than that. (Eight attempts never fail in
+            // practice; the bound only keeps a read from waiting forever.)
             attempts += 1
             indexReads.indexesRead()
             try writeSync { try $0.writeIndexesDirectly() }
+            indexReads.indexesRead()
         }
     }
 
