@@ -131,13 +131,14 @@ package struct DatabaseCatalog: Sendable {
     package var tables: [String: TableDefinition]
     /// Per table: time of the most recent committed write (ms).
     package var lastUpdated: [String: Double]
-    /// The index backlog as of this commit (nil until the environment is read).
-    package var indexBacklog: IndexBacklogState?
+    /// The index backlog as of this commit.
+    package var indexBacklog: IndexBacklogState
 
-    package init(name: String) {
+    init(name: String, indexBacklog: IndexBacklogState) {
         self.name = name
         tables = [:]
         lastUpdated = [:]
+        self.indexBacklog = indexBacklog
     }
 
     package subscript(table: String) -> TableDefinition? { tables[table] }

@@ -21,7 +21,7 @@ package final class Database: Sendable {
     /// Readers of indexes tell the writer to stop deferring index changes.
     private let indexReads = IndexReadSignal()
     /// The index backlog DBI (`IndexBacklog`), checked in every read snapshot.
-    private let indexBacklog: DBI?
+    private let indexBacklog: DBI
 
     init(name: String, path: String, durable: Bool, initialMapSize: Int,
          backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
@@ -35,7 +35,7 @@ package final class Database: Sendable {
             throw error
         }
         committed = Mutex(catalog)
-        indexBacklog = catalog.indexBacklog?.dbi
+        indexBacklog = catalog.indexBacklog.dbi
         let writer = Writer(
             environment: environment, logger: logger, indexReads: indexReads, backlogIdleDelay: backlogIdleDelay,
             begin: { [unowned self] in self.committed.withLock { $0 } },
@@ -47,7 +47,7 @@ package final class Database: Sendable {
     package var catalog: DatabaseCatalog { committed.withLock { $0 } }
 
     /// Index changes waiting in the backlog as of the last commit (`IndexBacklog`).
-    package var indexBacklogCount: Int { catalog.indexBacklog?.count ?? 0 }
+    package var indexBacklogCount: Int { catalog.indexBacklog.count }
 
     /// The definition of one table as of the last commit.
     /// (`catalog` copies three references under the lock; the lookup runs outside it, as
@@ -65,7 +65,7 @@ package final class Database: Sendable {
         var attempts = 0
         while true {
             let outcome = try environment.withReadTransaction { txn -> ReadOutcome<T> in
-                if completeIndexes, let dbi = indexBacklog, attempts < 8, WriteContext.backlogEntries(dbi, in: txn) > 0,
+                if completeIndexes, attempts < 8, IndexBacklog.entries(indexBacklog, in: txn) > 0,
                    let writer = writerBox.withLock({ $0 }), !writer.isCurrentThread {
                     return .backlog
                 }
@@ -156,12 +156,12 @@ package final class Database: Sendable {
     }
 
     private static func loadCatalog(name: String, environment: Environment) throws -> DatabaseCatalog {
-        var catalog = DatabaseCatalog(name: name)
         var txn: OpaquePointer?
         try check(mdb_txn_begin(environment.env, nil, 0, &txn), "mdb_txn_begin")
         let write = WriteTransaction(txn: txn!)
+        var catalog: DatabaseCatalog
         do {
-            catalog.indexBacklog = try WriteContext.loadIndexBacklog(write)
+            catalog = DatabaseCatalog(name: name, indexBacklog: try IndexBacklog.load(write))
             if let catalogDBI = try write.openDBI(WriteContext.catalogDBIName, create: false, dupSort: false) {
                 var entries: [JSONObject] = []
                 try write.withCursor(catalogDBI) { cursor in

@@ -43,6 +43,32 @@ package enum IndexBacklog {
         case delete = 2
     }
 
+    /// Entries (groups' change lists) of the backlog DBI in the snapshot of `txn`.
+    static func entries(_ dbi: DBI, in txn: OpaquePointer) -> Int {
+        var stat = MDB_stat()
+        guard mdb_stat(txn, dbi.raw, &stat) == 0 else { return 0 }
+        return Int(stat.ms_entries)
+    }
+
+    /// Opens (creating) the backlog DBI and reads its state.
+    static func load(_ transaction: WriteTransaction) throws -> IndexBacklogState {
+        guard let dbi = try transaction.openDBI(dbiName, create: true, dupSort: false) else {
+            throw LyreError.internalError()
+        }
+        var state = IndexBacklogState(dbi: dbi)
+        var changes = IndexChanges()
+        try transaction.withCursor(dbi) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                try decode(e.value, into: &changes)
+                state.nextSequence = e.key.reduce(0) { $0 << 8 | UInt64($1) } &+ 1
+                entry = try cursor.next()
+            }
+        }
+        state.count = changes.count
+        return state
+    }
+
     /// Decodes one backlog value into `changes`.
     static func decode(_ value: UnsafeRawBufferPointer, into changes: inout IndexChanges) throws {
         guard value.count >= 2 else { throw LyreError.internalError(BacklogCorrupt()) }
@@ -177,36 +203,6 @@ final class IndexReadSignal: Sendable {
 }
 
 extension WriteContext {
-    /// Entries (groups' change lists) of the backlog DBI in the snapshot of `txn`.
-    static func backlogEntries(_ dbi: DBI, in txn: OpaquePointer) -> Int {
-        var stat = MDB_stat()
-        guard mdb_stat(txn, dbi.raw, &stat) == 0 else { return 0 }
-        return Int(stat.ms_entries)
-    }
-
-    /// Opens (creating) the backlog DBI and reads its state.
-    static func loadIndexBacklog(_ transaction: WriteTransaction) throws -> IndexBacklogState {
-        guard let dbi = try transaction.openDBI(IndexBacklog.dbiName, create: true, dupSort: false) else {
-            throw LyreError.internalError()
-        }
-        var state = IndexBacklogState(dbi: dbi)
-        var changes = IndexChanges()
-        try transaction.withCursor(dbi) { cursor in
-            var entry = try cursor.first()
-            while let e = entry {
-                try IndexBacklog.decode(e.value, into: &changes)
-                state.nextSequence = Self.sequence(e.key) &+ 1
-                entry = try cursor.next()
-            }
-        }
-        state.count = changes.count
-        return state
-    }
-
-    static func sequence(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        key.reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
     // MARK: Index changes
 
     /// Adds (`put`) or removes an index entry of `table`: into this group's deferred
@@ -238,7 +234,8 @@ extension WriteContext {
     /// Writes every pending index change (the stored backlog, then this group's), sorted
     /// by entry so that each index leaf is visited once, and empties the backlog.
     func applyIndexBacklog() throws {
-        guard let backlog = indexState.backlog, backlog.count > 0 || !indexState.changes.isEmpty else { return }
+        let backlog = indexState.backlog
+        guard backlog.count > 0 || !indexState.changes.isEmpty else { return }
         var all = IndexChanges()
         if backlog.count > 0 {
             try transaction.withCursor(backlog.dbi) { cursor in
@@ -249,7 +246,7 @@ extension WriteContext {
                 }
             }
             try transaction.drop(backlog.dbi, delete: false)
-            indexState.backlog?.count = 0
+            indexState.backlog.count = 0
         }
         all.append(indexState.changes)
         indexState.changes = IndexChanges()
@@ -263,24 +260,21 @@ extension WriteContext {
     /// At the end of the group: stores this group's deferred changes in the backlog, or
     /// applies everything once the backlog is full.
     mutating func finishIndexChanges() throws {
-        guard var backlog = indexState.backlog else { return }
         if !indexState.changes.isEmpty {
-            if backlog.count + indexState.changes.count >= IndexBacklog.limit {
+            if indexState.backlog.count + indexState.changes.count >= IndexBacklog.limit {
                 try applyIndexBacklog()
-                backlog.count = 0
             } else {
                 for table in indexState.changes.tableNames.indices {
                     var key: [UInt8] = []
-                    withUnsafeBytes(of: backlog.nextSequence.bigEndian) { key.append(contentsOf: $0) }
-                    _ = try transaction.put(backlog.dbi, key, indexState.changes.value(ofTable: table), append: true)
-                    backlog.nextSequence &+= 1
+                    withUnsafeBytes(of: indexState.backlog.nextSequence.bigEndian) { key.append(contentsOf: $0) }
+                    _ = try transaction.put(indexState.backlog.dbi, key, indexState.changes.value(ofTable: table), append: true)
+                    indexState.backlog.nextSequence &+= 1
                 }
-                backlog.count += indexState.changes.count
+                indexState.backlog.count += indexState.changes.count
                 indexState.changes = IndexChanges()
             }
         }
-        indexState.backlog = backlog
-        catalog.indexBacklog = backlog
+        catalog.indexBacklog = indexState.backlog
     }
 }
 
@@ -289,12 +283,12 @@ extension WriteContext {
 final class IndexChangeState {
     /// Whether this group defers index changes to the backlog.
     var defers: Bool
-    /// The stored backlog (nil only for a catalog not loaded from an environment).
-    var backlog: IndexBacklogState?
+    /// The stored backlog.
+    var backlog: IndexBacklogState
     var changes = IndexChanges()
 
-    init(defers: Bool, backlog: IndexBacklogState?) {
-        self.defers = defers && backlog != nil
+    init(defers: Bool, backlog: IndexBacklogState) {
+        self.defers = defers
         self.backlog = backlog
     }
 }

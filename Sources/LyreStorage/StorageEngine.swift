@@ -39,10 +39,15 @@ package final class StorageEngine: Sendable {
         var opened: [String: Database] = [:]
         for file in files where file.hasSuffix(".mdb") {
             let name = String(file.dropLast(4))
-            opened[name] = try Database(name: name, path: databaseDirectory + "/" + file, durable: durable, initialMapSize: initialMapSize,
-                              backlogIdleDelay: backlogIdleDelay, logger: logger)
+            opened[name] = try open(name, path: databaseDirectory + "/" + file)
         }
         databases.withLock { $0 = opened }
+    }
+
+    /// Opens (creating when missing) one database's environment with this engine's settings.
+    private func open(_ name: String, path: String) throws -> Database {
+        try Database(name: name, path: path, durable: durable, initialMapSize: initialMapSize,
+                     backlogIdleDelay: backlogIdleDelay, logger: logger)
     }
 
     package func database(_ name: String) -> Database? {
@@ -59,8 +64,7 @@ package final class StorageEngine: Sendable {
     package func createDatabase(_ name: String) throws -> Database {
         try databases.withLock { dbs in
             if dbs[name] != nil { throw LyreError.databaseExists(name) }
-            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize,
-                              backlogIdleDelay: backlogIdleDelay, logger: logger)
+            let db = try open(name, path: path(of: name))
             dbs[name] = db
             return db
         }
@@ -70,8 +74,7 @@ package final class StorageEngine: Sendable {
     package func databaseCreatingIfNeeded(_ name: String) throws -> Database {
         try databases.withLock { dbs in
             if let db = dbs[name] { return db }
-            let db = try Database(name: name, path: path(of: name), durable: durable, initialMapSize: initialMapSize,
-                              backlogIdleDelay: backlogIdleDelay, logger: logger)
+            let db = try open(name, path: path(of: name))
             dbs[name] = db
             return db
         }

@@ -110,16 +110,6 @@ package struct WriteTransaction {
         }
     }
 
-    /// Adds one index entry for `valueKey` and `primaryKey`.
-    package func putIndexEntry(_ dbi: DBI, valueKey: [UInt8], primaryKey: [UInt8]) throws {
-        try (valueKey + primaryKey).withUnsafeBytes { try putIndexEntry(dbi, $0, primaryKeyLength: primaryKey.count) }
-    }
-
-    /// Deletes one index entry (no error when it is not there).
-    package func deleteIndexEntry(_ dbi: DBI, valueKey: [UInt8], primaryKey: [UInt8]) throws {
-        try (valueKey + primaryKey).withUnsafeBytes { try deleteIndexEntry(dbi, $0) }
-    }
-
     /// Deletes one index entry given as borrowed bytes (no error when it is not there).
     func deleteIndexEntry(_ dbi: DBI, _ entry: UnsafeRawBufferPointer) throws {
         pageRelease?.count()

@@ -100,7 +100,7 @@ final class Writer: Sendable {
         thread.store(UInt(pthread_self()), ordering: .relaxed)
         while true {
             // A backlog of index changes is applied once the database has been quiet a moment.
-            if (begin().indexBacklog?.count ?? 0) > 0 {
+            if begin().indexBacklog.count > 0 {
                 if wakeup.wait(timeout: .now() + backlogIdleDelay) == .timedOut {
                     commit([WriteJob(body: { try $0.writeIndexesDirectly() }, complete: { [logger] error in
                         if let error { logger.error("index backlog could not be applied: \(error)") }

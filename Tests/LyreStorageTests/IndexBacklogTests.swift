@@ -1,3 +1,4 @@
+import Dispatch
 import LyreCore
 import LyreStorage
 import LyreTestSupport
@@ -6,9 +7,10 @@ import Testing
 /// The index backlog (`IndexBacklog`): small writes defer their index changes; every read
 /// that may use an index sees them applied; the order of changes and their durability hold.
 @Suite struct IndexBacklogTests {
-    /// A storage whose writers never apply the backlog on their own within a test.
-    private func makeStorage() throws -> (TemporaryStorage, Database) {
-        let storage = try TemporaryStorage(backlogIdleDelay: .seconds(3600))
+    /// A storage with `dev.dog`, whose writers by default never apply the backlog on their
+    /// own within a test.
+    private func makeStorage(idleDelay: DispatchTimeInterval = .seconds(3600)) throws -> (TemporaryStorage, Database) {
+        let storage = try TemporaryStorage(backlogIdleDelay: idleDelay)
         let db = try storage.engine.createDatabase("dev")
         _ = try db.writeSync { ctx in try ctx.createTable("dog", primaryKey: "id") }
         return (storage, db)
@@ -153,9 +155,8 @@ import Testing
     }
 
     @Test func aQuietWriterAppliesTheBacklogByItself() async throws {
-        let storage = try TemporaryStorage(backlogIdleDelay: .milliseconds(20))
-        let db = try storage.engine.createDatabase("dev")
-        _ = try db.writeSync { ctx in try ctx.createTable("dog", primaryKey: "id") }
+        let (storage, db) = try makeStorage(idleDelay: .milliseconds(20))
+        _ = storage
         _ = try await db.write { ctx in try ctx.write([["id": 1, "age": 5]], mode: .insert, to: "dog") }
         var waited = 0
         while db.indexBacklogCount > 0, waited < 1000 {
