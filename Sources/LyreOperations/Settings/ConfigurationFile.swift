@@ -214,6 +214,15 @@ public enum ConfigurationFile {
         if let certificate = tlsFile("certificate") { c.certificatePath = certificate }
         if let privateKey = tlsFile("privateKey") { c.privateKeyPath = privateKey }
         if let host = v("operationsApi.network.host")?.stringValue { c.host = host }
+        let milliseconds = { (key: String) -> Int? in
+            v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.map(Int64.init) }.map { Int(clamping: $0) }
+        }
+        if let t = milliseconds("headersTimeout") { c.headersTimeoutMilliseconds = t }
+        if let t = milliseconds("keepAliveTimeout") { c.keepAliveTimeoutMilliseconds = t }
+        if let t = milliseconds("timeout") { c.requestTimeoutMilliseconds = t }
+        if let cap = v("operationsApi.network.maxConnections") {
+            c.maximumConnections = cap.isNull ? nil : milliseconds("maxConnections")
+        }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
         if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
