@@ -48,6 +48,16 @@ import Testing
         #expect(anon.json["inserted_hashes"]?.arrayValue?.count == 1)
     }
 
+    /// Geo results are Harper's to the last digit (turf.js on V8's math), also where the C
+    /// library's sin/cos/atan2 would change it (glibc: 12238.95036992048, 7604.9311830910483,
+    /// 16592.700554481959, and a distance of exactly 4364.91214886648, so `near` true).
+    @Test func geoDigitsOverHTTP() async throws {
+        let lyre = try await TestServer()
+        let r = await Self.sql(lyre, #"SELECT geoDistance('[-58.6869,56.5061]', '[46.6953,-13.9513]') AS km, geoDistance('[-58.6869,56.5061]', '[46.6953,-13.9513]', 'miles') AS mi, geoLength('{"type":"LineString","coordinates":[[72.1471,-87.8998],[-75.9506,-52.5418],[-58.6869,56.5061]]}') AS len, geoNear('[72.1471,-87.8998]', '[-75.9506,-52.5418]', 4364.91214886648) AS near"#)
+        #expect(r.status == 200)
+        #expect(r.text == #"[{"km":12238.950369920478,"mi":7604.931183091047,"len":16592.700554481962,"near":false}]"#)
+    }
+
     @Test func walkthroughSelectStar() async throws {
         let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
