@@ -120,7 +120,7 @@ enum GeoMeasure {
         let bearingRad = radians(bearing)
         guard let f = factor(unit) else { throw GeoInvalid() }
         let delta = distance / f
-        let latitude2 = asin(JSMath.sin(latitude1) * JSMath.cos(delta) + JSMath.cos(latitude1) * JSMath.sin(delta) * JSMath.cos(bearingRad))
+        let latitude2 = JSMath.asin(JSMath.sin(latitude1) * JSMath.cos(delta) + JSMath.cos(latitude1) * JSMath.sin(delta) * JSMath.cos(bearingRad))
         let longitude2 = longitude1 + JSMath.atan2(JSMath.sin(bearingRad) * JSMath.sin(delta) * JSMath.cos(latitude1),
                                                    JSMath.cos(delta) - JSMath.sin(latitude1) * JSMath.sin(latitude2))
         return [degrees(longitude2), degrees(latitude2)]

@@ -1,6 +1,6 @@
 internal import Foundation
 
-/// `Math.sin`, `Math.cos`, `Math.atan`, `Math.atan2` and `Math.pow(x, 2)` as Node's V8
+/// `Math.sin`, `Math.cos`, `Math.asin`, `Math.atan`, `Math.atan2` and `Math.pow(x, 2)` as Node's V8
 /// computes them (its fdlibm-derived `base::ieee754`), bit for bit, so geo results agree with
 /// Harper's turf.js to the last digit: the C library's functions round differently in about
 /// 1 of 40 cases, which changes about 1 distance in 5 in its last digit. The algorithms and
@@ -8,7 +8,7 @@ internal import Foundation
 /// [-π/4, π/4], arctangent from a table at 0.5, 1 and 1.5). When written it agreed with
 /// Node 20 on 400,000 arguments; the geo tests pin distances where the C library differs.
 /// Sines and cosines of arguments beyond 2^19·π/2, which fdlibm reduces with a
-/// multi-precision π, use the C library.
+/// multi-precision π, use the C library (`geoCircle` with a radius over ~800,000 Earth radii).
 enum JSMath {
     /// `Math.pow(x, 2)`: V8 answers exactly `x * x`.
     static func square(_ x: Double) -> Double { x * x }
@@ -78,6 +78,36 @@ enum JSMath {
         return hx < 0 ? -result : result
     }
 
+    static func asin(_ x: Double) -> Double {
+        let hx = high(x)
+        let ix = hx & 0x7fff_ffff
+        if ix >= 0x3ff0_0000 {  // |x| >= 1
+            if Swift.abs(x) == 1 { return x * piOver2 + x * piOver2Low }
+            return (x - x) / (x - x)  // NaN
+        }
+        if ix < 0x3fe0_0000 {  // |x| < 0.5
+            if ix < 0x3e40_0000 { return x }  // |x| < 2^-27
+            let t = x * x
+            return x + x * (asinP(t) / asinQ(t))
+        }
+        // 0.5 <= |x| < 1
+        let w = 1.0 - Swift.abs(x)
+        let t = w * 0.5
+        let p = asinP(t), q = asinQ(t)
+        let s = t.squareRoot()
+        let result: Double
+        if ix >= 0x3fef_3333 {  // |x| > 0.975
+            result = piOver2 - (2.0 * (s + s * (p / q)) - piOver2Low)
+        } else {
+            let w = Double(bitPattern: s.bitPattern & 0xffff_ffff_0000_0000)
+            let c = (t - w * w) / (s + w)
+            let p2 = 2.0 * s * (p / q) - (piOver2Low - 2.0 * c)
+            let q2 = piOver4 - 2.0 * w
+            result = piOver4 - (p2 - q2)
+        }
+        return hx > 0 ? result : -result
+    }
+
     static func atan2(_ y: Double, _ x: Double) -> Double {
         if x.isNaN || y.isNaN { return x + y }
         if x == 1.0 { return atan(y) }
@@ -134,6 +164,18 @@ enum JSMath {
     private static let piLow = 1.2246467991473531772e-16
     private static let piOver2 = 1.5707963267948965580e+00
     private static let piOver4 = 7.8539816339744827900e-01
+    private static let piOver2Low = 6.12323399573676603587e-17
+
+    /// asin's rational approximation on [0, 0.25]: numerator and denominator.
+    private static func asinP(_ t: Double) -> Double {
+        t * (1.66666666666666657415e-01 + t * (-3.25565818622400915405e-01 + t * (2.01212532134862925881e-01
+            + t * (-4.00555345006794114027e-02 + t * (7.91534994289814532176e-04 + t * 3.47933107596021167570e-05)))))
+    }
+
+    private static func asinQ(_ t: Double) -> Double {
+        1.0 + t * (-2.40339491173441421878e+00 + t * (2.02094576023350569471e+00 + t * (-6.88283971605453293030e-01
+            + t * 7.70381505559019352791e-02)))
+    }
 
     private static let atanHigh = [4.63647609000806093515e-01, 7.85398163397448278999e-01,
                                    9.82793723247329054082e-01, 1.57079632679489655800e+00]
