@@ -38,7 +38,7 @@ import Testing
         let port = LyreProcess.freePort()
         let lyre = try await LyreProcess(root: root, port: port)
         defer { lyre.terminate() }
-        #expect(try await lyre.post(#"{"operation":"set_configuration","operationsApi_network_maxConnections":3,"operationsApi_network_keepAliveTimeout":0}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"set_configuration","operationsApi_network_maxConnections":3,"operationsApi_network_keepAliveTimeout":600000}"#).status == 200)
         #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
         try await Task.sleep(for: .milliseconds(500))
         let body = #"{"operation":"describe_all"}"#
