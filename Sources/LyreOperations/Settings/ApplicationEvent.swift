@@ -50,6 +50,9 @@ extension Application {
                 logger.error("restart: configuration not reloaded: \(error)")
                 configuration = self.configuration
             }
+            // The clustering engine follows the new settings; a failure is logged and shown
+            // by `cluster_status`, and the restart goes on.
+            try? cluster.apply(configuration, storage: storage, logger: logger)
             logger.notice("restarting: \(kind)")
             switch kind {
             case .restart: eventSink.yield(.restart(configuration))

@@ -1,0 +1,172 @@
+import Foundation
+import LyreCore
+import LyreTestSupport
+import Testing
+
+/// Clustering on real `lyre` processes, each with its own root, ports and nats-servers
+/// (started by Lyre itself), as a user sets them up: `set_configuration` with
+/// `clustering_enabled: true` and the ports and routes, `restart`, then `add_node`.
+@Suite(.serialized, .enabled(if: NATSTestNode.isAvailable, "nats-server is not installed (scripts/bootstrap)"))
+struct ClusteringTests {
+    /// One node's process and its clustering ports.
+    struct Node {
+        let name: String
+        let root: String
+        let lyre: LyreProcess
+        let routePort: Int
+    }
+
+    /// Starts a node and turns clustering on through the API (walkthrough step 7, with free
+    /// ports so tests never meet another server's defaults), then waits until its engine runs.
+    static func startNode(_ name: String?, routes: [Int] = [], routePort: Int = NATSTestNode.freePort()) async throws -> Node {
+        let root = TestApplication.temporaryRoot()
+        let lyre = try await LyreProcess(root: root, port: NATSTestNode.freePort())
+        var settings: [(String, Value)] = [
+            ("operation", "set_configuration"), ("clustering_enabled", true),
+            ("clustering_hubServer_cluster_network_port", .int(Int64(routePort))),
+            ("clustering_hubServer_network_port", .int(Int64(NATSTestNode.freePort()))),
+            ("clustering_hubServer_leafNodes_network_port", .int(Int64(NATSTestNode.freePort()))),
+            ("clustering_leafServer_network_port", .int(Int64(NATSTestNode.freePort()))),
+        ]
+        if let name { settings.append(("clustering_nodeName", .string(name))) }
+        if !routes.isEmpty {
+            settings.append(("clustering_hubServer_cluster_network_routes",
+                             .array(routes.map { .object(JSONObject([("host", "127.0.0.1"), ("port", .int(Int64($0)))])) })))
+        }
+        let set = try await lyre.post(JSON.string(.object(JSONObject(settings))))
+        #expect(set.status == 200, "\(set.text)")
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+        try await waitFor("clustering on \(name ?? "node")") {
+            let status = try await lyre.post(#"{"operation":"cluster_status"}"#).json
+            return status["is_enabled"] == .bool(true) && status["lyre"]?["nats_connected"] == .bool(true)
+        }
+        return Node(name: name ?? "", root: root, lyre: lyre, routePort: routePort)
+    }
+
+    static func waitFor(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw TimedOut()
+    }
+
+    struct TimedOut: Error {}
+
+    /// The pids in a node's nats-server pid files that are alive.
+    static func runningServers(root: String) -> [pid_t] {
+        ["hub.pid", "leaf.pid"].compactMap { file in
+            guard let text = try? String(contentsOfFile: root + "/clustering/" + file, encoding: .utf8),
+                  let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
+            // A zombie is not running.
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            return stat.contains(") Z") ? nil : pid
+        }
+    }
+
+    @Test func withClusteringOffTheOperationsAnswerHarpersError() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: NATSTestNode.freePort())
+        defer { lyre.terminate() }
+        for body in [#"{"operation":"add_node","node_name":"b","subscriptions":[]}"#, #"{"operation":"remove_node","node_name":"b"}"#,
+                     #"{"operation":"update_node","node_name":"b","subscriptions":[]}"#, #"{"operation":"cluster_network"}"#,
+                     #"{"operation":"purge_stream","database":"data","table":"t"}"#] {
+            let response = try await lyre.post(body)
+            #expect(response.status == 400)
+            #expect(response.json["error"] == "Clustering must be enabled to perform this operation.", "\(body)")
+        }
+        let status = try await lyre.post(#"{"operation":"cluster_status"}"#)
+        #expect(status.json["is_enabled"] == false)
+        #expect(status.json["connections"] == .array([]))
+    }
+
+    @Test func stepSevenEnableAndRestartServesAClusterOfOneAndStopsItsServers() async throws {
+        let node = try await Self.startNode(nil)
+        defer { try? FileManager.default.removeItem(atPath: node.root) }
+        let status = try await node.lyre.post(#"{"operation":"cluster_status"}"#).json
+        #expect(status["node_name"]?.stringValue?.isEmpty == false, "named after the host")
+        #expect(status["connections"] == .array([]))
+        #expect(status["lyre"]?["warnings"]?.arrayValue?.contains("no routes configured: a cluster of one") == true)
+        #expect(Self.runningServers(root: node.root).count == 2)
+        let routes = try await node.lyre.post(#"{"operation":"cluster_get_routes"}"#).json
+        #expect(routes == .object(JSONObject([("hub", .array([])), ("leaf", .array([]))])))
+        // Harper's default cluster name, in the hub's generated configuration.
+        let hub = try String(contentsOfFile: node.root + "/clustering/hub.json", encoding: .utf8)
+        #expect(hub.contains(#""name" : "harperdb""#))
+
+        let servers = Self.runningServers(root: node.root)
+        node.lyre.terminate()
+        #expect(servers.allSatisfy { kill($0, 0) != 0 || ((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? ") Z").contains(") Z") },
+                "the nats-servers stop with lyre")
+    }
+
+    @Test func twoNodesConvergeAfterConcurrentWritesOnBoth() async throws {
+        let alpha = try await Self.startNode("alpha")
+        let beta = try await Self.startNode("beta", routes: [alpha.routePort])
+        defer {
+            alpha.lyre.terminate()
+            beta.lyre.terminate()
+            try? FileManager.default.removeItem(atPath: alpha.root)
+            try? FileManager.default.removeItem(atPath: beta.root)
+        }
+        for node in [alpha, beta] {
+            #expect(try await node.lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        }
+        // One add_node on alpha: beta is told and subscribes the other way.
+        try await Self.waitFor("beta reachable from alpha") {
+            let added = try await alpha.lyre.post(#"{"operation":"add_node","node_name":"beta","subscriptions":[{"schema":"dev","table":"dog","subscribe":true,"publish":true}]}"#)
+            return added.status == 200 && added.json["message"] == "Successfully added 'beta' to manifest"
+        }
+        let betaNodes = try await beta.lyre.post(#"{"operation":"search_by_value","database":"system","table":"hdb_nodes","search_attribute":"name","search_value":"*","get_attributes":["*"]}"#)
+        #expect(betaNodes.json.arrayValue?.first?["name"] == "alpha")
+
+        // Concurrent inserts, updates and deletes on both nodes, overlapping ids.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, node) in [alpha, beta].enumerated() {
+                group.addTask {
+                    for i in 0..<60 {
+                        let id = i % 40
+                        let body: String
+                        switch i % 3 {
+                        case 0: body = #"{"operation":"upsert","database":"dev","table":"dog","records":[{"id":\#(id),"by":"\#(node.name)","n":\#(i)}]}"#
+                        case 1: body = #"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(100 * (index + 1) + i),"by":"\#(node.name)"}]}"#
+                        default: body = #"{"operation":"delete","database":"dev","table":"dog","ids":[\#((id + 7) % 40)]}"#
+                        }
+                        let response = try await node.lyre.post(body)
+                        #expect(response.status == 200, "\(response.text)")
+                    }
+                    // SQL writes replicate too.
+                    let update = try await node.lyre.post(#"{"operation":"sql","sql":"UPDATE dev.dog SET sql_by = '\#(node.name)' WHERE id = 101"}"#)
+                    #expect(update.status == 200)
+                }
+            }
+            try await group.waitForAll()
+        }
+
+        let query = #"{"operation":"sql","sql":"SELECT * FROM dev.dog ORDER BY id"}"#
+        var last: (Value, Value) = (.null, .null)
+        try await Self.waitFor("both nodes identical", timeout: .seconds(90)) {
+            let a = try await alpha.lyre.post(query).json
+            let b = try await beta.lyre.post(query).json
+            last = (a, b)
+            return a == b && (a.arrayValue?.count ?? 0) > 0
+        }
+        #expect(last.0 == last.1)
+        let rows: [Value] = last.0.arrayValue ?? []
+        let ids: Set<Int64> = Set(rows.compactMap { $0["id"]?.intValue })
+        var inserted: Set<Int64> = []
+        for i in 0..<60 where i % 3 == 1 {
+            inserted.insert(Int64(100 + i))
+            inserted.insert(Int64(200 + i))
+        }
+        #expect(ids.isSuperset(of: inserted), "every insert of both nodes is on both")
+        let status = try await alpha.lyre.post(#"{"operation":"cluster_status"}"#).json
+        let connection = status["connections"]?.arrayValue?.first
+        #expect(connection?["node_name"] == "beta")
+        #expect(connection?["status"] == "open")
+        #expect(connection?["lag"]?["records"] == .int(0))
+    }
+}
