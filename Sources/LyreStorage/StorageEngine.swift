@@ -17,7 +17,7 @@ package final class StorageEngine: Sendable {
     private let logger: Logger
     private let databases: Mutex<[String: Database]>
     /// The commit observer of every database, also those opened later (replication).
-    private let commitObserver = Mutex<CommitObserver?>(nil)
+    private let commitObserver = Mutex<CommitObservation?>(nil)
 
     package static let systemDatabase = "system"
     package static let defaultDatabase = "data"
@@ -56,7 +56,7 @@ package final class StorageEngine: Sendable {
 
     /// Sets (nil: removes) the commit observer of every database, present and future
     /// (`Database.setCommitObserver`).
-    package func setCommitObserver(_ observer: CommitObserver?) {
+    package func setCommitObserver(_ observer: CommitObservation?) {
         databases.withLock { dbs in
             commitObserver.withLock { $0 = observer }
             for db in dbs.values { db.setCommitObserver(observer) }

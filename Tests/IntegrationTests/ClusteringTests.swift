@@ -1,5 +1,6 @@
 import Foundation
 import LyreCore
+import Synchronization
 import LyreTestSupport
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 @Suite(.serialized, .enabled(if: NATSTestNode.isAvailable, "nats-server is not installed (scripts/bootstrap)"))
 struct ClusteringTests {
     /// One node's process and its clustering ports.
-    struct Node {
+    struct Node: Sendable {
         let name: String
         let root: String
         let lyre: LyreProcess
@@ -169,4 +170,99 @@ struct ClusteringTests {
         #expect(connection?["status"] == "open")
         #expect(connection?["lag"]?["records"] == .int(0))
     }
+
+    /// Two nodes replicating dev.dog both ways (one `add_node` on the first).
+    static func pair() async throws -> (Node, Node) {
+        let alpha = try await startNode("alpha")
+        let beta = try await startNode("beta", routes: [alpha.routePort])
+        for node in [alpha, beta] {
+            #expect(try await node.lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        }
+        try await waitFor("beta reachable from alpha") {
+            try await alpha.lyre.post(#"{"operation":"add_node","node_name":"beta","subscriptions":[{"schema":"dev","table":"dog","subscribe":true,"publish":true}]}"#).status == 200
+        }
+        return (alpha, beta)
+    }
+
+    /// Inserts ids on a node until `until` says stop; returns the ids acknowledged with a 200.
+    static func insertUntil(_ node: Node, from start: Int, _ until: @Sendable () -> Bool) async -> [Int] {
+        var acknowledged: [Int] = []
+        var id = start
+        while !until() {
+            let body = #"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(id),"by":"\#(node.name)"}]}"#
+            if let response = try? await node.lyre.post(body), response.status == 200 { acknowledged.append(id) } else { break }
+            id += 1
+        }
+        return acknowledged
+    }
+
+    static func ids(_ node: Node) async throws -> Set<Int64> {
+        let rows = try await node.lyre.post(#"{"operation":"sql","sql":"SELECT id FROM dev.dog"}"#).json
+        return Set((rows.arrayValue ?? []).compactMap { $0["id"]?.intValue })
+    }
+
+    @Test func aKilledNatsServerIsRestartedByLyreAndReplicationResumes() async throws {
+        let (alpha, beta) = try await Self.pair()
+        defer {
+            alpha.lyre.terminate()
+            beta.lyre.terminate()
+            try? FileManager.default.removeItem(atPath: alpha.root)
+            try? FileManager.default.removeItem(atPath: beta.root)
+        }
+        let before = Set((0..<20).map(Int64.init))
+        for id in before {
+            #expect(try await alpha.lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(id)}]}"#).status == 200)
+        }
+        try await Self.waitFor("the first writes on beta") { try await Self.ids(beta) == before }
+        // kill -9 of alpha's JetStream server, then more writes on alpha while it is down.
+        let leaf = try String(contentsOfFile: alpha.root + "/clustering/leaf.pid", encoding: .utf8)
+        let pid = try #require(pid_t(leaf.trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGKILL)
+        let after = Set((20..<40).map(Int64.init))
+        for id in after {
+            #expect(try await alpha.lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":\#(id)}]}"#).status == 200)
+        }
+        try await Self.waitFor("every write on beta") { try await Self.ids(beta) == before.union(after) }
+        let status = try await alpha.lyre.post(#"{"operation":"cluster_status"}"#).json
+        #expect((status["lyre"]?["engine_restarts"]?.intValue ?? 0) >= 1)
+    }
+
+    @Test func aNodeKilledDuringWritesCatchesUpAndNoAcknowledgedWriteIsLost() async throws {
+        let (first, beta) = try await Self.pair()
+        defer {
+            beta.lyre.terminate()
+            try? FileManager.default.removeItem(atPath: first.root)
+            try? FileManager.default.removeItem(atPath: beta.root)
+        }
+        let stop = Flag()
+        async let alphaWrites = Self.insertUntil(first, from: 1_000_000, { stop.isSet })
+        async let betaWrites = Self.insertUntil(beta, from: 2_000_000, { stop.isSet })
+        try await Task.sleep(for: .milliseconds(1500))
+        first.lyre.kill()  // SIGKILL: its nats-servers die with it
+        try await Task.sleep(for: .milliseconds(1000))
+        stop.set()
+        let acknowledged = Set((await alphaWrites + betaWrites).map(Int64.init))
+        #expect(acknowledged.count > 10)
+
+        // Restarted on its root: clustering is in its configuration; it resumes from its
+        // durable position on beta, and publishes what it had committed but not sent.
+        let alpha = Node(name: "alpha", root: first.root, lyre: try await LyreProcess(root: first.root, port: NATSTestNode.freePort()),
+                         routePort: first.routePort)
+        defer { alpha.lyre.terminate() }
+        try await Self.waitFor("both nodes with every acknowledged write", timeout: .seconds(90)) {
+            let a = try await Self.ids(alpha)
+            let b = try await Self.ids(beta)
+            return a == b && a.isSuperset(of: acknowledged)
+        }
+        let a = try await Self.ids(alpha)
+        #expect(a.isSuperset(of: acknowledged), "acknowledged but missing: \(acknowledged.subtracting(a).prefix(10))")
+    }
 }
+
+/// A flag set once, read from other tasks.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
+

@@ -21,7 +21,9 @@ import Testing
         let storage = try TemporaryStorage()
         let db = try makeTable(storage)
         let observed = Observed()
-        storage.engine.setCommitObserver { group in observed.groups.withLock { $0.append(group) } }
+        storage.engine.setCommitObserver(CommitObservation(observes: { _, table in table == "dog" }) { group in
+            observed.groups.withLock { $0.append(group) }
+        })
         _ = try await db.write { ctx in
             _ = try ctx.write([["id": 1, "name": "Penny"]], mode: .insert, to: "dog")
             _ = try ctx.write([["id": 1, "age": 3]], mode: .update, to: "dog")
@@ -44,6 +46,14 @@ import Testing
         if case .put(let records) = changes[0].kind { #expect(records.first?["name"] == "Penny") } else { Issue.record("put") }
         if case .put(let records) = changes[1].kind { #expect(records.first?["age"] == 3 && records.first?["name"] == "Penny") } else { Issue.record("update") }
         if case .delete(let ids) = changes[2].kind { #expect(ids == [1]) } else { Issue.record("delete") }
+
+        // The group waits in the outbox until acknowledged.
+        let pending = try db.pendingOutbox()
+        #expect(pending.count == 1)
+        #expect(pending.first?.outboxKey == groups.first?.outboxKey)
+        #expect(pending.first?.changes.count == 3)
+        db.acknowledgeOutbox(upTo: try #require(groups.first?.outboxKey))
+        #expect(try db.pendingOutbox().isEmpty)
 
         // Removed: nothing more is gathered.
         storage.engine.setCommitObserver(nil)
@@ -83,7 +93,7 @@ import Testing
     @Test func aDeleteLeavesATombstoneThatAnOlderUpdateCannotCross() async throws {
         let storage = try TemporaryStorage()
         let db = try makeTable(storage)
-        storage.engine.setCommitObserver { _ in }  // clustering on: deletes leave tombstones
+        storage.engine.setCommitObserver(CommitObservation(observes: { _, _ in false }) { _ in })  // clustering on: deletes leave tombstones
         func apply(_ kind: CommittedChange.Kind, at time: Double) throws -> RemoteApplyResult {
             try db.writeSync { ctx in
                 try ctx.applyRemote(CommittedChange(table: "dog", kind: kind), timestamp: time, origin: "a", localNode: "b")

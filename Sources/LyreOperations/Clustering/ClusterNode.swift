@@ -78,8 +78,25 @@ final class ClusterNode: Sendable {
             engine?.stop()
             throw error
         }
-        storage.setCommitObserver { [weak self] group in self?.committed(group) }
         refresh()
+        storage.setCommitObserver(CommitObservation(
+            observes: { [weak self] database, table in
+                self?.published.withLock { $0.contains(TableKey(database: database, table: table)) } ?? false
+            },
+            observe: { [weak self] group in self?.publisher.enqueue(group) }))
+        // What was committed but not published before the last stop (or crash) goes first.
+        for name in storage.databaseNames {
+            guard let db = storage.database(name) else { continue }
+            do {
+                let pending = try db.pendingOutbox()
+                if !pending.isEmpty {
+                    logger.notice("clustering: publishing \(pending.count) groups of \(name) left from before the restart")
+                    publisher.enqueue(pending, first: true)
+                }
+            } catch {
+                logger.error("clustering: cannot read the outbox of \(name): \(error)")
+            }
+        }
         if settings.routes.isEmpty, engine != nil {
             logger.notice("clustering: node \(nodeName) has no routes yet (clustering.hubServer.cluster.network.routes): a cluster of one")
         }
@@ -100,14 +117,6 @@ final class ClusterNode: Sendable {
     var isConnected: Bool { connection.isConnected }
 
     // MARK: Replication
-
-    private func committed(_ group: CommittedGroup) {
-        let tables = published.withLock { $0 }
-        guard tables.contains(where: { $0.database == group.database }) else { return }
-        let changes = group.changes.filter { tables.contains(TableKey(database: group.database, table: $0.table)) }
-        guard !changes.isEmpty else { return }
-        publisher.enqueue(CommittedGroup(database: group.database, timestamp: group.timestamp, changes: changes))
-    }
 
     /// Re-reads `system.hdb_nodes`: publishes the tables some node subscribes to, and pulls
     /// every (node, table) this node subscribes to.

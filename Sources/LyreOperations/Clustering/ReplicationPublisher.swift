@@ -7,10 +7,11 @@ import Synchronization
 
 /// Publishes this node's committed changes of replicated tables to its own JetStream, in
 /// commit order, on a thread of its own: the storage writer only appends a group to the
-/// outbox (`enqueue`). A publish that fails is retried with the same message id until it
-/// succeeds (JetStream drops a duplicate), so every change is published at least once
-/// while the node runs. The outbox is in memory: a crash between a commit and its publish
-/// loses that publish (see docs/architecture.md, "Clustering").
+/// queue (`enqueue`). Each group is also in its database's durable outbox (written in the
+/// group's transaction); once all of its messages are acknowledged by JetStream it is
+/// removed there, and groups left by a crash are published again at the next start. A
+/// message's id is derived from the group's outbox key, so a publish that is retried (after
+/// a failure, or after a restart) is dropped by JetStream as a duplicate.
 final class ReplicationPublisher: Sendable {
     private struct State {
         var outbox: [CommittedGroup] = []
@@ -46,6 +47,12 @@ final class ReplicationPublisher: Sendable {
     /// Queues a committed group (called on the storage writer thread: returns at once).
     func enqueue(_ group: CommittedGroup) {
         state.withLock { $0.outbox.append(group) }
+        wakeup.signal()
+    }
+
+    /// Queues groups, before the queued ones when `first` (those left from before a restart).
+    func enqueue(_ groups: [CommittedGroup], first: Bool) {
+        state.withLock { $0.outbox = first ? groups + $0.outbox : $0.outbox + groups }
         wakeup.signal()
     }
 
@@ -85,12 +92,17 @@ final class ReplicationPublisher: Sendable {
                 return (s.outbox, s.wanted.subtracting(s.streams))
             }
             for table in wanted where !isStopped { _ = ensureStream(table) }
+            var done: [String: UInt64] = [:]
             for group in groups {
-                for message in messages(of: group) {
-                    publish(message)
-                    if isStopped { break }
+                for (index, message) in messages(of: group).enumerated() {
+                    let id = group.outboxKey.map { "\(node)-\(NATSNames.token(group.database))-\($0)-\(index)" }
+                        ?? "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
+                    guard publish(message, id: id) else { break }
                 }
+                if isStopped { break }
+                if let key = group.outboxKey { done[group.database] = max(done[group.database] ?? 0, key) }
             }
+            for (database, key) in done { storage.database(database)?.acknowledgeOutbox(upTo: key) }
         }
         finished.signal()
     }
@@ -138,9 +150,9 @@ final class ReplicationPublisher: Sendable {
         }
     }
 
-    private func publish(_ message: ReplicationMessage) {
+    /// Publishes until it succeeds; false when stopped first.
+    private func publish(_ message: ReplicationMessage, id: String) -> Bool {
         let table = TableKey(database: message.database, table: message.table)
-        let id = "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
         let bytes = message.encoded()
         let subject = NATSNames.subject(node: node, database: message.database, table: message.table)
         var pause = 0.05
@@ -150,7 +162,7 @@ final class ReplicationPublisher: Sendable {
                     _ = try jetStream.publish(subject: subject, data: bytes, messageID: id,
                                               headers: ["origin": node, "transaction": id])
                     state.withLock { $0.published += 1 }
-                    return
+                    return true
                 } catch {
                     state.withLock { $0.lastError = "\(error)" }
                     if pause >= 1 { logger.warning("clustering: publishing \(message.database).\(message.table) failed, retrying: \(error)") }
@@ -159,6 +171,7 @@ final class ReplicationPublisher: Sendable {
             Thread.sleep(forTimeInterval: pause)
             pause = min(pause * 2, 2)
         }
+        return false
     }
 }
 
