@@ -259,6 +259,85 @@ struct ClusteringTests {
     }
 }
 
+extension ClusteringTests {
+    /// Random upserts and deletes on one node over ids 0..<`ids`; returns when done.
+    static func randomWrites(_ node: Node, count: Int, ids: Int, seed: UInt64) async throws {
+        var random = SplitMix64(seed: seed)
+        for _ in 0..<count {
+            let id = Int(random.next() % UInt64(ids))
+            let body: String
+            if random.next() % 4 == 0 {
+                body = #"{"operation":"delete","database":"dev","table":"dog","ids":[\#(id)]}"#
+            } else {
+                body = #"{"operation":"upsert","database":"dev","table":"dog","records":[{"id":\#(id),"by":"\#(node.name)","v":\#(random.next() % 1000)}]}"#
+            }
+            let response = try await node.lyre.post(body)
+            #expect(response.status == 200, "\(response.text)")
+        }
+    }
+
+    static func table(_ node: Node) async throws -> Value {
+        try await node.lyre.post(#"{"operation":"sql","sql":"SELECT * FROM dev.dog ORDER BY id"}"#).json
+    }
+
+    @Test func threeNodesWithOneCutOffConvergeRecordForRecordOnceHealed() async throws {
+        let alpha = try await Self.startNode("alpha")
+        let beta = try await Self.startNode("beta", routes: [alpha.routePort])
+        let gamma = try await Self.startNode("gamma", routes: [alpha.routePort, beta.routePort])
+        let nodes = [alpha, beta, gamma]
+        defer {
+            for node in nodes {
+                node.lyre.terminate()
+                try? FileManager.default.removeItem(atPath: node.root)
+            }
+        }
+        for node in nodes {
+            #expect(try await node.lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        }
+        let both = #"[{"schema":"dev","table":"dog","subscribe":true,"publish":true}]"#
+        for (from, to) in [(alpha, "beta"), (alpha, "gamma"), (beta, "gamma")] {
+            try await Self.waitFor("\(to) reachable from \(from.name)") {
+                try await from.lyre.post(#"{"operation":"add_node","node_name":"\#(to)","subscriptions":\#(both)}"#).status == 200
+            }
+        }
+        // Concurrent random writes on all three.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, node) in nodes.enumerated() {
+                group.addTask { try await Self.randomWrites(node, count: 60, ids: 30, seed: UInt64(i + 1)) }
+            }
+            try await group.waitForAll()
+        }
+        // gamma cut off: its hub (its only way to the others) frozen, while all sides write.
+        let hub = try String(contentsOfFile: gamma.root + "/clustering/hub.pid", encoding: .utf8)
+        let hubPID = try #require(pid_t(hub.trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(hubPID, SIGSTOP)
+        do {
+            let cut = try await alpha.lyre.post(#"{"operation":"cluster_status"}"#).json
+            let gammaStatus = cut["connections"]?.arrayValue?.first { $0["node_name"] == "gamma" }?["status"]
+            #expect(gammaStatus != nil && gammaStatus != "open", "gamma is cut off: \(String(describing: gammaStatus))")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (i, node) in nodes.enumerated() {
+                    group.addTask { try await Self.randomWrites(node, count: 40, ids: 30, seed: UInt64(100 + i)) }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            kill(hubPID, SIGCONT)
+            throw error
+        }
+        kill(hubPID, SIGCONT)
+
+        var tables: [Value] = []
+        try await Self.waitFor("three identical tables", timeout: .seconds(120)) {
+            tables = []
+            for node in nodes { tables.append(try await Self.table(node)) }
+            return tables[0] == tables[1] && tables[1] == tables[2]
+        }
+        #expect(tables.count == 3 && tables[0] == tables[1] && tables[1] == tables[2])
+        #expect((tables.first?.arrayValue?.count ?? 0) > 0)
+    }
+}
+
 /// A flag set once, read from other tasks.
 final class Flag: Sendable {
     private let value = Mutex(false)

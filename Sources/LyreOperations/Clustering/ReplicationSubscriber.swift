@@ -31,6 +31,10 @@ final class ReplicationSubscriber: Sendable {
     }
     private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
+    /// How long a delivered batch may stay unacknowledged before the peer redelivers it: far
+    /// above the time one batch takes to apply, short enough that a node killed with a batch
+    /// in hand gets it again soon after its restart.
+    static let ackWait: Duration = .seconds(5)
 
     struct Status: Sendable {
         var connected: Bool
@@ -94,7 +98,8 @@ final class ReplicationSubscriber: Sendable {
                 do {
                     let jetStream = try connection.jetStream(domain: domain, timeout: .seconds(3))
                     consumer = try jetStream.pullConsumer(stream: stream, filter: subject, durable: NATSNames.token(localNode),
-                                                          start: startTime.map { .time($0) } ?? .all)
+                                                          start: startTime.map { .time($0) } ?? .all,
+                                                          ackWait: Self.ackWait)
                 } catch {
                     failed(error)
                     continue
