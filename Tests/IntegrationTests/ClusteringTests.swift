@@ -338,6 +338,42 @@ extension ClusteringTests {
     }
 }
 
+extension ClusteringTests {
+    @Test func aNodeAddedLaterReceivesEverythingWrittenBefore() async throws {
+        let (alpha, beta) = try await Self.pair()
+        var nodes = [alpha, beta]
+        defer {
+            for node in nodes {
+                node.lyre.terminate()
+                try? FileManager.default.removeItem(atPath: node.root)
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, node) in [alpha, beta].enumerated() {
+                group.addTask { try await Self.randomWrites(node, count: 50, ids: 40, seed: UInt64(7 + i)) }
+            }
+            try await group.waitForAll()
+        }
+        // A third node joins afterwards, without the table: it is created on first receipt.
+        let gamma = try await Self.startNode("gamma", routes: [alpha.routePort, beta.routePort])
+        nodes.append(gamma)
+        let both = #"[{"schema":"dev","table":"dog","subscribe":true,"publish":true}]"#
+        for peer in ["alpha", "beta"] {
+            try await Self.waitFor("\(peer) reachable from gamma") {
+                try await gamma.lyre.post(#"{"operation":"add_node","node_name":"\#(peer)","subscriptions":\#(both)}"#).status == 200
+            }
+        }
+        var tables: [Value] = []
+        try await Self.waitFor("gamma with everything", timeout: .seconds(90)) {
+            tables = []
+            for node in nodes { tables.append(try await Self.table(node)) }
+            return tables[0] == tables[1] && tables[1] == tables[2]
+        }
+        #expect(tables.count == 3 && tables[0] == tables[2])
+        #expect((tables.first?.arrayValue?.count ?? 0) > 0)
+    }
+}
+
 /// A flag set once, read from other tasks.
 final class Flag: Sendable {
     private let value = Mutex(false)
