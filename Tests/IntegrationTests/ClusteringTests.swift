@@ -374,6 +374,40 @@ extension ClusteringTests {
     }
 }
 
+extension ClusteringTests {
+    static func basic(_ user: String, _ password: String) -> String {
+        "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+    }
+
+    @Test func usersAndRolesReplicateSoOneSetOfCredentialsWorksOnEveryNode() async throws {
+        let (alpha, beta) = try await Self.pair()
+        defer {
+            for node in [alpha, beta] {
+                node.lyre.terminate()
+                try? FileManager.default.removeItem(atPath: node.root)
+            }
+        }
+        let role = #"{"operation":"add_role","role":"reader","permission":{"dev":{"tables":{"dog":{"read":true,"insert":false,"update":false,"delete":false,"attribute_permissions":[]}}}}}"#
+        #expect(try await alpha.lyre.post(role).status == 200)
+        #expect(try await alpha.lyre.post(#"{"operation":"add_user","role":"reader","username":"kim","password":"first","active":true}"#).status == 200)
+        let read = #"{"operation":"search_by_value","database":"dev","table":"dog","search_attribute":"id","search_value":"*","get_attributes":["id"]}"#
+        try await Self.waitFor("kim can read on beta") {
+            try await beta.lyre.post(read, authorization: Self.basic("kim", "first")).status == 200
+        }
+        // A change made on beta (a new password) holds on alpha too.
+        #expect(try await beta.lyre.post(#"{"operation":"alter_user","username":"kim","password":"second"}"#).status == 200)
+        try await Self.waitFor("the new password on alpha") {
+            try await alpha.lyre.post(read, authorization: Self.basic("kim", "second")).status == 200
+        }
+        #expect(try await alpha.lyre.post(read, authorization: Self.basic("kim", "first")).status == 401)
+        // Dropped on alpha: refused on beta.
+        #expect(try await alpha.lyre.post(#"{"operation":"drop_user","username":"kim"}"#).status == 200)
+        try await Self.waitFor("kim refused on beta") {
+            try await beta.lyre.post(read, authorization: Self.basic("kim", "second")).status == 401
+        }
+    }
+}
+
 /// A flag set once, read from other tasks.
 final class Flag: Sendable {
     private let value = Mutex(false)

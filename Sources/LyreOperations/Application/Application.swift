@@ -62,7 +62,7 @@ public final class Application: Sendable {
         JobStore.recoverInterrupted(storage, logger: logger)
         CSVDownload.removeStaleSpools(root: configuration.root)
         do {
-            try cluster.apply(configuration, storage: storage, logger: logger)
+            try cluster.apply(configuration, storage: storage, logger: logger) { [authenticator] in authenticator.invalidate() }
         } catch {
             jobs.shutdown()
             storage.close()

@@ -24,7 +24,8 @@ final class ClusterController: Sendable {
     /// or stops it.
     /// - Throws: `LyreError` (500) with the one-line reason when a node cannot start; the
     ///   reason is also kept for `cluster_status`.
-    func apply(_ configuration: Configuration, storage: StorageEngine, logger: Logger) throws {
+    func apply(_ configuration: Configuration, storage: StorageEngine, logger: Logger,
+               securityChanged: @escaping @Sendable () -> Void = {}) throws {
         let wanted = configuration.clustering
         let current = state.withLock { $0.settings }
         if current == wanted, wanted.enabled == (node != nil) { return }
@@ -33,7 +34,8 @@ final class ClusterController: Sendable {
         guard wanted.enabled else { return }
         do {
             let node = try ClusterNode(settings: wanted, root: configuration.root, operationsPort: configuration.port,
-                                       storage: storage, environmentPath: configuration.environment["PATH"], logger: logger)
+                                       storage: storage, environmentPath: configuration.environment["PATH"], logger: logger,
+                                       securityChanged: securityChanged)
             state.withLock {
                 $0.node = node
                 $0.lastError = nil

@@ -23,6 +23,15 @@ final class ClusterNode: Sendable {
     let startedAt = Date()
     /// Lyre's operations API port, reported to peers.
     let operationsPort: Int
+    /// Called after users or roles arrived from another node (cached credentials are stale).
+    private let securityChanged: @Sendable () -> Void
+
+    /// Users and roles replicate between every pair of nodes that know each other, whatever
+    /// the subscriptions say, so one set of credentials works on every node.
+    static let securityTables = [
+        TableKey(database: StorageEngine.systemDatabase, table: SystemDatabase.userTable),
+        TableKey(database: StorageEngine.systemDatabase, table: SystemDatabase.roleTable),
+    ]
 
     struct SubscriberKey: Hashable, Sendable {
         var peer: String
@@ -33,8 +42,9 @@ final class ClusterNode: Sendable {
     /// replicating as `system.hdb_nodes` says.
     /// - Throws: `ClusterEngineError` / `NATSError` with a one-line reason.
     init(settings: ClusteringSettings, root: String, operationsPort: Int, storage: StorageEngine, environmentPath: String?,
-         logger: Logger) throws {
+         logger: Logger, securityChanged: @escaping @Sendable () -> Void = {}) throws {
         self.settings = settings
+        self.securityChanged = securityChanged
         self.storage = storage
         self.logger = logger
         self.operationsPort = operationsPort
@@ -129,6 +139,11 @@ final class ClusterNode: Sendable {
         var publish: Set<TableKey> = []
         var wanted: [SubscriberKey: NodeSubscription] = [:]
         for node in nodes where node.name != nodeName {
+            for table in Self.securityTables {
+                publish.insert(table)
+                wanted[SubscriberKey(peer: node.name, table: table)] = NodeSubscription(
+                    database: table.database, table: table.table, publish: true, subscribe: true)
+            }
             for subscription in node.subscriptions {
                 if subscription.publish { publish.insert(subscription.key) }
                 if subscription.subscribe { wanted[SubscriberKey(peer: node.name, table: subscription.key)] = subscription }
@@ -145,7 +160,8 @@ final class ClusterNode: Sendable {
         for key in added {
             let subscriber = ReplicationSubscriber(
                 peer: key.peer, table: key.table, startTime: wanted[key]?.startDate, connection: connection,
-                domain: engine == nil ? nil : key.peer, localNode: nodeName, storage: storage, logger: logger)
+                domain: engine == nil ? nil : key.peer, localNode: nodeName, storage: storage, logger: logger,
+                applied: Self.securityTables.contains(key.table) ? securityChanged : nil)
             subscribers.withLock { $0[key] = subscriber }
         }
     }

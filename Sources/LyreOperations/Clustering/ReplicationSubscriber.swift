@@ -20,6 +20,8 @@ final class ReplicationSubscriber: Sendable {
     private let localNode: String
     private let storage: StorageEngine
     private let logger: Logger
+    /// Called after each applied batch (users and roles: drop cached credentials).
+    private let applied: (@Sendable () -> Void)?
     private struct State {
         var stopped = false
         var connected = false
@@ -45,7 +47,8 @@ final class ReplicationSubscriber: Sendable {
     }
 
     init(peer: String, table: TableKey, startTime: Date?, connection: NATSConnection, domain: String?,
-         localNode: String, storage: StorageEngine, logger: Logger) {
+         localNode: String, storage: StorageEngine, logger: Logger, applied: (@Sendable () -> Void)? = nil) {
+        self.applied = applied
         self.peer = peer
         self.table = table
         self.startTime = startTime
@@ -126,6 +129,7 @@ final class ReplicationSubscriber: Sendable {
                 failed(error)
                 continue
             }
+            applied?()
             for message in messages { try? message.ack() }
             let last = messages[messages.count - 1]
             state.withLock {
