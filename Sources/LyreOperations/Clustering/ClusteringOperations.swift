@@ -54,7 +54,8 @@ enum ClusteringOperations {
         let nodes = try NodeRecord.all(in: context.app.storage).filter { $0.name != node.nodeName }
         let connections = await withTaskGroup(of: (Int, Value).self) { group in
             for (index, record) in nodes.enumerated() {
-                group.addTask { (index, connectionStatus(record, node: node)) }
+                // A peer that does not answer holds its request up to its timeout: off the cooperative pool.
+                group.addTask { (index, (try? await blocking { connectionStatus(record, node: node) }) ?? .null) }
             }
             var out: [(Int, Value)] = []
             for await entry in group { out.append(entry) }
@@ -370,7 +371,7 @@ enum ClusteringOperations {
     }
 
     /// Runs blocking NATS work off the cooperative pool's threads.
-    private static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try body() }) }.start()
         }
