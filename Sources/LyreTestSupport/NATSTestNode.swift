@@ -1,9 +1,6 @@
 import Foundation
 package import LyreCluster
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A clustering engine (hub and leaf nats-servers) on free loopback ports in its own
 /// temporary folder, for tests. `stop()` (or release) stops both servers and removes the
@@ -51,21 +48,8 @@ package final class NATSTestNode: Sendable {
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directory).deletingLastPathComponent().path)
     }
 
-    /// A TCP port the kernel reports free on loopback now.
+    /// A free TCP port (`LyreProcess.freePort`: outside the kernel's ephemeral range).
     package static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                _ = bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        LyreProcess.freePort()
     }
 }
