@@ -42,6 +42,13 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        // The NATS C client (nats.c; Debian: libnats-dev), for clustering.
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
+
         // Libraries, bottom to top (a target imports only targets above it).
         .target(name: "LyreCore", swiftSettings: swiftSettings),
         .target(
@@ -64,10 +71,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Clustering's transport: a narrow Swift API over nats.c (JetStream) and the
+        // supervised nats-server processes. No NATS type leaves this target.
+        .target(
+            name: "LyreCluster",
+            dependencies: [
+                "CNATS", "LyreCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LyreOperations",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "CLyreZlib",
+                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "LyreCluster", "CLyreZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -105,7 +122,7 @@ let package = Package(
         .target(
             name: "LyreTestSupport",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer",
+                "LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer", "LyreCluster",
                 // StaticHTTPServer: a local file server for csv_url_load tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -124,6 +141,7 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LyreClusterTests", dependencies: ["LyreCore", "LyreCluster", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreAuthTests", dependencies: ["LyreCore", "LyreAuth", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LyreOperationsTests",

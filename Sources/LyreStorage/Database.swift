@@ -22,6 +22,8 @@ package final class Database: Sendable {
     private let indexReads = IndexReadSignal()
     /// The index backlog DBI (`IndexBacklog`), checked in every read snapshot.
     private let indexBacklog: DBI
+    /// Sees every committed group (replication); nil for a database nobody observes.
+    private let commitObserver = Mutex<CommitObservation?>(nil)
 
     init(name: String, path: String, durable: Bool, initialMapSize: Int,
          backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
@@ -39,8 +41,26 @@ package final class Database: Sendable {
         let writer = Writer(
             environment: environment, logger: logger, indexReads: indexReads, backlogIdleDelay: backlogIdleDelay,
             begin: { [unowned self] in self.committed.withLock { $0 } },
-            publish: { [unowned self] catalog in self.committed.withLock { $0 = catalog } })
+            publish: { [unowned self] catalog in self.committed.withLock { $0 = catalog } },
+            observer: { [unowned self] in self.commitObserver.withLock { $0 } })
         writerBox.withLock { $0 = writer }
+    }
+
+    /// Sets (or with nil removes) the observer of this database's committed groups. Groups
+    /// that begin after the call are observed; with an observer, deletes also leave
+    /// tombstones (`Tombstones`).
+    package func setCommitObserver(_ observer: CommitObservation?) {
+        commitObserver.withLock { $0 = observer }
+    }
+
+    /// Removes the outbox's groups up to `key` (they were handed on), in a later write.
+    package func acknowledgeOutbox(upTo key: UInt64) {
+        write({ ctx in try ctx.removeOutbox(upTo: key) }, completion: { _ in })
+    }
+
+    /// The outbox's groups (committed, not yet acknowledged), oldest first. Blocking.
+    package func pendingOutbox() throws -> [CommittedGroup] {
+        try writeSync { ctx in try ctx.outboxGroups() }
     }
 
     /// The catalog as of the last commit.

@@ -16,6 +16,8 @@ package final class StorageEngine: Sendable {
     private let backlogIdleDelay: DispatchTimeInterval
     private let logger: Logger
     private let databases: Mutex<[String: Database]>
+    /// The commit observer of every database, also those opened later (replication).
+    private let commitObserver = Mutex<CommitObservation?>(nil)
 
     package static let systemDatabase = "system"
     package static let defaultDatabase = "data"
@@ -46,8 +48,19 @@ package final class StorageEngine: Sendable {
 
     /// Opens (creating when missing) one database's environment with this engine's settings.
     private func open(_ name: String, path: String) throws -> Database {
-        try Database(name: name, path: path, durable: durable, initialMapSize: initialMapSize,
-                     backlogIdleDelay: backlogIdleDelay, logger: logger)
+        let db = try Database(name: name, path: path, durable: durable, initialMapSize: initialMapSize,
+                              backlogIdleDelay: backlogIdleDelay, logger: logger)
+        db.setCommitObserver(commitObserver.withLock { $0 })
+        return db
+    }
+
+    /// Sets (nil: removes) the commit observer of every database, present and future
+    /// (`Database.setCommitObserver`).
+    package func setCommitObserver(_ observer: CommitObservation?) {
+        databases.withLock { dbs in
+            commitObserver.withLock { $0 = observer }
+            for db in dbs.values { db.setCommitObserver(observer) }
+        }
     }
 
     package func database(_ name: String) -> Database? {

@@ -106,7 +106,10 @@ extension WriteContext {
             result.previous.append(existing)
         }
         try created.flush(into: self, table: table)
-        if !result.written.isEmpty { touch(tableName) }
+        if !result.written.isEmpty {
+            touch(tableName)
+            if changes != nil { gather(CommittedChange(table: tableName, kind: .put(result.stored))) }
+        }
         return result
     }
 
@@ -124,10 +127,14 @@ extension WriteContext {
             }
             try removeIndexEntries(of: old, key: key, in: table)
             try transaction.delete(table.records, key)
+            if keepsTombstones { try Tombstones.put(tableName, key: key, at: now, in: self) }
             deleted.append(id)
             records.append(old)
         }
-        if !deleted.isEmpty { touch(tableName) }
+        if !deleted.isEmpty {
+            touch(tableName)
+            if changes != nil { gather(CommittedChange(table: tableName, kind: .delete(deleted))) }
+        }
         return (deleted, skipped, records)
     }
 
@@ -162,7 +169,7 @@ extension WriteContext {
         }
     }
 
-    private func removeIndexEntries(of record: JSONObject, key: [UInt8], in table: TableDefinition) throws {
+    func removeIndexEntries(of record: JSONObject, key: [UInt8], in table: TableDefinition) throws {
         for attribute in table.attributes where attribute.indexed && !attribute.isPrimaryKey {
             guard let value = record[attribute.name] else { continue }
             for k in TableIndex.keys(attribute.id, value) { try changeIndex(.delete, of: table, valueKey: k, primaryKey: key) }

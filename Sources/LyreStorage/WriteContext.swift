@@ -18,14 +18,27 @@ package struct WriteContext {
     var auditTimestamps: [String: Double] = [:]
     /// Index changes deferred to the backlog in this group (`IndexBacklog`).
     let indexState: IndexChangeState
+    /// The group's record changes for the database's commit observer, in order; nil when
+    /// no observer is set (then nothing is gathered).
+    package internal(set) var changes: [CommittedChange]?
+    /// Whether the deletes of this group leave tombstones (`Tombstones`): a commit observer
+    /// (replication) is set.
+    var keepsTombstones: Bool { changes != nil }
 
     /// - Parameter defersIndexChanges: whether the index changes of record writes may go to
     ///   the backlog (false while the database's indexes are being read).
-    init(transaction: WriteTransaction, catalog: DatabaseCatalog, now: Double, defersIndexChanges: Bool = false) {
+    init(transaction: WriteTransaction, catalog: DatabaseCatalog, now: Double, defersIndexChanges: Bool = false,
+         gathersChanges: Bool = false) {
         self.transaction = transaction
         self.catalog = catalog
         self.now = now
         indexState = IndexChangeState(defers: defersIndexChanges, backlog: catalog.indexBacklog)
+        changes = gathersChanges ? [] : nil
+    }
+
+    /// Records a change for the commit observer (when one is set).
+    mutating func gather(_ change: CommittedChange) {
+        if changes != nil { changes!.append(change) }
     }
 
     static let catalogDBIName = "__catalog"

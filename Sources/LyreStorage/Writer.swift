@@ -40,6 +40,8 @@ final class Writer: Sendable {
     private let begin: @Sendable () -> DatabaseCatalog
     /// Called on the writer thread after a successful commit with the new catalog.
     private let publish: @Sendable (DatabaseCatalog) -> Void
+    /// The commit observer, read at the start of each group (nil: no changes are gathered).
+    private let observer: @Sendable () -> CommitObservation?
     /// Whether readers want index changes written directly (`IndexBacklog`).
     private let indexReads: IndexReadSignal
     /// Quiet time after which a backlog of index changes is applied.
@@ -52,7 +54,8 @@ final class Writer: Sendable {
 
     init(environment: Environment, logger: Logger, indexReads: IndexReadSignal, backlogIdleDelay: DispatchTimeInterval,
          begin: @escaping @Sendable () -> DatabaseCatalog,
-         publish: @escaping @Sendable (DatabaseCatalog) -> Void) {
+         publish: @escaping @Sendable (DatabaseCatalog) -> Void,
+         observer: @escaping @Sendable () -> CommitObservation? = { nil }) {
         self.environment = environment
         pageRelease = MappedPageRelease(environment: environment)
         self.logger = logger
@@ -60,6 +63,7 @@ final class Writer: Sendable {
         self.backlogIdleDelay = backlogIdleDelay
         self.begin = begin
         self.publish = publish
+        self.observer = observer
         let thread = Thread { [self] in self.run() }
         thread.name = "lyre-writer-\(environment.path.split(separator: "/").last ?? "")"
         thread.start()
@@ -140,8 +144,10 @@ final class Writer: Sendable {
                 pending.forEach { $0.complete(error) }
                 return
             }
+            let observe = observer()
             var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease), catalog: begin(),
-                                       now: Self.nowMilliseconds(), defersIndexChanges: indexReads.mayDefer)
+                                       now: Self.nowMilliseconds(), defersIndexChanges: indexReads.mayDefer,
+                                       gathersChanges: observe != nil)
             var failedIndex: Int?
             var failure: (any Error)?
             var index = 0
@@ -164,8 +170,16 @@ final class Writer: Sendable {
                 if more.isEmpty { break }
                 pending += more
             }
+            var outbox: (key: UInt64, changes: [CommittedChange])?
             if failedIndex == nil {
-                do { try context.finish() } catch { failure = error }
+                do {
+                    if let observe, let changes = context.changes {
+                        let name = context.catalog.name
+                        let kept = changes.filter { observe.observes(name, $0.table) }
+                        if !kept.isEmpty { outbox = (try context.keepInOutbox(kept), kept) }
+                    }
+                    try context.finish()
+                } catch { failure = error }
             }
             if let failure, (failure as? LMDBError)?.isMapFull == true {
                 mdb_txn_abort(txn)
@@ -196,6 +210,10 @@ final class Writer: Sendable {
                 return
             }
             publish(context.catalog)
+            if let observe, let outbox {
+                observe.observe(CommittedGroup(database: context.catalog.name, timestamp: context.now, changes: outbox.changes,
+                                               outboxKey: outbox.key))
+            }
             pending.forEach { $0.complete(nil) }
             return
         }

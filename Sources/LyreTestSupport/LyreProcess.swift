@@ -79,9 +79,29 @@ public final class LyreProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// A free TCP port on loopback.
+    /// A free TCP port: random below Linux's ephemeral range (32768-60999), so it never
+    /// meets a port the kernel hands out (outgoing connections, `bind(0)` in other tests),
+    /// and one that can be bound on all interfaces right now.
     public static func freePort() -> Int {
-        Int.random(in: 20_000..<60_000)
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_768)
+            if isBindable(port) { return port }
+        }
+        return Int.random(in: 20_000..<32_768)
+    }
+
+    /// Whether a listening socket could take `port` on all interfaces now.
+    static func isBindable(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = INADDR_ANY
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     deinit {

@@ -27,6 +27,8 @@ public final class Application: Sendable {
     let jobs: JobRunner
     /// The HTTP client of `csv_url_load`, made on first use, shut down with the application.
     let downloads = DownloadClient()
+    /// The clustering node (NATS engine and replication) while `clustering.enabled` is on.
+    let cluster = ClusterController()
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -59,6 +61,13 @@ public final class Application: Sendable {
         }
         JobStore.recoverInterrupted(storage, logger: logger)
         CSVDownload.removeStaleSpools(root: configuration.root)
+        do {
+            try cluster.apply(configuration, storage: storage, logger: logger) { [authenticator] in authenticator.invalidate() }
+        } catch {
+            jobs.shutdown()
+            storage.close()
+            throw error
+        }
     }
 
     /// Runs one request: parse, authenticate, look up, authorize, execute, encode.
@@ -184,6 +193,7 @@ public final class Application: Sendable {
 
     /// Finishes pending writes and closes storage. Nothing is half-written.
     public func shutdown() {
+        cluster.stop()
         jobs.shutdown()
         downloads.shutdown()
         eventSink.finish()

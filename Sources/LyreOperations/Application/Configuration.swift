@@ -68,6 +68,9 @@ public struct Configuration: Sendable {
     /// from `licensing.issuerKeys` (PEM file paths, PEM text or base64 keys).
     public var usageLicensePublicKeys: [[UInt8]] = []
 
+    /// `clustering.*`: the NATS engine and replication (`ClusterNode`).
+    public var clustering = ClusteringSettings()
+
     /// The folder of `hdb.log`.
     public var logDirectory: String { logRoot ?? root + "/log" }
 

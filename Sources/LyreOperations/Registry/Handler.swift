@@ -94,6 +94,7 @@ struct OperationRegistry: Sendable {
         UserOperations.register(into: &registry)
         TokenOperations.register(into: &registry)
         SQLOperation.register(into: &registry)
+        ClusteringOperations.register(into: &registry)
         return registry
     }
 }

@@ -50,6 +50,12 @@ extension Application {
                 logger.error("restart: configuration not reloaded: \(error)")
                 configuration = self.configuration
             }
+            // The clustering engine follows the new settings; a failure is logged and shown
+            // by `cluster_status`, and the restart goes on.
+            // (On a thread of its own: starting the NATS servers waits for them.)
+            _ = try? await ClusteringOperations.blocking { [self] in
+                try cluster.apply(configuration, storage: storage, logger: logger) { [authenticator] in authenticator.invalidate() }
+            }
             logger.notice("restarting: \(kind)")
             switch kind {
             case .restart: eventSink.yield(.restart(configuration))

@@ -239,6 +239,7 @@ public enum ConfigurationFile {
         if let keys = v(IssuerKeys.configurationPath) { c.usageLicensePublicKeys = (try? IssuerKeys.parse(keys)) ?? [] }
         if let disk = v("operationsApi.sysInfo.disk")?.boolValue { c.sysInfoDisk = disk }
         if let network = v("operationsApi.sysInfo.network")?.boolValue { c.sysInfoNetwork = network }
+        c.clustering = ClusteringSettings(tree: tree)
     }
 
     // MARK: Tree helpers

@@ -12,7 +12,7 @@ enum ConfigurationKeys {
         "http.headersTimeout", "http.mtls", "replication.port", "replication.securePort", "replication.enableRootCAs",
         "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",
         "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
-        IssuerKeys.configurationPath,
+        IssuerKeys.configurationPath, "clustering.externalNats.url",
     ]
 
     static let aliases: [String: String] = [

@@ -49,7 +49,7 @@ enum ConfigurationSchema {
             "http.corsAccessList": .array, "operationsApi.network.corsAccessList": .array, "replication.routes": .array,
             "clustering.hubServer.cluster.network.routes": .array, "clustering.leafServer.network.routes": .array,
             "replication.hostname": .string, "replication.url": .string, "clustering.nodeName": .string,
-            "clustering.user": .string, "operationsApi.network.host": .string,
+            "clustering.user": .string, "clustering.externalNats.url": .string, "operationsApi.network.host": .string,
             "operationsApi.sysInfo.disk": .boolean, "operationsApi.sysInfo.network": .boolean,
             "replication.enableRootCAs": .boolean, "replication.failOver": .boolean, "http.mtls": .boolean,
         ]

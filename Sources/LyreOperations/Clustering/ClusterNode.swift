@@ -1,0 +1,224 @@
+import Foundation
+import Logging
+import LyreCluster
+import LyreCore
+import LyreStorage
+import Synchronization
+
+/// A running clustered node: its NATS engine (or an external NATS system), the
+/// connection to it, the publisher of this node's changes, one subscriber per (peer,
+/// table) it receives, and the service that answers other nodes' requests (`add_node`
+/// made on a peer, status pings).
+final class ClusterNode: Sendable {
+    let nodeName: String
+    let settings: ClusteringSettings
+    let engine: ClusterEngine?
+    let connection: NATSConnection
+    let publisher: ReplicationPublisher
+    private let storage: StorageEngine
+    private let logger: Logger
+    private let published = Mutex<Set<TableKey>>([])
+    private let subscribers = Mutex<[SubscriberKey: ReplicationSubscriber]>([:])
+    private let service = Mutex<RequestService?>(nil)
+    let startedAt = Date()
+    /// Lyre's operations API port, reported to peers.
+    let operationsPort: Int
+    /// Called after users or roles arrived from another node (cached credentials are stale).
+    private let securityChanged: @Sendable () -> Void
+
+    /// Users and roles replicate between every pair of nodes that know each other, whatever
+    /// the subscriptions say, so one set of credentials works on every node.
+    static let securityTables = [
+        TableKey(database: StorageEngine.systemDatabase, table: SystemDatabase.userTable),
+        TableKey(database: StorageEngine.systemDatabase, table: SystemDatabase.roleTable),
+    ]
+
+    struct SubscriberKey: Hashable, Sendable {
+        var peer: String
+        var table: TableKey
+    }
+
+    /// Starts the engine (unless an external NATS is configured), connects, and starts
+    /// replicating as `system.hdb_nodes` says.
+    /// - Throws: `ClusterEngineError` / `NATSError` with a one-line reason.
+    init(settings: ClusteringSettings, root: String, operationsPort: Int, storage: StorageEngine, environmentPath: String?,
+         logger: Logger, securityChanged: @escaping @Sendable () -> Void = {}) throws {
+        self.settings = settings
+        self.securityChanged = securityChanged
+        self.storage = storage
+        self.logger = logger
+        self.operationsPort = operationsPort
+        nodeName = settings.effectiveNodeName
+        guard ClusteringSettings.isValidNodeName(nodeName) else {
+            throw ClusterEngineError("clustering: node name '\(nodeName)' is invalid, it must not contain whitespace, ., ,, * or >")
+        }
+        if let url = settings.externalURL {
+            engine = nil
+            connection = try NATSConnection(url: url, name: "lyre-\(nodeName)")
+        } else {
+            guard let executable = ClusterEngineSettings.findExecutable(path: environmentPath) else {
+                throw ClusterEngineError("clustering: nats-server not found (install the nats-server package, or run scripts/bootstrap)")
+            }
+            let engine = try ClusterEngine(settings: settings.engineSettings(root: root, executable: executable), logger: logger)
+            try engine.start()
+            self.engine = engine
+            do {
+                connection = try NATSConnection(url: engine.leafURL, user: engine.localUser, password: engine.localPassword,
+                                                name: "lyre-\(nodeName)")
+            } catch {
+                engine.stop()
+                throw error
+            }
+        }
+        let jetStream: JetStream
+        do {
+            jetStream = try connection.jetStream()
+        } catch {
+            engine?.stop()
+            throw error
+        }
+        publisher = ReplicationPublisher(jetStream: jetStream, node: nodeName, settings: settings, storage: storage, logger: logger)
+        do {
+            let service = try connection.serve(subject: NATSNames.requestSubject(node: nodeName)) { [weak self] request in
+                self?.answer(request) ?? JSON.encode(.object(JSONObject([("status", .string("error"))])))
+            }
+            self.service.withLock { $0 = service }
+        } catch {
+            publisher.stop()
+            engine?.stop()
+            throw error
+        }
+        refresh()
+        storage.setCommitObserver(CommitObservation(
+            observes: { [weak self] database, table in
+                self?.published.withLock { $0.contains(TableKey(database: database, table: table)) } ?? false
+            },
+            observe: { [weak self] group in self?.publisher.enqueue(group) }))
+        // What was committed but not published before the last stop (or crash) goes first.
+        for name in storage.databaseNames {
+            guard let db = storage.database(name) else { continue }
+            do {
+                let pending = try db.pendingOutbox()
+                if !pending.isEmpty {
+                    logger.notice("clustering: publishing \(pending.count) groups of \(name) left from before the restart")
+                    publisher.enqueue(pending, first: true)
+                }
+            } catch {
+                logger.error("clustering: cannot read the outbox of \(name): \(error)")
+            }
+        }
+        if settings.routes.isEmpty, engine != nil {
+            logger.notice("clustering: node \(nodeName) has no routes yet (clustering.hubServer.cluster.network.routes): a cluster of one")
+        }
+    }
+
+    /// Stops replication and the engine. Idempotent.
+    func stop() {
+        storage.setCommitObserver(nil)
+        service.withLock { $0 }?.stop()
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.stop() }
+        subscribers.withLock { $0.removeAll() }
+        publisher.stop()
+        connection.close()
+        engine?.stop()
+    }
+
+    /// Whether the NATS connection is up.
+    var isConnected: Bool { connection.isConnected }
+
+    // MARK: Replication
+
+    /// Re-reads `system.hdb_nodes`: publishes the tables some node subscribes to, and pulls
+    /// every (node, table) this node subscribes to.
+    func refresh() {
+        let nodes: [NodeRecord]
+        do { nodes = try NodeRecord.all(in: storage) } catch {
+            logger.error("clustering: cannot read hdb_nodes: \(error)")
+            return
+        }
+        var publish: Set<TableKey> = []
+        var wanted: [SubscriberKey: NodeSubscription] = [:]
+        for node in nodes where node.name != nodeName {
+            for table in Self.securityTables {
+                publish.insert(table)
+                wanted[SubscriberKey(peer: node.name, table: table)] = NodeSubscription(
+                    database: table.database, table: table.table, publish: true, subscribe: true)
+            }
+            for subscription in node.subscriptions {
+                if subscription.publish { publish.insert(subscription.key) }
+                if subscription.subscribe { wanted[SubscriberKey(peer: node.name, table: subscription.key)] = subscription }
+            }
+        }
+        published.withLock { $0 = publish }
+        publisher.ensureStreams(publish)
+        let (removed, added) = subscribers.withLock { running -> ([ReplicationSubscriber], [SubscriberKey]) in
+            let removedKeys = running.keys.filter { wanted[$0] == nil }
+            let removed = removedKeys.compactMap { running.removeValue(forKey: $0) }
+            return (removed, wanted.keys.filter { running[$0] == nil })
+        }
+        for subscriber in removed { subscriber.stop() }
+        for key in added {
+            let subscriber = ReplicationSubscriber(
+                peer: key.peer, table: key.table, startTime: wanted[key]?.startDate, connection: connection,
+                domain: engine == nil ? nil : key.peer, localNode: nodeName, storage: storage, logger: logger,
+                applied: Self.securityTables.contains(key.table) ? securityChanged : nil)
+            subscribers.withLock { $0[key] = subscriber }
+        }
+    }
+
+    /// The subscribers pulling from `peer`.
+    func subscribers(of peer: String) -> [ReplicationSubscriber] {
+        subscribers.withLock { $0.values.filter { $0.peer == peer } }
+    }
+
+    // MARK: Requests between nodes
+
+    /// Sends `payload` to `node`'s request service and returns its answer.
+    /// - Throws: `NATSError` (no responders: the node is not reachable; timeout).
+    func request(_ node: String, _ payload: JSONObject, timeout: Duration = .seconds(5)) throws -> JSONObject {
+        let reply = try connection.request(subject: NATSNames.requestSubject(node: node), data: JSON.encode(.object(payload)),
+                                           timeout: timeout)
+        return (try? JSON.parse(reply))?.objectValue ?? JSONObject()
+    }
+
+    /// Answers another node: `add_node` / `update_node` / `remove_node` made there about
+    /// this node (applied here with the subscriptions reversed), and `cluster_status` pings.
+    private func answer(_ bytes: [UInt8]) -> [UInt8] {
+        var reply = JSONObject()
+        do {
+            guard let request = try JSON.parse(bytes).objectValue, let operation = request["operation"]?.stringValue,
+                  let from = request["node_name"]?.stringValue else { throw LyreError.badRequest("bad request") }
+            switch operation {
+            case "add_node", "update_node":
+                let subscriptions = (request["subscriptions"]?.arrayValue ?? []).compactMap(NodeSubscription.init)
+                var node = try NodeRecord.find(from, in: storage) ?? NodeRecord(name: from, subscriptions: [])
+                node.merge(subscriptions)
+                try NodeRecord.saveBlocking(node, in: storage)
+                refresh()
+            case "remove_node":
+                _ = try NodeRecord.removeBlocking(from, in: storage)
+                refresh()
+            case "cluster_status":
+                reply["ports"] = .object(JSONObject([
+                    ("clustering", .int(Int64(settings.routePort))), ("operations_api", .int(Int64(operationsPort))),
+                ]))
+                reply["uptime"] = .string(Self.uptime(since: startedAt))
+            default:
+                throw LyreError.badRequest("unknown request \(operation)")
+            }
+            reply["status"] = .string("success")
+        } catch {
+            reply["status"] = .string("error")
+            reply["message"] = .string((error as? LyreError)?.message ?? "\(error)")
+        }
+        return JSON.encode(.object(reply))
+    }
+
+    /// Harper's uptime text: `30d 1h 18m 8s`.
+    static func uptime(since start: Date) -> String {
+        var seconds = Int(Date().timeIntervalSince(start))
+        let days = seconds / 86_400
+        seconds %= 86_400
+        return "\(days)d \(seconds / 3600)h \(seconds % 3600 / 60)m \(seconds % 60)s"
+    }
+}

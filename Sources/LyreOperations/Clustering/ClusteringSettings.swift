@@ -1,0 +1,109 @@
+import Foundation
+import LyreCore
+import LyreCluster
+
+/// The `clustering.*` settings Lyre acts on (Harper 4.3's keys), read from
+/// `harperdb-config.yaml` by `ConfigurationFile.map`.
+public struct ClusteringSettings: Sendable, Equatable {
+    /// `clustering.enabled`.
+    public var enabled = false
+    /// `clustering.nodeName`; when unset, the host name (with characters NATS forbids in a
+    /// node name replaced by `-`).
+    public var nodeName: String?
+    /// `clustering.user`: the cluster user (a user whose role has `cluster_user: true`).
+    public var user: String?
+    /// `clustering.hubServer.cluster.name` (Harper's default `harperdb`).
+    public var clusterName = "harperdb"
+    /// `clustering.hubServer.cluster.network.port` (9932): the route listener.
+    public var routePort = 9932
+    /// `clustering.hubServer.cluster.network.routes`: `[{host, port}]`.
+    public var routes: [Route] = []
+    /// `clustering.hubServer.network.port` (9930).
+    public var hubPort = 9930
+    /// `clustering.hubServer.leafNodes.network.port` (9931).
+    public var leafNodesPort = 9931
+    /// `clustering.leafServer.network.port` (9940).
+    public var leafPort = 9940
+    /// `clustering.leafServer.streams.path` (default `<root>/clustering/leaf`).
+    public var streamsPath: String?
+    /// `clustering.leafServer.streams.maxAge` (seconds), `.maxBytes`, `.maxMsgs`: stream limits.
+    public var streamMaxAge: Double?
+    public var streamMaxBytes: Int64?
+    public var streamMaxMessages: Int64?
+    /// Lyre's own `clustering.externalNats.url`: use this NATS system (JetStream on) instead
+    /// of starting nats-servers (`nats://user:password@host:port`).
+    public var externalURL: String?
+
+    public struct Route: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public init() {}
+
+    /// Harper's rule for node names (natsTerms.js): no whitespace, `.`, `,`, `*` or `>`.
+    static func isValidNodeName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains { $0.isWhitespace || ".,*>".contains($0) }
+    }
+
+    /// The node name in force: the configured one, else the host name made valid.
+    var effectiveNodeName: String {
+        if let nodeName, !nodeName.isEmpty { return nodeName }
+        let host = ProcessInfo.processInfo.hostName
+        let cleaned = String(host.map { $0.isWhitespace || ".,*>".contains($0) ? "-" : $0 })
+        return cleaned.isEmpty ? "lyre" : cleaned
+    }
+
+    /// Reads the keys from the configuration tree (missing keys keep their defaults).
+    init(tree: JSONObject) {
+        func v(_ path: String) -> Value? { ConfigurationFile.lookup(tree, path: path.split(separator: ".").map(String.init)) }
+        func int(_ path: String) -> Int? {
+            guard let value = v(path) else { return nil }
+            return (value.intValue ?? value.stringValue.flatMap { Int64($0) }).map { Int($0) }
+        }
+        func string(_ path: String) -> String? { v(path)?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        enabled = v("clustering.enabled")?.boolValue ?? (v("clustering.enabled")?.stringValue == "true")
+        nodeName = string("clustering.nodeName")
+        user = string("clustering.user")
+        if let name = string("clustering.hubServer.cluster.name") { clusterName = name }
+        if let port = int("clustering.hubServer.cluster.network.port") { routePort = port }
+        if let port = int("clustering.hubServer.network.port") { hubPort = port }
+        if let port = int("clustering.hubServer.leafNodes.network.port") { leafNodesPort = port }
+        if let port = int("clustering.leafServer.network.port") { leafPort = port }
+        streamsPath = string("clustering.leafServer.streams.path")
+        streamMaxAge = v("clustering.leafServer.streams.maxAge")?.doubleValue
+        streamMaxBytes = v("clustering.leafServer.streams.maxBytes")?.intValue
+        streamMaxMessages = v("clustering.leafServer.streams.maxMsgs")?.intValue
+        externalURL = string("clustering.externalNats.url")
+        routes = Self.routes(v("clustering.hubServer.cluster.network.routes"))
+    }
+
+    /// `[{host, port}]` (also a JSON text of it, as `set_configuration` may store).
+    static func routes(_ value: Value?) -> [Route] {
+        var value = value
+        if let text = value?.stringValue, let parsed = try? JSON.parse(Array(text.utf8)) { value = parsed }
+        return (value?.arrayValue ?? []).compactMap { entry in
+            guard let object = entry.objectValue,
+                  let host = (object["host"] ?? object["hostname"])?.stringValue,
+                  let port = object["port"]?.intValue ?? object["port"]?.stringValue.flatMap({ Int64($0) }) else { return nil }
+            return Route(host: host, port: Int(port))
+        }
+    }
+
+    /// The engine's settings for a root.
+    func engineSettings(root: String, executable: String) -> ClusterEngineSettings {
+        var settings = ClusterEngineSettings(nodeName: effectiveNodeName, directory: root + "/clustering", executable: executable)
+        settings.clusterName = clusterName
+        settings.routePort = routePort
+        settings.routes = routes.map { ClusterRoute(host: $0.host, port: $0.port) }
+        settings.hubClientPort = hubPort
+        settings.leafNodesPort = leafNodesPort
+        settings.leafClientPort = leafPort
+        if let streamsPath { settings.streamsPath = streamsPath }
+        return settings
+    }
+}

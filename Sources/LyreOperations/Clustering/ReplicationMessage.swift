@@ -1,0 +1,94 @@
+import LyreCore
+import LyreStorage
+
+/// Names in NATS: stream names and subject tokens allow no `.`, `*`, `>` or whitespace, so
+/// every character outside `[A-Za-z0-9]` of a node, database or table name is written
+/// `_XX` (its UTF-8 bytes in hex): plain names stay readable and distinct names stay distinct.
+enum NATSNames {
+    static func token(_ name: String) -> String {
+        var out = ""
+        for byte in name.utf8 {
+            if (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "_" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    /// The stream of one table's changes made on `node` (held by `node`'s JetStream).
+    static func stream(node: String, database: String, table: String) -> String {
+        "\(token(node))-\(token(database))-\(token(table))"
+    }
+
+    /// The subject `node` publishes one table's changes to (Harper: `txn.<db>.<table>.<node>`).
+    static func subject(node: String, database: String, table: String) -> String {
+        "\(token(node)).txn.\(token(database)).\(token(table))"
+    }
+
+    /// Where `node` answers other nodes' requests (Harper: `<node>.__request__`).
+    static func requestSubject(node: String) -> String {
+        "\(token(node)).__request__"
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}
+
+/// One replicated change on the wire: a table's records written, or its keys deleted, by
+/// one committed group of the origin node. Encoded with `RecordCodec` (exact types and
+/// doubles, unlike JSON text); `origin` and the transaction id travel as headers.
+struct ReplicationMessage: Sendable {
+    var database: String
+    var table: String
+    var primaryKey: String
+    /// The origin group's commit time (ms since the epoch).
+    var timestamp: Double
+    var change: CommittedChange
+
+    func encoded() -> [UInt8] {
+        var object = JSONObject()
+        object["database"] = .string(database)
+        object["table"] = .string(table)
+        object["primary_key"] = .string(primaryKey)
+        object["timestamp"] = .double(timestamp)
+        switch change.kind {
+        case .put(let records):
+            object["operation"] = .string("put")
+            object["records"] = .array(records.map(Value.object))
+        case .delete(let ids):
+            object["operation"] = .string("delete")
+            object["ids"] = .array(ids)
+        }
+        return RecordCodec.encode(object)
+    }
+
+    init(database: String, table: String, primaryKey: String, timestamp: Double, change: CommittedChange) {
+        self.database = database
+        self.table = table
+        self.primaryKey = primaryKey
+        self.timestamp = timestamp
+        self.change = change
+    }
+
+    /// - Throws: when the bytes are not a replication message.
+    init(decoding bytes: [UInt8]) throws {
+        let object = try RecordCodec.decode(bytes)
+        guard let database = object["database"]?.stringValue, let table = object["table"]?.stringValue,
+              let timestamp = object["timestamp"]?.doubleValue, let operation = object["operation"]?.stringValue
+        else { throw LyreError.internalError() }
+        self.database = database
+        self.table = table
+        primaryKey = object["primary_key"]?.stringValue ?? "id"
+        self.timestamp = timestamp
+        switch operation {
+        case "put": change = CommittedChange(table: table, kind: .put((object["records"]?.arrayValue ?? []).compactMap(\.objectValue)))
+        case "delete": change = CommittedChange(table: table, kind: .delete(object["ids"]?.arrayValue ?? []))
+        default: throw LyreError.internalError()
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import LyreCluster
+import LyreTestSupport
+import Testing
+
+/// The Swift API over nats.c against real nats-servers (hub and leaf, as a node runs them).
+@Suite(.serialized, .enabled(if: NATSTestNode.isAvailable, "nats-server is not installed (scripts/bootstrap)"))
+struct JetStreamTests {
+    @Test func publishWithMessageIDAndHeadersThenPullAndAck() throws {
+        let node = try NATSTestNode(name: "alpha")
+        let connection = try node.connect()
+        let js = try connection.jetStream()
+        try js.addOrUpdateStream(StreamConfiguration(name: "dev_dog", subjects: ["alpha.txn.dev.dog"]))
+        for i in 1...3 {
+            let ack = try js.publish(subject: "alpha.txn.dev.dog", data: Array("record \(i)".utf8),
+                                     messageID: "alpha-\(i)", headers: ["origin": "alpha"])
+            #expect(ack.sequence == UInt64(i))
+            #expect(!ack.duplicate)
+        }
+        // The same message id again inside the duplicate window is not stored twice.
+        let again = try js.publish(subject: "alpha.txn.dev.dog", data: Array("record 2".utf8), messageID: "alpha-2")
+        #expect(again.duplicate)
+        #expect(try js.streamState("dev_dog")?.messages == 3)
+        #expect(try js.streamState("nope") == nil)
+
+        do {
+            let consumer = try js.pullConsumer(stream: "dev_dog", filter: "alpha.txn.dev.dog", durable: "beta", ackWait: .seconds(1))
+            var messages: [ReceivedMessage] = []
+            let deadline = Date().addingTimeInterval(60)
+            while messages.count < 3, Date() < deadline {
+                messages += try consumer.fetch(batch: 10, timeout: .seconds(2))
+            }
+            #expect(messages.map { String(decoding: $0.data, as: UTF8.self) } == ["record 1", "record 2", "record 3"])
+            #expect(messages.map(\.streamSequence) == [1, 2, 3])
+            #expect(messages.first?.header("origin") == "alpha")
+            #expect(messages.last?.pending == 0)
+            for message in messages { try message.ack() }
+        }
+        // The durable position survives the subscription: a new binding starts after the acknowledged.
+        let consumer = try js.pullConsumer(stream: "dev_dog", filter: "alpha.txn.dev.dog", durable: "beta", ackWait: .seconds(1))
+        #expect(try js.publish(subject: "alpha.txn.dev.dog", data: Array("record 4".utf8), messageID: "alpha-4").sequence == 4)
+        var seen: [UInt64] = []
+        let deadline = Date().addingTimeInterval(60)
+        while seen.isEmpty, Date() < deadline {
+            seen = try consumer.fetch(batch: 10, timeout: .seconds(1)).map { message in
+                // Not acknowledged but refused: delivered again.
+                try message.nak()
+                return message.streamSequence
+            }
+        }
+        #expect(seen == [4])
+        var redelivered: [UInt64] = []
+        while redelivered.isEmpty, Date() < deadline {
+            redelivered = try consumer.fetch(batch: 10, timeout: .seconds(1)).map { message in
+                try message.ack()
+                return message.streamSequence
+            }
+        }
+        #expect(redelivered == [4])
+        try js.purgeStream("dev_dog", keep: 1)
+        #expect(try js.streamState("dev_dog")?.messages == 1)
+        connection.close()
+    }
+
+    @Test func aPeerConsumesAnotherNodesStreamThroughTheHubs() throws {
+        let alpha = try NATSTestNode(name: "alpha")
+        let beta = try NATSTestNode(name: "beta", routes: [alpha.routePort])
+        let alphaJS = try alpha.connect().jetStream()
+        try alphaJS.addOrUpdateStream(StreamConfiguration(name: "dev_dog", subjects: ["alpha.txn.dev.dog"]))
+        _ = try alphaJS.publish(subject: "alpha.txn.dev.dog", data: Array("one".utf8), messageID: "a-1", headers: ["origin": "alpha"])
+
+        // beta's own JetStream has no such stream; alpha's domain, reached through the hubs, has.
+        let betaConnection = try beta.connect()
+        #expect(try betaConnection.jetStream().streamState("dev_dog") == nil)
+        let remote = try betaConnection.jetStream(domain: "alpha")
+        var consumer: PullConsumer?
+        let deadline = Date().addingTimeInterval(20)
+        while consumer == nil, Date() < deadline {
+            // The route between the hubs may take a moment.
+            consumer = try? remote.pullConsumer(stream: "dev_dog", filter: "alpha.txn.dev.dog", durable: "beta")
+            if consumer == nil { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        let pull = try #require(consumer)
+        _ = try alphaJS.publish(subject: "alpha.txn.dev.dog", data: Array("two".utf8), messageID: "a-2", headers: ["origin": "alpha"])
+        var received: [String] = []
+        while received.count < 2, Date() < deadline {
+            for message in try pull.fetch(batch: 10, timeout: .seconds(1)) {
+                received.append(String(decoding: message.data, as: UTF8.self))
+                #expect(message.header("origin") == "alpha")
+                try message.ack()
+            }
+        }
+        #expect(received == ["one", "two"])
+        #expect(try pull.state()?.pending == 0)
+    }
+
+    @Test func aKilledServerIsRestartedAndTheClientReconnects() throws {
+        let node = try NATSTestNode(name: "gamma")
+        let connection = try node.connect()
+        let js = try connection.jetStream()
+        try js.addOrUpdateStream(StreamConfiguration(name: "s", subjects: ["gamma.s"]))
+        let first = try #require(node.engine.pids.leaf)
+        Foundation.kill(first, SIGKILL)
+        let deadline = Date().addingTimeInterval(20)
+        var published: PublishAck?
+        while published == nil, Date() < deadline {
+            published = try? js.publish(subject: "gamma.s", data: [1], messageID: "g-1")
+            if published == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(published?.sequence == 1)
+        #expect(node.engine.pids.leaf != first)
+        #expect(node.engine.restarts == 1)
+        #expect(connection.isConnected)
+    }
+
+    @Test func aTakenPortIsAOneLineError() throws {
+        let alpha = try NATSTestNode(name: "alpha")
+        #expect {
+            _ = try NATSTestNode(name: "beta", routePort: alpha.routePort)
+        } throws: { error in
+            "\(error)" == "clustering: port \(alpha.routePort) is already in use (nats hub server)"
+        }
+    }
+}
