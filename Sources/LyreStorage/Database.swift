@@ -119,6 +119,25 @@ package final class Database: Sendable {
         return box.value!
     }
 
+    /// Whether each commit is synced to disk before it is acknowledged (off with
+    /// `storage.writeAsync`, and in tests that open storage without durability).
+    package var syncsEachCommit: Bool { environment.syncsEachCommit }
+
+    /// Switches between a sync per commit and `storage.writeAsync` (no sync; the engine's
+    /// flusher calls ``flushCommits()``). The switch is a job on the writer thread, so it
+    /// never races a commit; switching back to syncing also flushes what was committed before.
+    func setSyncsEachCommit(_ on: Bool) {
+        let environment = environment
+        write({ _ in environment.setSyncsEachCommit(on) }, completion: { _ in
+            if on { environment.flushCommits() }
+        })
+    }
+
+    /// Makes every commit so far durable (one `fdatasync`) unless nothing was committed
+    /// since the last flush. - Returns: whether a sync was made.
+    @discardableResult
+    package func flushCommits() -> Bool { environment.flushCommits() }
+
     /// Size of the database file in bytes.
     package var fileSize: Int {
         (try? environment.withReadLock {

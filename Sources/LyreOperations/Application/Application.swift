@@ -38,7 +38,8 @@ public final class Application: Sendable {
         self.logger = logger
         let storage: StorageEngine
         do {
-            storage = try StorageEngine(root: configuration.root, durable: configuration.durableWrites, logger: logger)
+            storage = try StorageEngine(root: configuration.root, durable: configuration.durableWrites,
+                                        writeAsync: configuration.writeAsync, logger: logger)
         } catch let error as LyreError {
             throw error
         } catch {
@@ -191,7 +192,8 @@ public final class Application: Sendable {
     }
 
     /// Re-reads `harperdb-config.yaml` (and `configuration.environment` overrides) into
-    /// `configuration` and applies the log settings. Storage and jobs are untouched.
+    /// `configuration` and applies the log settings and `storage.writeAsync`. Storage stays
+    /// open and jobs are untouched.
     /// - Throws: `LyreError` when the file is unreadable or invalid; the old configuration stays.
     @discardableResult
     public func reloadConfiguration() throws -> Configuration {
@@ -199,6 +201,7 @@ public final class Application: Sendable {
         try ConfigurationFile.apply(to: &configuration)
         current.withLock { $0 = configuration }
         LyreLogging.apply(configuration)
+        storage.setWriteAsync(configuration.writeAsync)
         return configuration
     }
 }

@@ -22,6 +22,9 @@ public struct Configuration: Sendable {
     public var authorizeLocal: Bool
     /// fsync on every commit (LMDB's default). Tests may turn it off for speed; servers never do.
     public var durableWrites: Bool
+    /// `storage.writeAsync`: commits are not synced each; a background flush makes them
+    /// durable every 100 ms (`StorageEngine.flushInterval`). Restart applies a change.
+    public var writeAsync: Bool = false
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 

@@ -223,6 +223,7 @@ public enum ConfigurationFile {
         if let cap = v("operationsApi.network.maxConnections") {
             c.maximumConnections = cap.isNull ? nil : milliseconds("maxConnections")
         }
+        if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
         if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
