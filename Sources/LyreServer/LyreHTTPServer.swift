@@ -33,6 +33,8 @@ public final class LyreHTTPServer: Service, Sendable {
     private let handler: any RequestHandling
     private let logger: Logger
     private let numberOfThreads: Int
+    /// The caller's event loops (shared by several listeners), which `run()` does not shut down.
+    private let eventLoops: ServerEventLoops?
     private let onListening: (@Sendable (_ port: Int) -> Void)?
     private let listenState = Mutex(ListenState.starting([]))
     private let connections = ConnectionRegistry()
@@ -50,6 +52,8 @@ public final class LyreHTTPServer: Service, Sendable {
     ///   - logger: For listener and connection events.
     ///   - maximumBodySize: Larger request bodies get `413`.
     ///   - numberOfThreads: Event-loop threads; `nil` means one per core.
+    ///   - eventLoops: Serve on these event loops instead (the caller shuts them down;
+    ///     `numberOfThreads` is then ignored), so listeners can share them.
     ///   - shutdownGracePeriod: How long graceful shutdown waits for in-flight requests.
     ///   - tls: Serve HTTPS with this certificate (TLS is terminated first in each
     ///     connection's pipeline); `nil` for plain HTTP.
@@ -63,6 +67,7 @@ public final class LyreHTTPServer: Service, Sendable {
         logger: Logger,
         maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize,
         numberOfThreads: Int? = nil,
+        eventLoops: ServerEventLoops? = nil,
         shutdownGracePeriod: Duration = .seconds(30),
         tls: ServerTLS? = nil,
         limits: ConnectionLimits = .untimed,
@@ -76,6 +81,7 @@ public final class LyreHTTPServer: Service, Sendable {
         self.logger = logger
         self.maximumBodySize = maximumBodySize
         self.numberOfThreads = max(1, numberOfThreads ?? System.coreCount)
+        self.eventLoops = eventLoops
         self.shutdownGracePeriod = shutdownGracePeriod
         self.onListening = onListening
     }
@@ -114,7 +120,8 @@ public final class LyreHTTPServer: Service, Sendable {
     /// Runs the listener until graceful shutdown or cancellation.
     /// - Throws: If the address cannot be bound.
     public func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: numberOfThreads)
+        let owned = eventLoops == nil ? MultiThreadedEventLoopGroup(numberOfThreads: numberOfThreads) : nil
+        let group: any EventLoopGroup = eventLoops?.group ?? owned!
         do {
             let serverChannel = try await bind(group: group)
             let boundPort = serverChannel.localAddress?.port ?? port
@@ -137,13 +144,13 @@ public final class LyreHTTPServer: Service, Sendable {
             logger.info("Stopped listening")
         } catch {
             publish(.failed(error))
-            try? await group.shutdownGracefully()
+            try? await owned?.shutdownGracefully()
             throw error
         }
-        try await group.shutdownGracefully()
+        try await owned?.shutdownGracefully()
     }
 
-    private func bind(group: MultiThreadedEventLoopGroup) async throws -> any Channel {
+    private func bind(group: any EventLoopGroup) async throws -> any Channel {
         let handler = self.handler
         let logger = self.logger
         let maximumBodySize = self.maximumBodySize

@@ -40,7 +40,15 @@ struct OperationsAPIService: Service {
         while true {
             var configuration = application.configuration
             overrides.apply(to: &configuration)
-            let servers = try listeners(for: configuration)
+            // `threads.count` event loops, shared by the listeners of this generation.
+            let loops = ServerEventLoops(threads: configuration.threadCount)
+            let servers: [LyreHTTPServer]
+            do {
+                servers = try listeners(for: configuration, on: loops)
+            } catch {
+                await loops.shutdown()
+                throw error
+            }
             let restart = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for server in servers {
                     group.addTask {
@@ -58,7 +66,7 @@ struct OperationsAPIService: Service {
                         case .restart(let c), .restartService(_, let c): next = c
                         }
                         overrides.apply(to: &next)
-                        if next.host != listening.host || next.port != listening.port
+                        if next.host != listening.host || next.port != listening.port || next.threadCount != listening.threadCount
                             || Self.limits(next) != Self.limits(listening)
                             || next.securePort != listening.securePort || next.servesPlainHTTP != listening.servesPlainHTTP
                             || next.certificatePath != listening.certificatePath || next.privateKeyPath != listening.privateKeyPath {
@@ -74,6 +82,7 @@ struct OperationsAPIService: Service {
                 while let _ = try? await group.next() {}
                 return first
             }
+            await loops.shutdown()
             guard restart, !Task.isCancelled else { return }
             logger.notice("restarting the Operations API listener")
         }
@@ -91,7 +100,7 @@ struct OperationsAPIService: Service {
     /// The plain listener on `port` and the TLS one on `securePort`, each when configured.
     /// - Throws: `ServerTLSError` when the certificate cannot be loaded (or generated), or
     ///   when neither port is set.
-    private func listeners(for configuration: Configuration) throws -> [LyreHTTPServer] {
+    private func listeners(for configuration: Configuration, on loops: ServerEventLoops) throws -> [LyreHTTPServer] {
         var servers: [LyreHTTPServer] = []
         let root = configuration.root
         let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
@@ -105,12 +114,13 @@ struct OperationsAPIService: Service {
         let limits = Self.limits(configuration)
         if configuration.servesPlainHTTP {
             servers.append(LyreHTTPServer(host: configuration.host, port: configuration.port, handler: application,
-                                          logger: logger, limits: limits, onListening: announce("http")))
+                                          logger: logger, eventLoops: loops, limits: limits, onListening: announce("http")))
         }
         if let securePort = configuration.securePort {
             let tls = try OperationsAPITLS.load(configuration, logger: logger)
             servers.append(LyreHTTPServer(host: configuration.host, port: securePort, handler: application,
-                                          logger: logger, tls: tls, limits: limits, onListening: announce("https")))
+                                          logger: logger, eventLoops: loops, tls: tls, limits: limits,
+                                          onListening: announce("https")))
         }
         guard !servers.isEmpty else {
             throw ServerTLSError(

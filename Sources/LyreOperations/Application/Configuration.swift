@@ -34,6 +34,9 @@ public struct Configuration: Sendable {
     public var keepAliveTimeoutMilliseconds: Int = 5_000
     /// `operationsApi.network.timeout` in ms (Harper's default 120 s; `0`: none).
     public var requestTimeoutMilliseconds: Int = 120_000
+    /// `threads.count`: the event-loop threads that serve requests (`0` counts as one);
+    /// `nil` (the key null or absent): one per core.
+    public var threadCount: Int?
     /// `operationsApi.network.maxConnections` (Lyre's own key): open connections past which
     /// new ones are closed at once; `nil` derives it from the open-file limit.
     public var maximumConnections: Int?

@@ -33,7 +33,9 @@ public enum ConfigurationFile {
                 "compressionThreshold": 1200, "cors": true, "corsAccessList": [nil], "keepAliveTimeout": 30000,
                 "port": 9926, "securePort": nil, "timeout": 120000,
             ]),
-            "threads": o(["count": .int(Int64(max(1, ProcessInfo.processInfo.activeProcessorCount - 1))), "debug": false]),
+            // Harper writes cores − 1 (its main thread, which serves no requests, keeps a core);
+            // Lyre has no such thread, and serves on one event loop per core as it always did.
+            "threads": o(["count": .int(Int64(max(1, ProcessInfo.processInfo.activeProcessorCount))), "debug": false]),
             "authentication": o([
                 "authorizeLocal": false, "cacheTTL": 30000, "enableSessions": true,
                 "operationTokenTimeout": "1d", "refreshTokenTimeout": "30d", "hashFunction": "sha256",
@@ -222,6 +224,9 @@ public enum ConfigurationFile {
         if let t = milliseconds("timeout") { c.requestTimeoutMilliseconds = t }
         if let cap = v("operationsApi.network.maxConnections") {
             c.maximumConnections = cap.isNull ? nil : milliseconds("maxConnections")
+        }
+        if let threads = v("threads.count") {
+            c.threadCount = (threads.intValue ?? threads.doubleValue.map { Int64($0) }).map { max(1, Int(clamping: $0)) }
         }
         if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
