@@ -22,6 +22,8 @@ package final class Database: Sendable {
     private let indexReads = IndexReadSignal()
     /// The index backlog DBI (`IndexBacklog`), checked in every read snapshot.
     private let indexBacklog: DBI
+    /// `storage.maxTransactionQueueTime` in nanoseconds (0: none): see ``write(_:completion:)``.
+    private let maximumQueueNanoseconds = Atomic<UInt64>(0)
 
     init(name: String, path: String, durable: Bool, initialMapSize: Int,
          backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
@@ -95,12 +97,30 @@ package final class Database: Sendable {
     /// The completion-handler form of ``write(_:)``, for callers that must not hop through
     /// a task: `completion` runs on the writer thread right after the commit (or failure),
     /// so it should only hand the result over (to an event loop, say) and return.
+    ///
+    /// A write that waited for the writer longer than the queue-time limit
+    /// (``setMaximumQueueTime(_:)``) is refused with `LyreError.transactionQueueTooLong`
+    /// and writes nothing; writes queued later are judged by their own wait, so the refusals
+    /// stop as soon as the writer has caught up.
     package func write<T: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> T,
                                     completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let box = ResultBox<T>()
+        let limit = maximumQueueNanoseconds.load(ordering: .relaxed)
+        let queued = limit > 0 ? DispatchTime.now().uptimeNanoseconds : 0
         writerBox.withLock { $0 }!.submit(WriteJob(
-            body: { ctx in box.value = try body(&ctx) },
+            body: { ctx in
+                if limit > 0, DispatchTime.now().uptimeNanoseconds &- queued > limit { throw LyreError.transactionQueueTooLong }
+                box.value = try body(&ctx)
+            },
             complete: { error in completion(error.map { .failure($0) } ?? .success(box.value!)) }))
+    }
+
+    /// `storage.maxTransactionQueueTime`: how long a write (``write(_:completion:)`` and
+    /// ``write(_:)``) may wait for the writer before it is refused; `nil` or zero: no limit.
+    /// Start-up writes (``writeSync(_:)``) and the writer's own work are never refused.
+    package func setMaximumQueueTime(_ limit: Duration?) {
+        let nanoseconds = limit.map { max(0, min($0.components.seconds, 1 << 32) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) } ?? 0
+        maximumQueueNanoseconds.store(UInt64(nanoseconds), ordering: .relaxed)
     }
 
     /// Blocking form of `write` for start-up and tools (never call on an event loop).

@@ -16,6 +16,8 @@ package final class StorageEngine: Sendable {
     /// Read and changed under `databases`' lock, so a database opened meanwhile gets the mode in force.
     private let writeAsync = Atomic<Bool>(false)
     private let flusher = Mutex<(any DispatchSourceTimer)?>(nil)
+    /// `storage.maxTransactionQueueTime`, given to every database (also those created later).
+    private let maximumQueueTime = Mutex<Duration?>(nil)
     private let initialMapSize: Int
     private let backlogIdleDelay: DispatchTimeInterval
     private let logger: Logger
@@ -82,6 +84,13 @@ package final class StorageEngine: Sendable {
         logger.notice("storage.writeAsync \(on ? "on: commits are synced every 100 ms, not each" : "off: each commit is synced")")
     }
 
+    /// `storage.maxTransactionQueueTime`: a write that waited longer than `limit` for its
+    /// database's writer is refused with `503` (`nil`: no limit). See `Database.write(_:completion:)`.
+    package func setMaximumTransactionQueueTime(_ limit: Duration?) {
+        maximumQueueTime.withLock { $0 = limit }
+        for db in databases.withLock({ Array($0.values) }) { db.setMaximumQueueTime(limit) }
+    }
+
     /// Makes every database's commits so far durable (the flusher's work with `storage.writeAsync`).
     package func flushCommits() {
         for db in databases.withLock({ Array($0.values) }) { db.flushCommits() }
@@ -89,8 +98,10 @@ package final class StorageEngine: Sendable {
 
     /// Opens (creating when missing) one database's environment with this engine's settings.
     private func open(_ name: String, path: String) throws -> Database {
-        try Database(name: name, path: path, durable: durable && !writeAsync.load(ordering: .relaxed), initialMapSize: initialMapSize,
+        let db = try Database(name: name, path: path, durable: durable && !writeAsync.load(ordering: .relaxed), initialMapSize: initialMapSize,
                      backlogIdleDelay: backlogIdleDelay, logger: logger)
+        db.setMaximumQueueTime(maximumQueueTime.withLock { $0 })
+        return db
     }
 
     package func database(_ name: String) -> Database? {

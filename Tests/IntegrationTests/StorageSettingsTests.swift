@@ -56,4 +56,51 @@ import Testing
         }
         #expect(modes == ["data": true, "dev": true, "system": true])
     }
+
+    @Test func writesQueuedPastMaxTransactionQueueTimeGet503AndTheConditionClearsByItself() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        defer { lyre.terminate() }
+        #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        // 1 ms: a write that waits behind another group's commit (an fsync) is refused.
+        #expect(try await lyre.post(#"{"operation":"set_configuration","storage_maxTransactionQueueTime":"1ms"}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+
+        // Many clients insert batches at once, holding the writer busy, until writes are refused.
+        var refused: [String] = []
+        var acknowledged = 0
+        for round in 0..<40 where refused.isEmpty {
+            let answers = await withTaskGroup(of: (status: Int, error: String?).self) { group in
+                for client in 0..<24 {
+                    group.addTask {
+                        let first = (round * 24 + client) * 200
+                        let records = (first..<first + 200).map { #"{"id":\#($0),"n":\#($0 % 7)}"# }.joined(separator: ",")
+                        guard let r = try? await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[\#(records)]}"#)
+                        else { return (0, nil) }
+                        return (r.status, r.status == 503 ? (r.json["error"]?.stringValue ?? r.text) : nil)
+                    }
+                }
+                var all: [(status: Int, error: String?)] = []
+                for await answer in group { all.append(answer) }
+                return all
+            }
+            acknowledged += answers.filter { $0.status == 200 }.count * 200
+            refused += answers.compactMap(\.error)
+        }
+        #expect(!refused.isEmpty, "writes queued behind the busy writer must be refused")
+        #expect(Set(refused) == ["Outstanding write transactions have too long of queue, please try again later"])
+
+        // No restart: once the writer has caught up, a lone write goes through.
+        var cleared = false
+        for _ in 0..<100 where !cleared {
+            let r = try await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":-1}]}"#)
+            cleared = r.status == 200
+            if !cleared { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(cleared, "the condition must clear by itself")
+        // A refused write wrote nothing: the table holds exactly what was acknowledged.
+        let count = try await lyre.post(#"{"operation":"sql","sql":"SELECT COUNT(*) AS n FROM dev.dog WHERE id >= 0"}"#)
+        #expect(count.json[0]?["n"]?.intValue == Int64(acknowledged), "\(count)")
+    }
 }

@@ -46,6 +46,7 @@ public final class Application: Sendable {
             throw LyreError(.internalError, status: 500, "cannot open the root '\(configuration.root)': \(error)")
         }
         self.storage = storage
+        storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         BackupOperations.removeLeftovers(root: configuration.root)
         registry = OperationRegistry.standard()
         jobs = JobRunner(storage: storage, logger: logger)
@@ -202,6 +203,7 @@ public final class Application: Sendable {
         current.withLock { $0 = configuration }
         LyreLogging.apply(configuration)
         storage.setWriteAsync(configuration.writeAsync)
+        storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         return configuration
     }
 }

@@ -25,6 +25,9 @@ public struct Configuration: Sendable {
     /// `storage.writeAsync`: commits are not synced each; a background flush makes them
     /// durable every 100 ms (`StorageEngine.flushInterval`). Restart applies a change.
     public var writeAsync: Bool = false
+    /// `storage.maxTransactionQueueTime` (Harper's default `45s`): a write that waited longer
+    /// for the writer is refused with `503`; `nil`: no limit.
+    public var maximumTransactionQueueTime: Duration? = .seconds(45)
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 

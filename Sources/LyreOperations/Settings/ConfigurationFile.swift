@@ -228,6 +228,9 @@ public enum ConfigurationFile {
         if let threads = v("threads.count") {
             c.threadCount = (threads.intValue ?? threads.doubleValue.map { Int64($0) }).map { max(1, Int(clamping: $0)) }
         }
+        if let queueTime = v("storage.maxTransactionQueueTime") {
+            c.maximumTransactionQueueTime = queueTime.isNull ? .seconds(45) : ConfigurationSchema.duration(queueTime)
+        }
         if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
