@@ -29,4 +29,47 @@ import Testing
             #expect(seen == count, "threads.count \(count)")
         }
     }
+
+    /// The `auth-event` entries `read_log` returns.
+    private func authEvents(_ lyre: LyreProcess) async throws -> [Value] {
+        let log = try await lyre.post(#"{"operation":"read_log","limit":1000,"order":"desc"}"#).json
+        return log.arrayValue?.filter { $0["tags"]?.arrayValue?.contains(.string("auth-event")) == true } ?? []
+    }
+
+    @Test func authenticationEventsAreLoggedWhenAuditAuthEventsAsksAndReadLogReturnsThem() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        defer { lyre.terminate() }
+        let wrong = TestApplication.basic(TestApplication.adminUsername, "not-the-password-4711")
+        #expect(try await lyre.post(#"{"operation":"describe_all"}"#, authorization: wrong).status == 401)
+        #expect(try await authEvents(lyre).isEmpty, "off by default")
+
+        #expect(try await lyre.post(#"{"operation":"set_configuration","logging_auditAuthEvents_logFailed":true,"logging_auditAuthEvents_logSuccessful":true}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+        var events: [Value] = []
+        for _ in 0..<100 {
+            #expect(try await lyre.post(#"{"operation":"describe_all"}"#, authorization: wrong).status == 401)
+            events = try await authEvents(lyre)
+            if events.contains(where: { $0["level"] == "error" }) && events.contains(where: { $0["level"] == "notify" }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let failure = try #require(events.first { $0["level"] == "error" })
+        let failed = try JSON.parse(Array((failure["message"]?.stringValue ?? "").utf8))
+        #expect(failed["username"] == .string(TestApplication.adminUsername))
+        #expect(failed["status"] == "failure")
+        #expect(failed["originating_ip"] == "127.0.0.1")
+        #expect(failed["auth_strategy"] == "Basic")
+        #expect(failure["timestamp"]?.stringValue?.isEmpty == false)
+        let success = try #require(events.first { $0["level"] == "notify" })
+        let succeeded = try JSON.parse(Array((success["message"]?.stringValue ?? "").utf8))
+        #expect(succeeded["username"] == .string(TestApplication.adminUsername))
+        #expect(succeeded["status"] == "success")
+        #expect(succeeded["originating_ip"] == "127.0.0.1")
+
+        let file = (try? String(contentsOfFile: root + "/log/hdb.log", encoding: .utf8)) ?? ""
+        #expect(file.contains("[auth-event]"))
+        #expect(!file.contains("not-the-password-4711"), "a password is never logged")
+        #expect(!file.contains(TestApplication.adminPassword + "\""), "a password is never logged")
+    }
 }

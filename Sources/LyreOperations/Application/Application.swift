@@ -27,6 +27,8 @@ public final class Application: Sendable {
     let jobs: JobRunner
     /// The HTTP client of `csv_url_load`, made on first use, shut down with the application.
     let downloads = DownloadClient()
+    /// `logging.auditAuthEvents` (read on every request, so kept apart from `configuration`).
+    let authenticationAudit: AuthenticationAudit
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -34,6 +36,8 @@ public final class Application: Sendable {
     /// - Throws: `LyreError` with a one-line explanation when the root cannot be used.
     public init(configuration: Configuration, logger: Logger, clock: any AuthClock = SystemClock()) throws {
         current = Mutex(configuration)
+        authenticationAudit = AuthenticationAudit(logger: logger)
+        authenticationAudit.configure(configuration)
         (events, eventSink) = AsyncStream.makeStream(of: ApplicationEvent.self, bufferingPolicy: .unbounded)
         self.logger = logger
         let storage: StorageEngine
@@ -86,15 +90,19 @@ public final class Application: Sendable {
         }
         if let header = request.authorization, Authenticator.isBearer(header) {
             if let user = authenticator.cachedBearer(header) {
+                authenticationAudit.succeeded(user, request)
                 return dispatch(operation, body: body, user: user)
             }
             return .deferred { [self] in
+                let user: User
                 do {
-                    let user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
-                    return await dispatch(operation, body: body, user: user).response()
+                    user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
                 } catch {
+                    authenticationAudit.failed(request, body: body)
                     return response(for: error)
                 }
+                authenticationAudit.succeeded(user, request)
+                return await dispatch(operation, body: body, user: user).response()
             }
         }
         let user: User
@@ -103,8 +111,10 @@ public final class Application: Sendable {
                 user = .anonymous  // the handler checks the body's credentials itself
             } else {
                 user = try authenticator.authenticate(request, body: body, authorizeLocal: configuration.authorizeLocal)
+                authenticationAudit.succeeded(user, request)
             }
         } catch {
+            if (error as? LyreError)?.message != LyreError.mustLogin.message { authenticationAudit.failed(request, body: body) }
             return .immediate(response(for: error))
         }
         return dispatch(operation, body: body, user: user)
@@ -202,6 +212,7 @@ public final class Application: Sendable {
         try ConfigurationFile.apply(to: &configuration)
         current.withLock { $0 = configuration }
         LyreLogging.apply(configuration)
+        authenticationAudit.configure(configuration)
         storage.setWriteAsync(configuration.writeAsync)
         storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         return configuration

@@ -52,6 +52,11 @@ public struct Configuration: Sendable {
     public var logLevel: String = "warn"
     /// `logging.auditLog`: record every write for `read_audit_log` (on in Harper's installed configuration).
     public var auditLog: Bool = true
+    /// `logging.auditAuthEvents.logFailed`: log each failed authentication (tag `auth-event`).
+    public var logFailedAuthentication: Bool = false
+    /// `logging.auditAuthEvents.logSuccessful`: log each successful authentication (every
+    /// authenticated request, as Harper does).
+    public var logSuccessfulAuthentication: Bool = false
     /// `logging.root`: the folder of `hdb.log` (default `<root>/log`).
     public var logRoot: String?
     /// `logging.file`: write `hdb.log`.

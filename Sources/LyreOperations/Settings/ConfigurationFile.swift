@@ -233,6 +233,8 @@ public enum ConfigurationFile {
         }
         if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
+        if let failed = v("logging.auditAuthEvents.logFailed") { c.logFailedAuthentication = failed.boolValue ?? false }
+        if let successful = v("logging.auditAuthEvents.logSuccessful") { c.logSuccessfulAuthentication = successful.boolValue ?? false }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
         if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
         if let t = v("authentication.refreshTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.refreshTokenTimeout = s }
