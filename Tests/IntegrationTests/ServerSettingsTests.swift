@@ -72,4 +72,36 @@ import Testing
         #expect(!file.contains("not-the-password-4711"), "a password is never logged")
         #expect(!file.contains(TestApplication.adminPassword + "\""), "a password is never logged")
     }
+
+    @Test func theAPIIsServedOnTheDomainSocketWhichTheCLIUsesWithoutAURL() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        let socket = root + "/operations-server"
+        var status = stat()
+        for _ in 0..<100 where stat(socket, &status) != 0 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(status.st_mode & S_IFMT == S_IFSOCK)
+        #expect(status.st_mode & 0o777 == 0o600, "only the server's user may connect")
+
+        // No URL and no credentials: the CLI goes through the root's socket.
+        let created = try CLITests.lyre(["create_database", "database=viasocket", "--root", root],
+                                        environment: ["HDB_ADMIN_PASSWORD": ""])
+        #expect(created.status == 0, "\(created.stdout) \(created.stderr)")
+        #expect(created.json?["message"] == "database 'viasocket' successfully created")
+        let described = try await lyre.post(#"{"operation":"describe_all"}"#).json
+        #expect(described["viasocket"] != nil)
+
+        // Moved by set_configuration + restart: the new socket serves, the old file is gone.
+        let moved = root + "/ops.sock"
+        #expect(try await lyre.post(#"{"operation":"set_configuration","operationsApi_network_domainSocket":"\#(moved)"}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+        for _ in 0..<100 where stat(moved, &status) != 0 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!FileManager.default.fileExists(atPath: socket))
+        let listed = try CLITests.lyre(["describe_database", "database=viasocket", "--root", root],
+                                       environment: ["HDB_ADMIN_PASSWORD": ""])
+        #expect(listed.status == 0, "\(listed.stdout) \(listed.stderr)")
+
+        lyre.terminate()
+        #expect(!FileManager.default.fileExists(atPath: moved), "the socket is removed at shutdown")
+    }
 }

@@ -40,6 +40,9 @@ public struct Configuration: Sendable {
     /// `threads.count`: the event-loop threads that serve requests (`0` counts as one);
     /// `nil` (the key null or absent): one per core.
     public var threadCount: Int?
+    /// `operationsApi.network.domainSocket`: the same API on this Unix domain socket
+    /// (`nil`: none). Harper's default is `<root>/operations-server`.
+    public var domainSocketPath: String?
     /// `operationsApi.network.maxConnections` (Lyre's own key): open connections past which
     /// new ones are closed at once; `nil` derives it from the open-file limit.
     public var maximumConnections: Int?

@@ -216,6 +216,9 @@ public enum ConfigurationFile {
         if let certificate = tlsFile("certificate") { c.certificatePath = certificate }
         if let privateKey = tlsFile("privateKey") { c.privateKeyPath = privateKey }
         if let host = v("operationsApi.network.host")?.stringValue { c.host = host }
+        if let socket = v("operationsApi.network.domainSocket") {
+            c.domainSocketPath = socket.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        }
         let milliseconds = { (key: String) -> Int? in
             v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.map(Int64.init) }.map { Int(clamping: $0) }
         }
