@@ -19,6 +19,10 @@ extension LyreError {
                   underlying: underlying)
     }
 
+    /// A write that waited longer than `storage.maxTransactionQueueTime` for the writer (503).
+    public static let transactionQueueTooLong = LyreError(
+        .unavailable, status: 503, "Outstanding write transactions have too long of queue, please try again later")
+
     public static let invalidJSON = LyreError(.invalidJSON, status: 400, "Invalid JSON.")
 
     public static let missingOperation = LyreError(

@@ -4,6 +4,9 @@ import NIOCore
 import NIOPosix
 public import ServiceLifecycle
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The Operations API listener: HTTP/1.1 (or HTTPS, given a ``ServerTLS``) on SwiftNIO,
 /// run as a `Service`.
@@ -30,9 +33,14 @@ public final class LyreHTTPServer: Service, Sendable {
     public let tls: ServerTLS?
     /// Timeouts and the open-connection cap.
     public let limits: ConnectionLimits
+    /// Serve on this Unix domain socket instead of `host:port` (file mode 0600, removed
+    /// when the listener stops).
+    public let domainSocketPath: String?
     private let handler: any RequestHandling
     private let logger: Logger
     private let numberOfThreads: Int
+    /// The caller's event loops (shared by several listeners), which `run()` does not shut down.
+    private let eventLoops: ServerEventLoops?
     private let onListening: (@Sendable (_ port: Int) -> Void)?
     private let listenState = Mutex(ListenState.starting([]))
     private let connections = ConnectionRegistry()
@@ -50,12 +58,16 @@ public final class LyreHTTPServer: Service, Sendable {
     ///   - logger: For listener and connection events.
     ///   - maximumBodySize: Larger request bodies get `413`.
     ///   - numberOfThreads: Event-loop threads; `nil` means one per core.
+    ///   - eventLoops: Serve on these event loops instead (the caller shuts them down;
+    ///     `numberOfThreads` is then ignored), so listeners can share them.
     ///   - shutdownGracePeriod: How long graceful shutdown waits for in-flight requests.
     ///   - tls: Serve HTTPS with this certificate (TLS is terminated first in each
     ///     connection's pipeline); `nil` for plain HTTP.
     ///   - limits: Timeouts and the connection cap (none and the default cap unless given:
     ///     `lyre run` passes the configuration's).
-    ///   - onListening: Called once with the bound port when the listener is up.
+    ///   - domainSocketPath: Listen on this Unix domain socket instead of `host:port` (an
+    ///     existing socket file there is replaced; the file is `0600` and removed at the end).
+    ///   - onListening: Called once with the bound port when the listener is up (0 on a socket).
     public init(
         host: String,
         port: Int,
@@ -63,11 +75,14 @@ public final class LyreHTTPServer: Service, Sendable {
         logger: Logger,
         maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize,
         numberOfThreads: Int? = nil,
+        eventLoops: ServerEventLoops? = nil,
         shutdownGracePeriod: Duration = .seconds(30),
         tls: ServerTLS? = nil,
         limits: ConnectionLimits = .untimed,
+        domainSocketPath: String? = nil,
         onListening: (@Sendable (_ port: Int) -> Void)? = nil
     ) {
+        self.domainSocketPath = domainSocketPath
         self.host = host
         self.port = port
         self.tls = tls
@@ -76,6 +91,7 @@ public final class LyreHTTPServer: Service, Sendable {
         self.logger = logger
         self.maximumBodySize = maximumBodySize
         self.numberOfThreads = max(1, numberOfThreads ?? System.coreCount)
+        self.eventLoops = eventLoops
         self.shutdownGracePeriod = shutdownGracePeriod
         self.onListening = onListening
     }
@@ -114,10 +130,20 @@ public final class LyreHTTPServer: Service, Sendable {
     /// Runs the listener until graceful shutdown or cancellation.
     /// - Throws: If the address cannot be bound.
     public func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: numberOfThreads)
+        let owned = eventLoops == nil ? MultiThreadedEventLoopGroup(numberOfThreads: numberOfThreads) : nil
+        let group: any EventLoopGroup = eventLoops?.group ?? owned!
         do {
             let serverChannel = try await bind(group: group)
-            let boundPort = serverChannel.localAddress?.port ?? port
+            if let domainSocketPath {
+                // Only the server's user may connect (connecting needs write permission).
+                guard chmod(domainSocketPath, 0o600) == 0 else {
+                    try? await serverChannel.close()
+                    unlink(domainSocketPath)
+                    throw IOError(errnoCode: errno, reason: "chmod(\(domainSocketPath))")
+                }
+            }
+            defer { if let domainSocketPath { unlink(domainSocketPath) } }
+            let boundPort = serverChannel.localAddress?.port ?? (domainSocketPath == nil ? port : 0)
             publish(.listening(boundPort))
             logger.debug("Listening", metadata: [
                 "host": "\(host)", "port": "\(boundPort)", "scheme": "\(tls == nil ? "http" : "https")",
@@ -137,24 +163,28 @@ public final class LyreHTTPServer: Service, Sendable {
             logger.info("Stopped listening")
         } catch {
             publish(.failed(error))
-            try? await group.shutdownGracefully()
+            try? await owned?.shutdownGracefully()
             throw error
         }
-        try await group.shutdownGracefully()
+        try await owned?.shutdownGracefully()
     }
 
-    private func bind(group: MultiThreadedEventLoopGroup) async throws -> any Channel {
+    private func bind(group: any EventLoopGroup) async throws -> any Channel {
         let handler = self.handler
         let logger = self.logger
         let maximumBodySize = self.maximumBodySize
         let connections = self.connections
         let tls = self.tls
         let limits = self.limits
-        return try await ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+        if domainSocketPath == nil {
+            bootstrap = bootstrap
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        }
+        bootstrap = bootstrap
             .childChannelInitializer { channel in
                 switch connections.insert(channel, limit: limits.maximumConnections) {
                 case .accepted:
@@ -172,8 +202,10 @@ public final class LyreHTTPServer: Service, Sendable {
                         handler: handler, logger: logger, maximumBodySize: maximumBodySize, tls: tls, limits: limits)
                 }
             }
-            .bind(host: host, port: port)
-            .get()
+        if let domainSocketPath {
+            return try await bootstrap.bind(unixDomainSocketPath: domainSocketPath, cleanupExistingSocketFile: true).get()
+        }
+        return try await bootstrap.bind(host: host, port: port).get()
     }
 
     /// Asks every open connection to finish its current request and close, then waits

@@ -24,6 +24,8 @@ package final class Database: Sendable {
     private let indexBacklog: DBI
     /// Sees every committed group (replication); nil for a database nobody observes.
     private let commitObserver = Mutex<CommitObservation?>(nil)
+    /// `storage.maxTransactionQueueTime` in nanoseconds (0: none): see ``write(_:completion:)``.
+    private let maximumQueueNanoseconds = Atomic<UInt64>(0)
 
     init(name: String, path: String, durable: Bool, initialMapSize: Int,
          backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
@@ -115,12 +117,30 @@ package final class Database: Sendable {
     /// The completion-handler form of ``write(_:)``, for callers that must not hop through
     /// a task: `completion` runs on the writer thread right after the commit (or failure),
     /// so it should only hand the result over (to an event loop, say) and return.
+    ///
+    /// A write that waited for the writer longer than the queue-time limit
+    /// (``setMaximumQueueTime(_:)``) is refused with `LyreError.transactionQueueTooLong`
+    /// and writes nothing; writes queued later are judged by their own wait, so the refusals
+    /// stop as soon as the writer has caught up.
     package func write<T: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> T,
                                     completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let box = ResultBox<T>()
+        let limit = maximumQueueNanoseconds.load(ordering: .relaxed)
+        let queued = limit > 0 ? DispatchTime.now().uptimeNanoseconds : 0
         writerBox.withLock { $0 }!.submit(WriteJob(
-            body: { ctx in box.value = try body(&ctx) },
+            body: { ctx in
+                if limit > 0, DispatchTime.now().uptimeNanoseconds &- queued > limit { throw LyreError.transactionQueueTooLong }
+                box.value = try body(&ctx)
+            },
             complete: { error in completion(error.map { .failure($0) } ?? .success(box.value!)) }))
+    }
+
+    /// `storage.maxTransactionQueueTime`: how long a write (``write(_:completion:)`` and
+    /// ``write(_:)``) may wait for the writer before it is refused; `nil` or zero: no limit.
+    /// Start-up writes (``writeSync(_:)``) and the writer's own work are never refused.
+    package func setMaximumQueueTime(_ limit: Duration?) {
+        let nanoseconds = limit.map { max(0, min($0.components.seconds, 1 << 32) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) } ?? 0
+        maximumQueueNanoseconds.store(UInt64(nanoseconds), ordering: .relaxed)
     }
 
     /// Blocking form of `write` for start-up and tools (never call on an event loop).
@@ -138,6 +158,25 @@ package final class Database: Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
         return box.value!
     }
+
+    /// Whether each commit is synced to disk before it is acknowledged (off with
+    /// `storage.writeAsync`, and in tests that open storage without durability).
+    package var syncsEachCommit: Bool { environment.syncsEachCommit }
+
+    /// Switches between a sync per commit and `storage.writeAsync` (no sync; the engine's
+    /// flusher calls ``flushCommits()``). The switch is a job on the writer thread, so it
+    /// never races a commit; switching back to syncing also flushes what was committed before.
+    func setSyncsEachCommit(_ on: Bool) {
+        let environment = environment
+        write({ _ in environment.setSyncsEachCommit(on) }, completion: { _ in
+            if on { environment.flushCommits() }
+        })
+    }
+
+    /// Makes every commit so far durable (one `fdatasync`) unless nothing was committed
+    /// since the last flush. - Returns: whether a sync was made.
+    @discardableResult
+    package func flushCommits() -> Bool { environment.flushCommits() }
 
     /// Size of the database file in bytes.
     package var fileSize: Int {

@@ -211,6 +211,50 @@ final class Environment: @unchecked Sendable {
         _ = try? withReadLock { mdb_env_sync(env, 1) }
     }
 
+    /// Whether a commit waits for its pages to reach the disk (LMDB's default). Off
+    /// (`MDB_NOSYNC`) for `storage.writeAsync`, where ``flushCommits()`` makes them durable.
+    var syncsEachCommit: Bool {
+        var flags: UInt32 = 0
+        mdb_env_get_flags(env, &flags)
+        return flags & UInt32(MDB_NOSYNC) == 0
+    }
+
+    /// Turns the sync of each commit on or off. LMDB reads the flag when a transaction
+    /// commits and does not guard it, so only the writer thread calls this (from a write
+    /// job: the group it is part of commits with the new setting).
+    func setSyncsEachCommit(_ on: Bool) {
+        mdb_env_set_flags(env, UInt32(MDB_NOSYNC), on ? 0 : 1)
+    }
+
+    /// The last committed transaction's id (grows by one per commit).
+    var lastTransactionID: Int {
+        (try? withReadLock {
+            var info = MDB_envinfo()
+            mdb_env_info(env, &info)
+            return info.me_last_txnid
+        }) ?? 0
+    }
+
+    /// The last transaction known to be on disk after ``flushCommits()``.
+    private let flushedTransaction = Mutex(0)
+
+    /// Makes every commit so far durable (`mdb_env_sync` with force: one `fdatasync`) unless
+    /// nothing was committed since the last flush. Safe from any thread, also while the
+    /// writer commits: a commit that lands during the sync is flushed next time.
+    /// - Returns: whether a sync was made.
+    @discardableResult
+    func flushCommits() -> Bool {
+        (try? withReadLock { () -> Bool in
+            var info = MDB_envinfo()
+            mdb_env_info(env, &info)
+            let last = info.me_last_txnid
+            guard flushedTransaction.withLock({ $0 }) < last else { return false }
+            guard mdb_env_sync(env, 1) == 0 else { return false }
+            flushedTransaction.withLock { $0 = max($0, last) }
+            return true
+        }) ?? false
+    }
+
     /// Writes a compacted, consistent copy of the environment to `fd` (used by backups).
     func copy(to fd: Int32, compact: Bool) throws {
         try withReadLock {

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// The CLI's HTTP/1.1 client: one blocking request per connection (`Connection: close`),
-/// enough for one operation per process. Plain HTTP only.
+/// enough for one operation per process. Plain HTTP, over TCP or the server's Unix domain socket.
 enum CLIHTTPClient {
     struct Response {
         var status: Int
@@ -28,6 +28,16 @@ enum CLIHTTPClient {
         var host: String
         var port: Int
         var path: String
+        /// The server's `operationsApi.network.domainSocket`, used instead of `host:port`.
+        var socketPath: String?
+
+        /// The Operations API on a Unix domain socket.
+        init(socketPath: String) {
+            host = "localhost"
+            port = 0
+            path = "/"
+            self.socketPath = socketPath
+        }
 
         init(url text: String) throws {
             // Harper's CLI_TARGET may be given without a scheme (`localhost:9925`).
@@ -44,7 +54,8 @@ enum CLIHTTPClient {
         }
 
         var description: String {
-            "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            if let socketPath { return "the domain socket \(socketPath)" }
+            return "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         }
     }
 
@@ -52,10 +63,12 @@ enum CLIHTTPClient {
     /// each send and receive.
     static func request(_ target: Target, method: String, path: String? = nil, headers: [String] = [],
                         body: [UInt8] = [], timeout: Double = 0) throws -> Response {
-        let fd = try openSocket(host: target.host, port: target.port, timeout: timeout)
+        let fd = try target.socketPath.map { try openUnixSocket($0, timeout: timeout) }
+            ?? openSocket(host: target.host, port: target.port, timeout: timeout)
         defer { close(fd) }
         let hostHeader = target.host.contains(":") ? "[\(target.host)]" : target.host
-        var head = "\(method) \(path ?? target.path) HTTP/1.1\r\nHost: \(hostHeader):\(target.port)\r\n"
+        let hostValue = target.socketPath == nil ? "\(hostHeader):\(target.port)" : hostHeader
+        var head = "\(method) \(path ?? target.path) HTTP/1.1\r\nHost: \(hostValue)\r\n"
             + "Connection: close\r\nContent-Length: \(body.count)\r\n"
         for header in headers { head += header + "\r\n" }
         head += "\r\n"
@@ -84,6 +97,39 @@ enum CLIHTTPClient {
     #else
     private static let sendFlags: Int32 = 0
     #endif
+
+    /// A socket connected to the Unix domain socket at `path`.
+    private static func openUnixSocket(_ path: String, timeout: Double) throws -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw Failure("the socket path \(path) is too long") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        #if os(Linux)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw Failure("cannot open a socket: \(String(cString: strerror(errno)))") }
+        if timeout > 0 {
+            var time = timeval(tv_sec: Int(timeout), tv_usec: .init(timeout.truncatingRemainder(dividingBy: 1) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let error = errno
+            close(fd)
+            throw Failure("cannot connect to \(path): \(String(cString: strerror(error)))")
+        }
+        return fd
+    }
 
     /// A connected socket to the first address of `host` that accepts.
     private static func openSocket(host: String, port: Int, timeout: Double) throws -> Int32 {

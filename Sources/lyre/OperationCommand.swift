@@ -26,8 +26,14 @@ struct OperationCommand: ParsableCommand {
             The exit status is 0 when the server answers 2xx, 1 otherwise (the error answer is \
             still printed) or when the server cannot be reached.
 
+            Without a URL, the command talks to the server of the root (--root, $LYRE_ROOT or \
+            ./lyre-data) over its Unix domain socket (operationsApi.network.domainSocket, by \
+            default <root>/operations-server) when that socket exists, as Harper's CLI does; \
+            there no credentials are needed (only the server's user can open the socket). \
+            Otherwise it uses http://127.0.0.1:9925.
+
             Environment (flags win):
-              CLI_TARGET, LYRE_URL                        server URL (default http://127.0.0.1:9925)
+              CLI_TARGET, LYRE_URL                        server URL (default: the domain socket, else http://127.0.0.1:9925)
               CLI_TARGET_USERNAME, HDB_ADMIN_USERNAME     user (default HDB_ADMIN when a password is set)
               CLI_TARGET_PASSWORD, HDB_ADMIN_PASSWORD     password; without one no Authorization is sent
             """
@@ -41,6 +47,10 @@ struct OperationCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Server URL (default: $CLI_TARGET, $LYRE_URL or http://127.0.0.1:9925).", valueName: "url"))
     var url: String?
+
+    @Option(help: ArgumentHelp("Root folder whose server's domain socket is used when no URL is given (default: $LYRE_ROOT or ./lyre-data).",
+                               valueName: "dir"))
+    var root: String?
 
     @Option(help: ArgumentHelp("User name (default: $CLI_TARGET_USERNAME, $HDB_ADMIN_USERNAME or HDB_ADMIN).", valueName: "name"))
     var username: String?
@@ -71,7 +81,14 @@ struct OperationCommand: ParsableCommand {
         }
         let response: CLIHTTPClient.Response
         do {
-            let target = try CLIHTTPClient.Target(url: setting(url, "CLI_TARGET", "LYRE_URL") ?? "http://127.0.0.1:9925")
+            let target: CLIHTTPClient.Target
+            if let given = setting(url, "CLI_TARGET", "LYRE_URL") {
+                target = try CLIHTTPClient.Target(url: given)
+            } else if let socket = Self.domainSocket(root: ServerControl(root: root).root) {
+                target = CLIHTTPClient.Target(socketPath: socket)
+            } else {
+                target = try CLIHTTPClient.Target(url: "http://127.0.0.1:9925")
+            }
             do {
                 response = try CLIHTTPClient.request(target, method: "POST", headers: headers, body: JSON.encode(request))
             } catch {
@@ -88,6 +105,24 @@ struct OperationCommand: ParsableCommand {
             print(text, terminator: text.hasSuffix("\n") || text.isEmpty ? "" : "\n")
         }
         if !(200..<300).contains(response.status) { throw ExitCode.failure }
+    }
+}
+
+extension OperationCommand {
+    /// The root's `operationsApi.network.domainSocket` (from its configuration file, else
+    /// Harper's default `<root>/operations-server`) when a socket is there.
+    static func domainSocket(root: String) -> String? {
+        let configured = (try? ConfigurationFile.read(root: root))
+            .flatMap { $0["operationsApi"]?["network"]?["domainSocket"] }
+        let path: String
+        switch configured {
+        case .string(let text)?: path = text
+        case .null?: return nil
+        default: path = root + "/operations-server"
+        }
+        var status = stat()
+        guard !path.isEmpty, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK else { return nil }
+        return path
     }
 }
 

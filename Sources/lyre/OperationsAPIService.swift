@@ -40,11 +40,26 @@ struct OperationsAPIService: Service {
         while true {
             var configuration = application.configuration
             overrides.apply(to: &configuration)
-            let servers = try listeners(for: configuration)
+            // `threads.count` event loops, shared by the listeners of this generation.
+            let loops = ServerEventLoops(threads: configuration.threadCount)
+            let servers: [(server: LyreHTTPServer, optional: Bool)]
+            do {
+                servers = try listeners(for: configuration, on: loops)
+            } catch {
+                await loops.shutdown()
+                throw error
+            }
             let restart = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for server in servers {
-                    group.addTask {
-                        try await server.run()
+                for (server, optional) in servers {
+                    group.addTask { [logger] in
+                        do {
+                            try await server.run()
+                        } catch where optional {
+                            // The domain socket is a convenience for the local CLI: without it
+                            // the server still serves its ports (and waits to be stopped).
+                            logger.error("the Operations API domain socket could not be served: \(error)")
+                            try? await Task.sleep(for: .seconds(86_400 * 365 * 100))
+                        }
                         return false
                     }
                 }
@@ -58,10 +73,11 @@ struct OperationsAPIService: Service {
                         case .restart(let c), .restartService(_, let c): next = c
                         }
                         overrides.apply(to: &next)
-                        if next.host != listening.host || next.port != listening.port
+                        if next.host != listening.host || next.port != listening.port || next.threadCount != listening.threadCount
                             || Self.limits(next) != Self.limits(listening)
                             || next.securePort != listening.securePort || next.servesPlainHTTP != listening.servesPlainHTTP
-                            || next.certificatePath != listening.certificatePath || next.privateKeyPath != listening.privateKeyPath {
+                            || next.certificatePath != listening.certificatePath || next.privateKeyPath != listening.privateKeyPath
+                            || next.domainSocketPath != listening.domainSocketPath {
                             return true
                         }
                         logger.notice("configuration reloaded; the listener stays on \(listening.host):\(listening.port)")
@@ -74,6 +90,7 @@ struct OperationsAPIService: Service {
                 while let _ = try? await group.next() {}
                 return first
             }
+            await loops.shutdown()
             guard restart, !Task.isCancelled else { return }
             logger.notice("restarting the Operations API listener")
         }
@@ -91,8 +108,8 @@ struct OperationsAPIService: Service {
     /// The plain listener on `port` and the TLS one on `securePort`, each when configured.
     /// - Throws: `ServerTLSError` when the certificate cannot be loaded (or generated), or
     ///   when neither port is set.
-    private func listeners(for configuration: Configuration) throws -> [LyreHTTPServer] {
-        var servers: [LyreHTTPServer] = []
+    private func listeners(for configuration: Configuration, on loops: ServerEventLoops) throws -> [(server: LyreHTTPServer, optional: Bool)] {
+        var servers: [(server: LyreHTTPServer, optional: Bool)] = []
         let root = configuration.root
         let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         func announce(_ scheme: String) -> @Sendable (Int) -> Void {
@@ -104,17 +121,23 @@ struct OperationsAPIService: Service {
         }
         let limits = Self.limits(configuration)
         if configuration.servesPlainHTTP {
-            servers.append(LyreHTTPServer(host: configuration.host, port: configuration.port, handler: application,
-                                          logger: logger, limits: limits, onListening: announce("http")))
+            servers.append((LyreHTTPServer(host: configuration.host, port: configuration.port, handler: application,
+                                           logger: logger, eventLoops: loops, limits: limits, onListening: announce("http")), false))
         }
         if let securePort = configuration.securePort {
             let tls = try OperationsAPITLS.load(configuration, logger: logger)
-            servers.append(LyreHTTPServer(host: configuration.host, port: securePort, handler: application,
-                                          logger: logger, tls: tls, limits: limits, onListening: announce("https")))
+            servers.append((LyreHTTPServer(host: configuration.host, port: securePort, handler: application,
+                                           logger: logger, eventLoops: loops, tls: tls, limits: limits,
+                                           onListening: announce("https")), false))
         }
         guard !servers.isEmpty else {
             throw ServerTLSError(
                 "operationsApi.network.port and operationsApi.network.securePort are both null: the Operations API has nowhere to listen")
+        }
+        if let socket = configuration.domainSocketPath {
+            servers.append((LyreHTTPServer(host: configuration.host, port: 0, handler: application, logger: logger,
+                                           eventLoops: loops, limits: limits, domainSocketPath: socket,
+                                           onListening: { [logger] _ in logger.notice("Operations API on the domain socket \(socket)") }), true))
         }
         return servers
     }

@@ -29,6 +29,8 @@ public final class Application: Sendable {
     let downloads = DownloadClient()
     /// The clustering node (NATS engine and replication) while `clustering.enabled` is on.
     let cluster = ClusterController()
+    /// `logging.auditAuthEvents` (read on every request, so kept apart from `configuration`).
+    let authenticationAudit: AuthenticationAudit
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -36,17 +38,21 @@ public final class Application: Sendable {
     /// - Throws: `LyreError` with a one-line explanation when the root cannot be used.
     public init(configuration: Configuration, logger: Logger, clock: any AuthClock = SystemClock()) throws {
         current = Mutex(configuration)
+        authenticationAudit = AuthenticationAudit(logger: logger)
+        authenticationAudit.configure(configuration)
         (events, eventSink) = AsyncStream.makeStream(of: ApplicationEvent.self, bufferingPolicy: .unbounded)
         self.logger = logger
         let storage: StorageEngine
         do {
-            storage = try StorageEngine(root: configuration.root, durable: configuration.durableWrites, logger: logger)
+            storage = try StorageEngine(root: configuration.root, durable: configuration.durableWrites,
+                                        writeAsync: configuration.writeAsync, logger: logger)
         } catch let error as LyreError {
             throw error
         } catch {
             throw LyreError(.internalError, status: 500, "cannot open the root '\(configuration.root)': \(error)")
         }
         self.storage = storage
+        storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         BackupOperations.removeLeftovers(root: configuration.root)
         registry = OperationRegistry.standard()
         jobs = JobRunner(storage: storage, logger: logger)
@@ -93,15 +99,19 @@ public final class Application: Sendable {
         }
         if let header = request.authorization, Authenticator.isBearer(header) {
             if let user = authenticator.cachedBearer(header) {
+                authenticationAudit.succeeded(user, request)
                 return dispatch(operation, body: body, user: user)
             }
             return .deferred { [self] in
+                let user: User
                 do {
-                    let user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
-                    return await dispatch(operation, body: body, user: user).response()
+                    user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
                 } catch {
+                    authenticationAudit.failed(request, body: body)
                     return response(for: error)
                 }
+                authenticationAudit.succeeded(user, request)
+                return await dispatch(operation, body: body, user: user).response()
             }
         }
         let user: User
@@ -110,8 +120,10 @@ public final class Application: Sendable {
                 user = .anonymous  // the handler checks the body's credentials itself
             } else {
                 user = try authenticator.authenticate(request, body: body, authorizeLocal: configuration.authorizeLocal)
+                authenticationAudit.succeeded(user, request)
             }
         } catch {
+            if (error as? LyreError)?.message != LyreError.mustLogin.message { authenticationAudit.failed(request, body: body) }
             return .immediate(response(for: error))
         }
         return dispatch(operation, body: body, user: user)
@@ -201,7 +213,8 @@ public final class Application: Sendable {
     }
 
     /// Re-reads `harperdb-config.yaml` (and `configuration.environment` overrides) into
-    /// `configuration` and applies the log settings. Storage and jobs are untouched.
+    /// `configuration` and applies the log settings and `storage.writeAsync`. Storage stays
+    /// open and jobs are untouched.
     /// - Throws: `LyreError` when the file is unreadable or invalid; the old configuration stays.
     @discardableResult
     public func reloadConfiguration() throws -> Configuration {
@@ -209,6 +222,9 @@ public final class Application: Sendable {
         try ConfigurationFile.apply(to: &configuration)
         current.withLock { $0 = configuration }
         LyreLogging.apply(configuration)
+        authenticationAudit.configure(configuration)
+        storage.setWriteAsync(configuration.writeAsync)
+        storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         return configuration
     }
 }

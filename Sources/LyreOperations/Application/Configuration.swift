@@ -22,6 +22,12 @@ public struct Configuration: Sendable {
     public var authorizeLocal: Bool
     /// fsync on every commit (LMDB's default). Tests may turn it off for speed; servers never do.
     public var durableWrites: Bool
+    /// `storage.writeAsync`: commits are not synced each; a background flush makes them
+    /// durable every 100 ms (`StorageEngine.flushInterval`). Restart applies a change.
+    public var writeAsync: Bool = false
+    /// `storage.maxTransactionQueueTime` (Harper's default `45s`): a write that waited longer
+    /// for the writer is refused with `503`; `nil`: no limit.
+    public var maximumTransactionQueueTime: Duration? = .seconds(45)
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 
@@ -31,6 +37,12 @@ public struct Configuration: Sendable {
     public var keepAliveTimeoutMilliseconds: Int = 5_000
     /// `operationsApi.network.timeout` in ms (Harper's default 120 s; `0`: none).
     public var requestTimeoutMilliseconds: Int = 120_000
+    /// `threads.count`: the event-loop threads that serve requests (`0` counts as one);
+    /// `nil` (the key null or absent): one per core.
+    public var threadCount: Int?
+    /// `operationsApi.network.domainSocket`: the same API on this Unix domain socket
+    /// (`nil`: none). Harper's default is `<root>/operations-server`.
+    public var domainSocketPath: String?
     /// `operationsApi.network.maxConnections` (Lyre's own key): open connections past which
     /// new ones are closed at once; `nil` derives it from the open-file limit.
     public var maximumConnections: Int?
@@ -43,6 +55,11 @@ public struct Configuration: Sendable {
     public var logLevel: String = "warn"
     /// `logging.auditLog`: record every write for `read_audit_log` (on in Harper's installed configuration).
     public var auditLog: Bool = true
+    /// `logging.auditAuthEvents.logFailed`: log each failed authentication (tag `auth-event`).
+    public var logFailedAuthentication: Bool = false
+    /// `logging.auditAuthEvents.logSuccessful`: log each successful authentication (every
+    /// authenticated request, as Harper does).
+    public var logSuccessfulAuthentication: Bool = false
     /// `logging.root`: the folder of `hdb.log` (default `<root>/log`).
     public var logRoot: String?
     /// `logging.file`: write `hdb.log`.

@@ -9,11 +9,15 @@ public struct IncomingRequest: Sendable {
     public var authorization: String?
     /// The peer's IP address as text (`127.0.0.1`, `::1`), for `authorizeLocal`.
     public var remoteAddress: String?
+    /// Whether it came over `operationsApi.network.domainSocket` (a file only the server's
+    /// user can connect to): without credentials, it runs as the first super user.
+    public var viaDomainSocket: Bool
 
-    public init(body: [UInt8], authorization: String? = nil, remoteAddress: String? = nil) {
+    public init(body: [UInt8], authorization: String? = nil, remoteAddress: String? = nil, viaDomainSocket: Bool = false) {
         self.body = body
         self.authorization = authorization
         self.remoteAddress = remoteAddress
+        self.viaDomainSocket = viaDomainSocket
     }
 }
 

@@ -39,7 +39,8 @@ final class Authenticator: Sendable {
     }
 
     /// Authenticates a request without a bearer token, in security.md §1.1's order:
-    /// Basic header, local bypass, body credentials (Harper's quirk), else `Must login`.
+    /// Basic header, local bypass (loopback with `authorizeLocal`, or the domain socket, as
+    /// Harper's CLI uses it), body credentials (Harper's quirk), else `Must login`.
     func authenticate(_ request: IncomingRequest, body: JSONObject, authorizeLocal: Bool) throws -> User {
         if let header = request.authorization, header.hasPrefix("Basic ") || header.hasPrefix("basic ") {
             if let user = cache.subject(for: header) { return user }
@@ -49,7 +50,7 @@ final class Authenticator: Sendable {
                 return try basic(header)
             }
         }
-        if authorizeLocal, let address = request.remoteAddress, Self.isLoopback(address) {
+        if request.viaDomainSocket || (authorizeLocal && request.remoteAddress.map(Self.isLoopback) == true) {
             if let user = localCache.subject(for: "local") { return user }
             let generation = localCache.generation
             if var user = try firstSuperUser() {

@@ -33,7 +33,9 @@ public enum ConfigurationFile {
                 "compressionThreshold": 1200, "cors": true, "corsAccessList": [nil], "keepAliveTimeout": 30000,
                 "port": 9926, "securePort": nil, "timeout": 120000,
             ]),
-            "threads": o(["count": .int(Int64(max(1, ProcessInfo.processInfo.activeProcessorCount - 1))), "debug": false]),
+            // Harper writes cores − 1 (its main thread, which serves no requests, keeps a core);
+            // Lyre has no such thread, and serves on one event loop per core as it always did.
+            "threads": o(["count": .int(Int64(max(1, ProcessInfo.processInfo.activeProcessorCount))), "debug": false]),
             "authentication": o([
                 "authorizeLocal": false, "cacheTTL": 30000, "enableSessions": true,
                 "operationTokenTimeout": "1d", "refreshTokenTimeout": "30d", "hashFunction": "sha256",
@@ -214,6 +216,9 @@ public enum ConfigurationFile {
         if let certificate = tlsFile("certificate") { c.certificatePath = certificate }
         if let privateKey = tlsFile("privateKey") { c.privateKeyPath = privateKey }
         if let host = v("operationsApi.network.host")?.stringValue { c.host = host }
+        if let socket = v("operationsApi.network.domainSocket") {
+            c.domainSocketPath = socket.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        }
         let milliseconds = { (key: String) -> Int? in
             v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.map(Int64.init) }.map { Int(clamping: $0) }
         }
@@ -223,7 +228,16 @@ public enum ConfigurationFile {
         if let cap = v("operationsApi.network.maxConnections") {
             c.maximumConnections = cap.isNull ? nil : milliseconds("maxConnections")
         }
+        if let threads = v("threads.count") {
+            c.threadCount = (threads.intValue ?? threads.doubleValue.map { Int64($0) }).map { max(1, Int(clamping: $0)) }
+        }
+        if let queueTime = v("storage.maxTransactionQueueTime") {
+            c.maximumTransactionQueueTime = queueTime.isNull ? .seconds(45) : ConfigurationSchema.duration(queueTime)
+        }
+        if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
+        if let failed = v("logging.auditAuthEvents.logFailed") { c.logFailedAuthentication = failed.boolValue ?? false }
+        if let successful = v("logging.auditAuthEvents.logSuccessful") { c.logSuccessfulAuthentication = successful.boolValue ?? false }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
         if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
         if let t = v("authentication.refreshTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.refreshTokenTimeout = s }

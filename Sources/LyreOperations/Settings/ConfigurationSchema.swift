@@ -26,6 +26,8 @@ enum ConfigurationSchema {
         /// A non-empty string naming a file or folder.
         case path
         case rotationSize, rotationInterval, issuerKeys
+        /// A duration: milliseconds as a number, or a number with a unit (`45s`, `500ms`, `2m`, `1h`, `1d`).
+        case duration
     }
 
     /// Kinds that the defaults do not tell (a null default, an enum, bounds, paths);
@@ -45,7 +47,7 @@ enum ConfigurationSchema {
             "clustering.leafServer.streams.maxBytes": .number(min: 1), "clustering.leafServer.streams.maxMsgs": .number(min: 1),
             "replication.blobTimeout": .number(min: 0), "replication.shard": .number(),
             "authentication.operationTokenTimeout": .stringOrNumber, "authentication.refreshTokenTimeout": .stringOrNumber,
-            "replication.databases": .stringOrArray,
+            "replication.databases": .stringOrArray, "storage.maxTransactionQueueTime": .duration,
             "http.corsAccessList": .array, "operationsApi.network.corsAccessList": .array, "replication.routes": .array,
             "clustering.hubServer.cluster.network.routes": .array, "clustering.leafServer.network.routes": .array,
             "replication.hostname": .string, "replication.url": .string, "clustering.nodeName": .string,
@@ -141,6 +143,9 @@ enum ConfigurationSchema {
             return sizeProblem(value)
         case .rotationInterval:
             return intervalProblem(value)
+        case .duration:
+            return duration(value) == nil
+                ? "'\(dotted)' must be a number of milliseconds or a duration such as '45s', '500ms' or '2m'" : nil
         case .issuerKeys:
             do {
                 _ = try IssuerKeys.parse(value)
@@ -172,6 +177,25 @@ enum ConfigurationSchema {
             return "Invalid logging.rotation.interval value. Value should be a number followed by unit e.g. '10D'"
         }
         return "DHM".contains(unit.uppercased()) ? nil : "Invalid logging.rotation.interval unit. Available units are D, H or M (minutes)"
+    }
+
+    /// A duration as Harper writes one: a number of milliseconds, or a number followed by
+    /// `ms`, `s`, `m`, `h` or `d` (`"45s"`); nil when it is neither or negative.
+    static func duration(_ value: Value) -> Duration? {
+        if value.isNumber, let n = value.doubleValue {
+            return n >= 0 ? .milliseconds(n) : nil
+        }
+        guard let text = value.stringValue?.trimmingCharacters(in: .whitespaces).lowercased() else { return nil }
+        let digits = text.prefix { $0.isNumber || $0 == "." }
+        guard let n = Double(digits), n >= 0 else { return nil }
+        switch text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
+        case "", "ms": return .milliseconds(n)
+        case "s": return .seconds(n)
+        case "m": return .seconds(n * 60)
+        case "h": return .seconds(n * 3_600)
+        case "d": return .seconds(n * 86_400)
+        default: return nil
+        }
     }
 
     /// `"10M"` → bytes (K/M/G, powers of 1024; lower case accepted).

@@ -284,6 +284,8 @@ enum SystemInformation {
                 ("tables", .object(tables)), ("readers", .array([])),
                 ("audit", object([("entryCount", .int(Int64(auditEntries)))])),
                 ("size", .int(Int64(db.fileSize))),
+                // Lyre's: false with storage.writeAsync (commits synced by a background flush).
+                ("syncEachCommit", .bool(db.syncsEachCommit)),
             ]))
         }
         return .object(o)

@@ -87,6 +87,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var body: ByteBuffer?
     var bodySize = 0
     var remoteAddress: String?
+    /// Accepted on a Unix domain socket (`operationsApi.network.domainSocket`).
+    var viaDomainSocket = false
     var isClosed = false
     var quiescing = false
     var readHeld = false
@@ -105,6 +107,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
+        if case .unixDomainSocket? = context.channel.localAddress { viaDomainSocket = true }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -495,7 +498,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func dispatch(_ info: RequestInfo, context: ChannelHandlerContext) {
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
-        let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress)
+        let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress,
+                                       viaDomainSocket: viaDomainSocket)
         switch handler.handle(incoming) {
         case .immediate(let response):
             // The fast path: answered inline on the event loop, no task, no hop.
