@@ -111,12 +111,18 @@ enum ValueModel {
         }
     }
 
-    /// Numbers equal in value count as equal (`.int(5)` and `.double(5)`, `0` and `-0.0`);
-    /// everything else as `identical`. What a JSON write and re-read must preserve.
+    /// Numbers equal as JavaScript compares them count as equal (`.int(5)` and `.double(5)`,
+    /// `0` and `-0.0`; an integer and a double when the integer rounds to that double);
+    /// everything else as `identical`. What a JSON write and re-read must preserve: a double
+    /// of 2⁵³ or more is written as its shortest digits (`7.777777777777778e16` as
+    /// `77777777777777780`), which read back as that exact `Int64`, the same double in
+    /// JavaScript but not the same integer.
     static func numericallyEqual(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
-        case (.int, .double), (.double, .int), (.double, .double):
-            return compareNumbers(a, b) == 0
+        case (.int(let i), .double(let d)), (.double(let d), .int(let i)):
+            return Double(i) == d
+        case (.double(let x), .double(let y)):
+            return x == y
         case (.array(let x), .array(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { numericallyEqual($0, $1) }
         case (.object(let x), .object(let y)):
