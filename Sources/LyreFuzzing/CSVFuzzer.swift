@@ -1,4 +1,3 @@
-import Foundation
 import LyreCore
 import LyreOperations
 
@@ -34,7 +33,17 @@ enum CSVFuzzer {
             // Quoting every field keeps empty records (a lone "") and all bytes as they are.
             var text: [UInt8] = []
             for record in whole.records {
-                text += record.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",").utf8
+                for (index, field) in record.enumerated() {
+                    if index > 0 { text.append(UInt8(ascii: ",")) }
+                    // Quotes doubled byte by byte (a `"` followed by a combining mark is one
+                    // Character, which `String` replacing would not match).
+                    text.append(UInt8(ascii: "\""))
+                    for byte in field.utf8 {
+                        text.append(byte)
+                        if byte == UInt8(ascii: "\"") { text.append(byte) }
+                    }
+                    text.append(UInt8(ascii: "\""))
+                }
                 text += [0x0D, 0x0A]
             }
             let again = text.withUnsafeBytes { parse($0, chunkSizes: nil) }
