@@ -130,8 +130,7 @@ public enum RolePermissionValidator {
         }
         var conflict = false
         switch t["attribute_permissions"] {
-        case nil: problems.append("Missing 'attribute_permissions' array")
-        case .null?: break
+        case nil, .null?: break  // no attribute restrictions (Lyre accepts the guide's role without it)
         case .array(let entries)?:
             for entry in entries {
                 guard case .object(let a) = entry else {
@@ -145,7 +144,11 @@ public enum RolePermissionValidator {
                     problems.append("Permission object in 'attribute_permission' missing an 'attribute_name'")
                     continue
                 }
-                if !attributes.contains(name) { problems.append("Invalid attribute '\(name)' in 'attribute_permissions'") }
+                guard attributes.contains(name) else {
+                    // Reported alone: its flags grant nothing, so they cannot conflict either.
+                    problems.append("Invalid attribute '\(name)' in 'attribute_permissions'")
+                    continue
+                }
                 for right in [TableRight.read, .insert, .update] {
                     switch a[right.rawValue] {
                     case nil: problems.append("\(right.rawValue.uppercased()) attribute permission missing for '\(name)'")

@@ -136,3 +136,11 @@ extension LyreError {
         LyreError(.badRequest, status: 400, "Maximum nesting depth of \(limit) exceeded in JSON at position \(position)")
     }
 }
+
+extension LyreError {
+    /// A file or folder path parameter holding a NUL byte, which no file system accepts and C
+    /// APIs would silently cut at (Lyre's wording; Harper fails inside Node's `fs`).
+    public static func nulInPath(_ parameter: String) -> LyreError {
+        LyreError(.validation, status: 400, "'\(parameter)' must not contain null bytes")
+    }
+}

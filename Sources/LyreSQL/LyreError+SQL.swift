@@ -60,6 +60,13 @@ extension LyreError {
     public static let sqlUnparseable = LyreError(
         .badRequest, status: 400, "We had trouble parsing your request" + sqlSyntaxSuffix)
 
+    /// `400 SQL expression nested too deeply (limit 256)`: parentheses, operators, `NOT`s,
+    /// function calls or sub-selects nested past `Parser.maximumDepth` (Lyre's limit; Harper
+    /// has none and its process dies of a stack overflow instead).
+    public static func sqlTooDeep(limit: Int) -> LyreError {
+        LyreError(.badRequest, status: 400, "SQL expression nested too deeply (limit \(limit))")
+    }
+
     /// `400 The 'sql' parameter is missing from the request body`.
     public static let sqlMissing = LyreError(
         .badRequest, status: 400, "The 'sql' parameter is missing from the request body")

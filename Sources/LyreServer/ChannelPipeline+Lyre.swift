@@ -18,16 +18,19 @@ extension ChannelPipeline.SynchronousOperations {
     ///   - logger: Receives connection errors and the causes of 500s.
     ///   - maximumBodySize: Larger request bodies get `413` and the connection is closed.
     ///   - tls: Serve HTTPS with this certificate; `nil` for plain HTTP.
+    ///   - limits: The connection's timeouts (none by default here).
     /// - Throws: If a handler cannot be added (the channel is closing).
     public func configureLyreHTTPServerPipeline(
         handler: some RequestHandling,
         logger: Logger,
         maximumBodySize: Int = LyreHTTPServer.defaultMaximumBodySize,
-        tls: ServerTLS? = nil
+        tls: ServerTLS? = nil,
+        limits: ConnectionLimits = .untimed
     ) throws {
         if let tls {
             try addHandler(NIOSSLServerHandler(context: tls.context))
         }
-        try addHandler(HTTPConnectionHandler(handler: handler, maximumBodySize: maximumBodySize, logger: logger))
+        try addHandler(HTTPConnectionHandler(handler: handler, maximumBodySize: maximumBodySize, logger: logger,
+                                             limits: limits))
     }
 }

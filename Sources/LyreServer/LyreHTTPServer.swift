@@ -28,6 +28,8 @@ public final class LyreHTTPServer: Service, Sendable {
     public let shutdownGracePeriod: Duration
     /// The certificate when this listener serves HTTPS; `nil` for plain HTTP.
     public let tls: ServerTLS?
+    /// Timeouts and the open-connection cap.
+    public let limits: ConnectionLimits
     private let handler: any RequestHandling
     private let logger: Logger
     private let numberOfThreads: Int
@@ -51,6 +53,7 @@ public final class LyreHTTPServer: Service, Sendable {
     ///   - shutdownGracePeriod: How long graceful shutdown waits for in-flight requests.
     ///   - tls: Serve HTTPS with this certificate (TLS is terminated first in each
     ///     connection's pipeline); `nil` for plain HTTP.
+    ///   - limits: Timeouts and the connection cap (Harper's defaults).
     ///   - onListening: Called once with the bound port when the listener is up.
     public init(
         host: String,
@@ -61,11 +64,13 @@ public final class LyreHTTPServer: Service, Sendable {
         numberOfThreads: Int? = nil,
         shutdownGracePeriod: Duration = .seconds(30),
         tls: ServerTLS? = nil,
+        limits: ConnectionLimits = ConnectionLimits(),
         onListening: (@Sendable (_ port: Int) -> Void)? = nil
     ) {
         self.host = host
         self.port = port
         self.tls = tls
+        self.limits = limits
         self.handler = handler
         self.logger = logger
         self.maximumBodySize = maximumBodySize
@@ -143,18 +148,27 @@ public final class LyreHTTPServer: Service, Sendable {
         let maximumBodySize = self.maximumBodySize
         let connections = self.connections
         let tls = self.tls
+        let limits = self.limits
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                guard connections.insert(channel) else {
+                switch connections.insert(channel, limit: limits.maximumConnections) {
+                case .accepted:
+                    break
+                case .closing:
+                    return channel.close()
+                case .overLimit(let report):
+                    if let refused = report {
+                        logger.warning("Refused \(refused) connection(s): \(limits.maximumConnections) are open, the limit (operationsApi.network.maxConnections)")
+                    }
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureLyreHTTPServerPipeline(
-                        handler: handler, logger: logger, maximumBodySize: maximumBodySize, tls: tls)
+                        handler: handler, logger: logger, maximumBodySize: maximumBodySize, tls: tls, limits: limits)
                 }
             }
             .bind(host: host, port: port)
@@ -213,24 +227,45 @@ private final class ConnectionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var isClosed = false
+        /// Connections refused over the limit since the last log line, and when that was.
+        var refused = 0
+        var lastReport: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
 
-    /// Registers a new connection; `false` once shutdown has begun (the caller closes it).
-    func insert(_ channel: any Channel) -> Bool {
+    enum Admission {
+        case accepted
+        /// Shutdown has begun.
+        case closing
+        /// `limit` connections are open; `report` is the number refused to log now (at
+        /// most one line a second, so a flood cannot fill the log).
+        case overLimit(report: Int?)
+    }
+
+    /// Registers a new connection unless shutdown has begun or `limit` are open (the caller
+    /// closes it then).
+    func insert(_ channel: any Channel, limit: Int) -> Admission {
         let id = ObjectIdentifier(channel)
-        let accepted = state.withLock { state -> Bool in
-            guard !state.isClosed else { return false }
+        let admission = state.withLock { state -> Admission in
+            guard !state.isClosed else { return .closing }
+            guard state.channels.count < limit else {
+                state.refused += 1
+                let now = ContinuousClock.now
+                if let last = state.lastReport, now - last < .seconds(1) { return .overLimit(report: nil) }
+                state.lastReport = now
+                defer { state.refused = 0 }
+                return .overLimit(report: state.refused)
+            }
             state.channels[id] = channel
-            return true
+            return .accepted
         }
-        if accepted {
+        if case .accepted = admission {
             channel.closeFuture.whenComplete { _ in
                 self.state.withLock { _ = $0.channels.removeValue(forKey: id) }
             }
         }
-        return accepted
+        return admission
     }
 
     /// Refuses further connections and returns the open ones.

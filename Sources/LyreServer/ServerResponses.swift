@@ -7,6 +7,7 @@ enum ServerResponses {
         json(#"{"error":"There was an error processing your request. Check logs and try again."}"#)
     static let notAcceptable = json(
         #"{"error":""# + AcceptNegotiation.notAcceptableMessage + #""}"#)
+    static let timedOut = json(#"{"error":"Request timed out: still running after operationsApi.network.timeout"}"#)
     static let healthText: [UInt8] = Array("HarperDB is running.".utf8)
 
     /// CORS pre-flight answer headers (spec README §1.4).

@@ -32,6 +32,36 @@ public final class StaticHTTPServer: Sendable {
         /// Sent with `Transfer-Encoding: chunked`, `count` chunks made on demand by `chunk(i)`
         /// and written one after another as the client reads (the body is never held whole).
         case chunked(count: Int, chunk: @Sendable (Int) -> [UInt8])
+        /// Sent with `Content-Length`: the head at once, the bytes when `release` opens, so
+        /// a download stays in progress for as long as a test needs.
+        case held([UInt8], release: Release)
+    }
+
+    /// A gate a test opens once to let every `.held` response finish.
+    public final class Release: Sendable {
+        private let state = Mutex<(isOpen: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+        public init() {}
+
+        /// Lets held responses (present and future) send their bodies.
+        public func open() {
+            let waiting = state.withLock { s in
+                s.isOpen = true
+                defer { s.waiting = [] }
+                return s.waiting
+            }
+            for continuation in waiting { continuation.resume() }
+        }
+
+        func wait() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let isOpen = state.withLock { s in
+                    if !s.isOpen { s.waiting.append(continuation) }
+                    return s.isOpen
+                }
+                if isOpen { continuation.resume() }
+            }
+        }
     }
 
     private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
@@ -101,7 +131,7 @@ public final class StaticHTTPServer: Sendable {
                     var headers = HTTPHeaders()
                     if let type = route.contentType { headers.add(name: "Content-Type", value: type) }
                     switch route.body {
-                    case .bytes(let bytes): headers.add(name: "Content-Length", value: String(bytes.count))
+                    case .bytes(let bytes), .held(let bytes, _): headers.add(name: "Content-Length", value: String(bytes.count))
                     case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
                     }
                     try await outbound.write(.head(HTTPResponseHead(version: h.version, status: .init(statusCode: route.status),
@@ -111,6 +141,9 @@ public final class StaticHTTPServer: Sendable {
                         if !bytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
                     case .chunked(let count, let chunk):
                         for i in 0..<count { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk(i))))) }
+                    case .held(let bytes, let release):
+                        await release.wait()
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
                     }
                     try await outbound.write(.end(nil))
                     head = nil

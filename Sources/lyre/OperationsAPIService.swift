@@ -59,6 +59,7 @@ struct OperationsAPIService: Service {
                         }
                         overrides.apply(to: &next)
                         if next.host != listening.host || next.port != listening.port
+                            || Self.limits(next) != Self.limits(listening)
                             || next.securePort != listening.securePort || next.servesPlainHTTP != listening.servesPlainHTTP
                             || next.certificatePath != listening.certificatePath || next.privateKeyPath != listening.privateKeyPath {
                             return true
@@ -78,6 +79,15 @@ struct OperationsAPIService: Service {
         }
     }
 
+    /// `operationsApi.network.*` as the listeners apply them.
+    static func limits(_ configuration: Configuration) -> ConnectionLimits {
+        ConnectionLimits(
+            headersTimeout: ConnectionLimits.milliseconds(configuration.headersTimeoutMilliseconds),
+            keepAliveTimeout: ConnectionLimits.milliseconds(configuration.keepAliveTimeoutMilliseconds),
+            requestTimeout: ConnectionLimits.milliseconds(configuration.requestTimeoutMilliseconds),
+            maximumConnections: configuration.maximumConnections ?? ConnectionLimits.defaultMaximumConnections())
+    }
+
     /// The plain listener on `port` and the TLS one on `securePort`, each when configured.
     /// - Throws: `ServerTLSError` when the certificate cannot be loaded (or generated), or
     ///   when neither port is set.
@@ -92,14 +102,15 @@ struct OperationsAPIService: Service {
                     Data("Lyre \(LyreVersion.string) listening on \(scheme)://\(displayHost):\(port) (root \(root))\n".utf8))
             }
         }
+        let limits = Self.limits(configuration)
         if configuration.servesPlainHTTP {
             servers.append(LyreHTTPServer(host: configuration.host, port: configuration.port, handler: application,
-                                          logger: logger, onListening: announce("http")))
+                                          logger: logger, limits: limits, onListening: announce("http")))
         }
         if let securePort = configuration.securePort {
             let tls = try OperationsAPITLS.load(configuration, logger: logger)
             servers.append(LyreHTTPServer(host: configuration.host, port: securePort, handler: application,
-                                          logger: logger, tls: tls, onListening: announce("https")))
+                                          logger: logger, tls: tls, limits: limits, onListening: announce("https")))
         }
         guard !servers.isEmpty else {
             throw ServerTLSError(

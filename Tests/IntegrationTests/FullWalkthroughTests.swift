@@ -72,8 +72,8 @@ import Testing
         #expect(try await lyre.post(#"{ "operation": "search_by_id", "database": "dev", "table": "dog", "ids": [1, 2, 3], "get_attributes": ["id"] }"#).text
             == #"[{"id":1},{"id":2},{"id":3}]"#)
 
-        // 8. Security.
-        let role = try await lyre.post(#"{ "operation": "add_role", "role": "developer", "permission": { "super_user": false, "dev": { "tables": { "dog": { "read": true, "insert": true, "update": true, "delete": false, "attribute_permissions": [] } } } } }"#)
+        // 8. Security, with the guide's exact role (no `attribute_permissions`).
+        let role = try await lyre.post(#"{ "operation": "add_role", "role": "developer", "permission": { "dev": { "tables": { "dog": { "read": true, "insert": true, "update": true, "delete": false } } } } }"#)
         #expect(role.status == 200)
         #expect(try await lyre.post(#"{ "operation": "add_user", "role": "developer", "username": "hdb_user", "password": "password", "active": true }"#).text
             == #"{"message":"hdb_user successfully added"}"#)
@@ -83,6 +83,8 @@ import Testing
         let bearer = "Bearer \(token)"
         let read = try await lyre.post(#"{ "operation": "search_by_id", "database": "dev", "table": "dog", "ids": [1], "get_attributes": ["dog_name"] }"#, authorization: bearer)
         #expect(read.text == #"[{"dog_name":"Penny B"}]"#)
+        let inserted = try await lyre.post(#"{ "operation": "insert", "database": "dev", "table": "dog", "records": [ { "id": 4, "dog_name": "Max" } ] }"#, authorization: bearer)
+        #expect(inserted.text == #"{"message":"inserted 1 of 1 records","inserted_hashes":[4],"skipped_hashes":[]}"#)
         let refused = try await lyre.post(#"{ "operation": "delete", "database": "dev", "table": "dog", "ids": [1] }"#, authorization: bearer)
         #expect(refused.status == 403)
         #expect(try await lyre.post(#"{ "operation": "search_by_id", "database": "dev", "table": "dog", "ids": [1], "get_attributes": ["id"] }"#).text == #"[{"id":1}]"#)
@@ -104,6 +106,6 @@ import Testing
         lyre.terminate()
         lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
         #expect(try await lyre.post(#"{ "operation": "sql", "sql": "SELECT id, dog_name FROM dev.dog ORDER BY id" }"#).text
-            == #"[{"id":1,"dog_name":"Penny B"},{"id":2,"dog_name":"Rex"},{"id":3,"dog_name":"Luna"}]"#)
+            == #"[{"id":1,"dog_name":"Penny B"},{"id":2,"dog_name":"Rex"},{"id":3,"dog_name":"Luna"},{"id":4,"dog_name":"Max"}]"#)
     }
 }

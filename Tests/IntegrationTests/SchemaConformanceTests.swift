@@ -80,7 +80,9 @@ import Testing
         let lyre = try await TestServer()
         _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
         let empty = await lyre.post(#"{"operation":"describe_table","database":"dev","table":"dog"}"#)
-        #expect(empty.text == #"{"schema":"dev","name":"dog","hash_attribute":"id","audit":true,"schema_defined":false,"attributes":[{"attribute":"id","indexed":true,"is_primary_key":true},{"attribute":"__createdtime__","indexed":true},{"attribute":"__updatedtime__","indexed":true}],"record_count":0}"#)
+        let dbSize = try #require(empty.json["db_size"]?.intValue)
+        #expect(dbSize > 0)
+        #expect(empty.text == #"{"schema":"dev","name":"dog","hash_attribute":"id","audit":true,"schema_defined":false,"attributes":[{"attribute":"id","indexed":true,"is_primary_key":true},{"attribute":"__createdtime__","indexed":true},{"attribute":"__updatedtime__","indexed":true}],"db_size":\#(dbSize),"record_count":0,"table_size":0,"db_audit_size":0}"#)
         _ = await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1,"dog_name":"Penny"}]}"#)
         let described = await lyre.post(#"{"operation":"describe_table","database":"dev","table":"dog"}"#).json
         #expect(described["record_count"] == 1)
@@ -93,6 +95,60 @@ import Testing
         #expect(missingDB.text == #"{"error":"database 'blahh' does not exist"}"#)
         #expect(await lyre.post(#"{"operation":"describe_table","database":"dev"}"#).text == #"{"error":"'table' is required"}"#)
         #expect(await lyre.post(#"{"operation":"describe_table","table":5}"#).text == #"{"error":"'table' must be a string"}"#)
+    }
+
+    /// Harper 4.x's `db_size`, `table_size` and `db_audit_size`, in bytes, from LMDB's page counts:
+    /// the same figures `system_information` reports for the table and the database.
+    @Test func describeSizes() async throws {
+        let lyre = try await TestServer()
+        _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
+        _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"cat","primary_key":"id"}"#)
+        let records = (1...300).map { #"{"id":\#($0),"name":"dog number \#($0) with a longer name"}"# }.joined(separator: ",")
+        _ = await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[\#(records)]}"#)
+        // A search reads the index, so index changes waiting in the backlog are written first.
+        _ = await lyre.post(#"{"operation":"search_by_value","database":"dev","table":"dog","search_attribute":"name","search_value":"dog*"}"#)
+        let dog = await lyre.post(#"{"operation":"describe_table","database":"dev","table":"dog"}"#).json
+        #expect(dog.objectValue?.keys == ["schema", "name", "hash_attribute", "audit", "schema_defined", "attributes", "db_size",
+                                          "record_count", "table_size", "db_audit_size", "last_updated_record"])
+        let info = await lyre.post(#"{"operation":"system_information","attributes":["table_size","metrics"]}"#).json
+        let row = try #require(info["table_size"]?.arrayValue?.first { $0["table"] == "dog" })
+        let tableSize = try #require(dog["table_size"]?.intValue)
+        #expect(tableSize > 300 * 30 && tableSize % 4096 == 0)
+        #expect(dog["table_size"] == row["table_size"])
+        #expect(dog["db_audit_size"] == row["transaction_log_size"] && (dog["db_audit_size"]?.intValue ?? 0) > 0)
+        #expect(dog["db_size"] == info["metrics"]?["dev"]?["size"])
+        // The database's figures repeat on each of its tables, in every describe operation.
+        let cat = await lyre.post(#"{"operation":"describe_table","database":"dev","table":"cat"}"#).json
+        #expect(cat["table_size"] == 0 && cat["db_size"] == dog["db_size"] && cat["db_audit_size"] == dog["db_audit_size"])
+        let database = await lyre.post(#"{"operation":"describe_database","database":"dev"}"#).json
+        let all = await lyre.post(#"{"operation":"describe_all"}"#).json
+        for described in [database["dog"], all["dev"]?["dog"]] {
+            for key in ["db_size", "table_size", "db_audit_size"] { #expect(described?[key] == dog[key], "\(key)") }
+        }
+    }
+
+    /// A role that is not super user may not describe `system`: 403 before the request's
+    /// parameters are looked at (a missing or mistyped `table` does not answer first).
+    @Test func systemMetadataIsRefusedFirst() async throws {
+        let lyre = try await TestServer()
+        _ = await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
+        let reader = try await lyre.lyre.addUser("reader", password: "pw", role: "reader",
+                                                 permission: #"{"dev":{"tables":{"dog":{"read":true,"insert":false,"update":false,"delete":false}}}}"#)
+        let refusal = TestApplication.refusal(access: #"["Your role does not have permission to view database metadata for 'system'"]"#)
+        for request in [
+            #"{"operation":"describe_table","database":"system"}"#,
+            #"{"operation":"describe_table","schema":"system","table":5}"#,
+            #"{"operation":"describe_table","database":"system","table":"hdb_user","exact_count":"yes"}"#,
+            #"{"operation":"describe_schema","schema":"system"}"#,
+            #"{"operation":"describe_database","database":"system","exact_count":"yes"}"#,
+        ] {
+            let r = await lyre.post(request, authorization: reader)
+            #expect(r.status == 403, "\(request)")
+            #expect(r.text == refusal, "\(request)")
+        }
+        // Super users still get the validation errors, and their own tables.
+        #expect(await lyre.post(#"{"operation":"describe_table","database":"system"}"#).text == #"{"error":"'table' is required"}"#)
+        #expect(await lyre.post(#"{"operation":"describe_table","database":"dev","table":"dog"}"#, authorization: reader).status == 200)
     }
 
     @Test func describeAllAndDatabase() async throws {

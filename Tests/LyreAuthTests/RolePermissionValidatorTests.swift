@@ -63,7 +63,12 @@ import Testing
             "Permission object in 'attribute_permission' missing an 'attribute_name'",
         ])
         #expect(result.schema[1].problems == ["You have a conflict with TABLE permissions for 'dev.breed' being false and ATTRIBUTE permissions being true"])
-        #expect(try Self.validate(#"{"role": "r", "permission": {"dev": {"tables": {"dog": {"read": true, "insert": true, "update": true, "delete": true}}}}}"#).schema[0].problems
-            == ["Missing 'attribute_permissions' array"])
+        // No `attribute_permissions`: no attribute restrictions (the getting-started guide's role).
+        #expect(try Self.validate(#"{"role": "r", "permission": {"dev": {"tables": {"dog": {"read": true, "insert": true, "update": true, "delete": true}}}}}"#).isValid)
+        #expect(try Self.validate(#"{"role": "r", "permission": {"dev": {"tables": {"dog": {"read": true, "insert": true, "update": true, "delete": true, "attribute_permissions": "all"}}}}}"#).schema[0].problems
+            == ["Value for 'attribute_permissions' must be an array"])
+        // An unknown attribute is reported alone: no flag checks, no conflict.
+        #expect(try Self.validate(#"{"role": "r", "permission": {"dev": {"tables": {"dog": {"read": false, "insert": false, "update": false, "delete": false, "attribute_permissions": [{"attribute_name": "nope", "read": true}]}}}}}"#).schema[0].problems
+            == ["Invalid attribute 'nope' in 'attribute_permissions'"])
     }
 }

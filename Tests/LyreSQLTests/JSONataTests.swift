@@ -290,3 +290,34 @@ struct JSONataCase: CustomTestStringConvertible, Sendable {
         #expect(throws: LyreError.self) { try run(expression, .null) }
     }
 }
+
+/// Issue 16 §1: JSONata's parser and evaluator are bounded.
+@Suite struct JSONataDepthTests {
+    private func error(_ expression: String) -> LyreError? {
+        do {
+            _ = try SearchJSON.evaluate(expression: expression, on: .object(JSONObject()))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func deepNestingIsASyntaxErrorNamingTheLimit() {
+        let nested = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
+        #expect(error(nested)?.message.contains("Expression nested too deeply (limit 256)") == true)
+        #expect(error("1" + String(repeating: "+1", count: 100_000))?.message.contains("(limit 256)") == true)
+        #expect(error(String(repeating: "-", count: 10_000) + "1")?.message.contains("(limit 256)") == true)
+        #expect(error(String(repeating: "[", count: 10_000))?.status == 400)
+    }
+
+    @Test func runawayRecursionStopsWithU1001() {
+        let e = error("($f := function($n) { $f($n + 1) }; $f(0))")
+        #expect(e?.status == 400)
+        #expect(e?.message.hasPrefix("search_json: U1001: Stack overflow error") == true)
+    }
+
+    @Test func boundedRecursionStillWorks() throws {
+        let factorial = "($f := function($n) { $n <= 1 ? 1 : $n * $f($n - 1) }; $f(10))"
+        #expect(try SearchJSON.evaluate(expression: factorial, on: .object(JSONObject())) == .int(3_628_800))
+    }
+}

@@ -128,6 +128,7 @@ public final class Application: Sendable {
             guard let found = registry[operationName] else { throw LyreError.operationNotSupported(operation) }
             if user.method == .refreshToken, operationName != .refreshOperationToken { throw LyreError.invalidToken }
             try Authorization.checkOperation(operationName, body: body, user: user)
+            try FilePathParameters.check(operationName.canonical, body: body)
             name = operationName
             handler = found
         } catch {

@@ -25,6 +25,16 @@ public struct Configuration: Sendable {
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 
+    /// `operationsApi.network.headersTimeout` in ms (Harper's default 60 s; `0`: none).
+    public var headersTimeoutMilliseconds: Int = 60_000
+    /// `operationsApi.network.keepAliveTimeout` in ms (Harper's default 5 s; `0`: none).
+    public var keepAliveTimeoutMilliseconds: Int = 5_000
+    /// `operationsApi.network.timeout` in ms (Harper's default 120 s; `0`: none).
+    public var requestTimeoutMilliseconds: Int = 120_000
+    /// `operationsApi.network.maxConnections` (Lyre's own key): open connections past which
+    /// new ones are closed at once; `nil` derives it from the open-file limit.
+    public var maximumConnections: Int?
+
     /// `authentication.operationTokenTimeout` (Harper's default `1d`).
     public var operationTokenTimeout: String = "1d"
     /// `authentication.refreshTokenTimeout` (Harper's default `30d`).

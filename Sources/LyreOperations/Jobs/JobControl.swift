@@ -1,10 +1,12 @@
 import Foundation
 import Synchronization
 
-/// Rows (or records) done out of a total, when the total is known.
+/// Rows (or records) done out of a total, when the total is known; `started` is false
+/// while the job waits for a slot.
 struct JobProgress: Sendable, Equatable {
     var done: Int
     var total: Int?
+    var started = false
 }
 
 /// Why a job stopped before finishing its work.
@@ -34,6 +36,9 @@ final class JobControl: Sendable {
     }
 
     var progress: JobProgress { state.withLock { $0.progress } }
+
+    /// Marks the job as running (it had a slot and began its work).
+    func markStarted() { state.withLock { $0.progress.started = true } }
 
     /// Sets the total amount of work, once known.
     func setTotal(_ total: Int?) { state.withLock { $0.progress.total = total } }

@@ -12,7 +12,7 @@ enum JobOperations {
         registry.register(.cancelJob, .async(cancelJob))
     }
 
-    /// Records a `CREATED` job, queues `work` on the application's runner and answers
+    /// Records an `IN_PROGRESS` job, queues `work` on the application's runner and answers
     /// `Starting job with id <id>` with `job_id` (§1.2). The job `type` is the operation
     /// name as sent (`delete_files_before` stays itself).
     static func start(_ request: Request, _ context: OperationContext, work: @escaping JobWork) async throws -> OutgoingResponse.Body {

@@ -2,7 +2,10 @@ import Foundation
 import LyreCore
 
 /// The statuses of a job (bulk-and-jobs.md §1.3), plus `CANCELLED` for `cancel_job`.
+/// A job is stored `IN_PROGRESS` from the start, also while it waits for a slot, so clients
+/// polling `get_job` never see Harper's transitional `CREATED` (docs/jobs.md).
 enum JobStatus: String, Sendable {
+    /// Only in records written by earlier versions (recovered at start-up); never stored now.
     case created = "CREATED"
     case inProgress = "IN_PROGRESS"
     case complete = "COMPLETE"
@@ -42,7 +45,7 @@ enum JobRecord {
 
     /// A job as `get_job` and `search_jobs_by_start_date` return it: Harper 4.x's field
     /// order, the `_converted` ISO texts, `job_body: null`, never `request`; `progress`
-    /// (beyond Harper) while it runs.
+    /// (beyond Harper) while it is queued or runs.
     static func response(_ stored: JSONObject, progress: JobProgress?) -> Value {
         var out = JSONObject()
         for key in [id, type, user, status, message, result, createdDatetime, startDatetime, endDatetime] {
@@ -59,6 +62,7 @@ enum JobRecord {
             var p = JSONObject()
             p.appendUnchecked("done", .int(Int64(progress.done)))
             p.appendUnchecked("total", progress.total.map { Value.int(Int64($0)) } ?? .null)
+            p.appendUnchecked("started", .bool(progress.started))
             out.appendUnchecked("progress", .object(p))
         }
         for key in ["__createdtime__", "__updatedtime__"] {

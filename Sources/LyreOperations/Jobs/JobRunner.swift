@@ -9,8 +9,9 @@ typealias JobWork = @Sendable (JobControl) async throws -> JobOutcome
 
 /// Runs jobs in the background, at most `limit` at a time, in submission order.
 ///
-/// Each job's record moves `CREATED` → `IN_PROGRESS` → `COMPLETE` / `ERROR` / `CANCELLED`
-/// in `system.hdb_job`. Owned by `Application`: `shutdown()` interrupts every job so no
+/// Each job's record is `IN_PROGRESS` from its creation (a queued job shows
+/// `progress.started == false` and no `start_datetime`), then `COMPLETE` / `ERROR` /
+/// `CANCELLED` in `system.hdb_job`. Owned by `Application`: `shutdown()` interrupts every job so no
 /// job writes after storage closes; what such a job committed stays, and the next start
 /// marks it `ERROR` (`JobStore.recoverInterrupted`).
 actor JobRunner {
@@ -39,7 +40,7 @@ actor JobRunner {
         self.limit = max(1, limit)
     }
 
-    /// Queues a job whose record exists (`CREATED`); it starts when a slot is free.
+    /// Queues a job whose record exists (`IN_PROGRESS`, not started); it starts when a slot is free.
     func submit(id: String, work: @escaping JobWork) {
         let control = JobControl(id: id, gate: gate)
         let accepted = shared.withLock { s -> Bool in
@@ -116,8 +117,8 @@ actor JobRunner {
         let id = control.id
         do {
             try control.checkInterrupted()
+            control.markStarted()
             var started = JSONObject()
-            started.appendUnchecked(JobRecord.status, .string(JobStatus.inProgress.rawValue))
             started.appendUnchecked(JobRecord.startDatetime, .int(JobRecord.now()))
             try await JobStore.update(storage, id: id, started)
             let outcome = try await work(control)

@@ -13,14 +13,15 @@ enum JobStore {
         return db
     }
 
-    /// Records a new job as `CREATED`. `request` is kept for diagnosis (never returned).
+    /// Records a new job as `IN_PROGRESS` without a start time (it starts when the runner
+    /// has a slot). `request` is kept for diagnosis (never returned).
     static func create(_ storage: StorageEngine, id: String, type: String, user: String, request: JSONObject) async throws {
         let db = try systemDatabase(storage)
         var record = JSONObject()
         record.appendUnchecked(JobRecord.id, .string(id))
         record.appendUnchecked(JobRecord.type, .string(type))
         record.appendUnchecked(JobRecord.user, .string(user))
-        record.appendUnchecked(JobRecord.status, .string(JobStatus.created.rawValue))
+        record.appendUnchecked(JobRecord.status, .string(JobStatus.inProgress.rawValue))
         record.appendUnchecked(JobRecord.createdDatetime, .int(JobRecord.now()))
         record.appendUnchecked(JobRecord.request, .object(request))
         let created = record
@@ -64,7 +65,7 @@ enum JobStore {
     /// The message stored on jobs that a stop of the server interrupted.
     static let interruptedMessage = "Job was interrupted by a shutdown or restart of the server before it finished; records written before the interruption are kept"
 
-    /// At start-up: a job still `CREATED` or `IN_PROGRESS` belongs to a process that is gone,
+    /// At start-up: a job still `IN_PROGRESS` (or `CREATED`, from earlier versions) belongs to a process that is gone,
     /// so it is marked `ERROR` with `interruptedMessage` (Lyre's choice; Harper leaves it as it
     /// was, bulk-and-jobs.md §1.3). Failures are logged, never fatal.
     static func recoverInterrupted(_ storage: StorageEngine, logger: Logger) {

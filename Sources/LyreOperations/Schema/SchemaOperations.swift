@@ -51,8 +51,10 @@ enum SchemaOperations {
             }
         }
         problems += NameRules.problems(request["table"], field: "table")
-        let keyField = request["primary_key"].map { _ in "primary_key" } ?? (request["hash_attribute"] != nil ? "hash_attribute" : "primary_key")
-        let keyValue = request["primary_key"] ?? request["hash_attribute"]
+        // `primary_key` (preferred) or its alias `hash_attribute`; null counts as absent.
+        let given = ["primary_key", "hash_attribute"].first { request[$0].map { !$0.isNull } ?? false }
+        let keyField = given ?? "primary_key"
+        let keyValue = given.flatMap { request[$0] }
         problems += NameRules.problems(keyValue, field: keyField)
         guard problems.isEmpty else { throw LyreError.validation(problems) }
         let database = request.databaseField?.value.stringValue ?? StorageEngine.defaultDatabase

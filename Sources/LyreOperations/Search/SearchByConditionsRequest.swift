@@ -29,7 +29,7 @@ struct SearchByConditionsRequest {
                 problems.append("'conditions' must contain at least 1 items")
             } else {
                 let children = items.enumerated().compactMap { i, item in
-                    Self.filter(item, path: "conditions[\(i)]", problems: &problems)
+                    Self.filter(item, path: "conditions[\(i)]", depth: 1, problems: &problems)
                 }
                 filter = children.count == 1 ? children[0] : (op == .or ? .or(children) : .and(children))
             }
@@ -62,13 +62,21 @@ struct SearchByConditionsRequest {
         }
     }
 
-    /// One condition or group at `path` (`conditions[2].conditions[0]`).
-    private static func filter(_ value: Value, path: String, problems: inout [String]) -> Filter? {
+    /// How deeply condition groups may nest (Lyre's limit: the planner and the matcher
+    /// recurse over groups; Harper sets none).
+    static let maximumGroupDepth = 100
+
+    /// One condition or group at `path` (`conditions[2].conditions[0]`), `depth` groups deep.
+    private static func filter(_ value: Value, path: String, depth: Int, problems: inout [String]) -> Filter? {
         guard case .object(let object) = value else {
             problems.append("'\(path)' must be of type object")
             return nil
         }
         if let nested = object["conditions"] {
+            guard depth < maximumGroupDepth else {
+                problems.append("Condition groups nested too deeply (limit \(maximumGroupDepth))")
+                return nil
+            }
             let op = operatorKind(object["operator"], path: path + ".operator", problems: &problems)
             guard case .array(let items) = nested else {
                 problems.append("'\(path).conditions' must be an array")
@@ -83,7 +91,7 @@ struct SearchByConditionsRequest {
                 return nil
             }
             let children = items.enumerated().compactMap { i, item in
-                filter(item, path: "\(path).conditions[\(i)]", problems: &problems)
+                filter(item, path: "\(path).conditions[\(i)]", depth: depth + 1, problems: &problems)
             }
             guard children.count == items.count else { return nil }
             return op == .or ? .or(children) : .and(children)

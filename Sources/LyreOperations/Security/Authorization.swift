@@ -169,14 +169,25 @@ enum Authorization {
         return result
     }
 
+    /// `describe_database` / `describe_table` on the `system` database by a user who is not a
+    /// super user: refused before the request's parameters are validated, so a missing
+    /// `table` does not answer first (databases-and-tables.md §4.2–4.3).
+    /// - Throws: the 403 permission object of ``systemMetadataRefusal``.
+    static func checkSystemMetadata(_ request: Request, user: User) throws {
+        guard !user.isSuperUser, (try? request.database()) == StorageEngine.systemDatabase else { return }
+        throw systemMetadataRefusal
+    }
+
+    static let systemMetadataRefusal = LyreError.unauthorized(access: [
+        .string("Your role does not have permission to view database metadata for 'system'"),
+    ])
+
     /// `describe_database` / `describe_table` visibility (security.md §7.5).
     /// - Parameter table: nil for `describe_database`.
     static func checkDescribe(database: String, table: String?, user: User) throws {
         if user.isSuperUser { return }
         if user.permissions.isEmpty { throw noRole(user.username) }
-        if database == StorageEngine.systemDatabase {
-            throw LyreError.unauthorized(access: [.string("Your role does not have permission to view database metadata for 'system'")])
-        }
+        if database == StorageEngine.systemDatabase { throw systemMetadataRefusal }
         if let table {
             if !user.permissions.isTableVisible(database: database, table: table) {
                 throw LyreError.unauthorized(invalidSchemaItems: [.string("Table '\(database).\(table)' does not exist")])

@@ -102,7 +102,7 @@ public enum ConfigurationFile {
         guard let data = FileManager.default.contents(atPath: path) else { return defaults(root: root) }
         do {
             guard let node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else { return JSONObject() }
-            guard case .object(let tree) = value(of: node) else {
+            guard case .object(let tree) = try value(of: node) else {
                 throw LyreError(.internalError, status: 500, "HarperDB config file validation error: the file is not a YAML mapping")
             }
             return tree
@@ -126,6 +126,11 @@ public enum ConfigurationFile {
                 .replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: ".", with: "-")
             try? fm.removeItem(atPath: backups + "/harperdb-config-\(stamp).yaml.bak")
             try fm.copyItem(atPath: path, toPath: backups + "/harperdb-config-\(stamp).yaml.bak")
+        }
+        guard nesting(of: .object(tree)) < maximumDepth else {
+            // A value that the file could not be read back with: refused before anything is written.
+            throw LyreError(.badRequest, status: 400,
+                            "HarperDB config file validation error: a value is nested too deeply (limit \(maximumDepth))")
         }
         let text = try Yams.serialize(node: node(of: .object(tree)), width: -1, allowUnicode: true)
         let temporary = path + ".tmp-\(UUID().uuidString)"
@@ -209,6 +214,15 @@ public enum ConfigurationFile {
         if let certificate = tlsFile("certificate") { c.certificatePath = certificate }
         if let privateKey = tlsFile("privateKey") { c.privateKeyPath = privateKey }
         if let host = v("operationsApi.network.host")?.stringValue { c.host = host }
+        let milliseconds = { (key: String) -> Int? in
+            v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.map(Int64.init) }.map { Int(clamping: $0) }
+        }
+        if let t = milliseconds("headersTimeout") { c.headersTimeoutMilliseconds = t }
+        if let t = milliseconds("keepAliveTimeout") { c.keepAliveTimeoutMilliseconds = t }
+        if let t = milliseconds("timeout") { c.requestTimeoutMilliseconds = t }
+        if let cap = v("operationsApi.network.maxConnections") {
+            c.maximumConnections = cap.isNull ? nil : milliseconds("maxConnections")
+        }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
         if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
@@ -249,7 +263,16 @@ public enum ConfigurationFile {
 
     // MARK: YAML <-> Value
 
-    static func value(of node: Node) -> Value {
+    /// How deeply the configuration file's mappings and sequences may nest. Harper's own
+    /// tree is five levels deep; past this limit the file is refused on one line instead
+    /// of being walked recursively (libyaml's own parser stops at 1,000).
+    static let maximumDepth = 64
+
+    static func value(of node: Node, depth: Int = 0) throws(LyreError) -> Value {
+        guard depth < maximumDepth else {
+            throw LyreError(.internalError, status: 500,
+                            "HarperDB config file validation error: nested too deeply (limit \(maximumDepth))")
+        }
         switch node {
         case .scalar(let scalar):
             if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
@@ -260,13 +283,34 @@ public enum ConfigurationFile {
             return .string(scalar.string)
         case .mapping(let mapping):
             var object = JSONObject()
-            for (key, inner) in mapping { object[key.string ?? ""] = value(of: inner) }
+            for (key, inner) in mapping { object[key.string ?? ""] = try value(of: inner, depth: depth + 1) }
             return .object(object)
         case .sequence(let sequence):
-            return .array(sequence.map(value(of:)))
+            var items: [Value] = []
+            for inner in sequence { items.append(try value(of: inner, depth: depth + 1)) }
+            return .array(items)
         case .alias:
             return .null
         }
+    }
+
+    /// How many containers deep `value` goes (a scalar is 0), without recursion.
+    static func nesting(of value: Value) -> Int {
+        var deepest = 0
+        var pending: [(Value, Int)] = [(value, 0)]
+        while let (value, depth) = pending.popLast() {
+            switch value {
+            case .array(let items):
+                deepest = max(deepest, depth + 1)
+                pending.append(contentsOf: items.map { ($0, depth + 1) })
+            case .object(let object):
+                deepest = max(deepest, depth + 1)
+                pending.append(contentsOf: object.map { ($0.value, depth + 1) })
+            default:
+                break
+            }
+        }
+        return deepest
     }
 
     static func node(of value: Value) -> Node {

@@ -1,100 +1,98 @@
 import Foundation
 import LyreCore
 
-/// The known configuration parameters and their flattened names (`logging_level` →
-/// `logging.level`, case-insensitive), Harper's legacy aliases, and value conversion of
-/// `set_configuration` and environment variables (logs-config-system.md §5.4).
-enum ConfigurationKeys {
-    /// Parameters that are valid but absent from the default file.
-    static let extraPaths: [String] = [
-        "operationsApi.network.host", "operationsApi.sysInfo.disk", "operationsApi.sysInfo.network",
-        "operationsApi.tls.certificate", "operationsApi.tls.privateKey", "operationsApi.tls.certificateAuthority",
-        "http.headersTimeout", "http.mtls", "replication.port", "replication.securePort", "replication.enableRootCAs",
-        "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",
-        "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
-        IssuerKeys.configurationPath,
-    ]
-
-    static let aliases: [String: String] = [
-        "log_level": "logging.level", "log_path": "logging.root", "server_port": "operationsApi.network.port",
-        "cors_on": "operationsApi.network.cors", "cors_whitelist": "operationsApi.network.corsAccessList",
-        "cors_accesslist": "operationsApi.network.corsAccessList", "server_timeout_ms": "operationsApi.network.timeout",
-        "server_keep_alive_timeout": "operationsApi.network.keepAliveTimeout",
-        "server_headers_timeout": "operationsApi.network.headersTimeout",
-        "operation_token_timeout": "authentication.operationTokenTimeout",
-        "refresh_token_timeout": "authentication.refreshTokenTimeout",
-        "max_hdb_processes": "threads.count", "max_http_threads": "threads.count", "http_threads": "threads.count",
-        "threads": "threads.count", "certificate": "tls.certificate", "private_key": "tls.privateKey",
-        "hdb_root": "rootPath", "rootpath": "rootPath", "log_to_file": "logging.file",
-        "log_to_stdstreams": "logging.stdStreams", "local_studio_on": "localStudio.enabled",
-        "custom_functions_port": "http.port", "custom_functions_directory": "componentsRoot",
-        "customfunctions_root": "componentsRoot",
-    ]
-
-    /// Lower-cased flattened name → dotted path, for every known parameter.
-    static let known: [String: [String]] = {
-        var map: [String: [String]] = [:]
-        func walk(_ object: JSONObject, _ prefix: [String]) {
-            for entry in object {
-                let path = prefix + [entry.key]
-                if case .object(let inner) = entry.value { walk(inner, path) } else {
-                    map[path.joined(separator: "_").lowercased()] = path
-                }
-            }
-        }
-        walk(ConfigurationFile.defaults(root: "/"), [])
-        for dotted in extraPaths {
-            let path = dotted.split(separator: ".").map(String.init)
-            map[path.joined(separator: "_").lowercased()] = path
-        }
-        for (alias, dotted) in aliases { map[alias] = dotted.split(separator: ".").map(String.init) }
-        return map
-    }()
-
-    /// The dotted path of a flattened name, or nil for unknown names.
-    static func path(forFlattened name: String) -> [String]? {
-        known[name.lowercased()]
-    }
-
-    /// `"true"`/`"false"` → booleans, numeric strings → numbers (not with leading zeros),
-    /// JSON object/array text → parsed; everything else as given.
-    static func convert(_ value: Value) -> Value {
-        guard case .string(let text) = value else { return value }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        switch trimmed.lowercased() {
-        case "true": return .bool(true)
-        case "false": return .bool(false)
-        default: break
-        }
-        let hasLeadingZero = trimmed.count > 1 && trimmed.hasPrefix("0") && !trimmed.hasPrefix("0.")
-        if !hasLeadingZero, !trimmed.isEmpty, trimmed.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) {
-            if let i = Int64(trimmed) { return .int(i) }
-            if let d = Double(trimmed) { return .double(d) }
-        }
-        if (trimmed.hasPrefix("{") && trimmed.hasSuffix("}")) || (trimmed.hasPrefix("[") && trimmed.hasSuffix("]")),
-           let parsed = try? JSON.parse(trimmed) {
-            return parsed
-        }
-        return value
-    }
-}
-
-/// Validation of a whole configuration tree before it is written or used.
+/// Validation of a whole configuration tree before it is written or used: every known
+/// parameter's type (logs-config-system.md §5.3–5.4, Harper's config validator), each
+/// problem worded as Harper's validator words it.
 enum ConfigurationSchema {
     static let levels = ["notify", "fatal", "error", "warn", "info", "debug", "trace"]
 
-    /// Every violation, as the text after `HarperDB config file validation error: `.
+    /// What a parameter's value must be. Every kind but `oneOf` also accepts null (the
+    /// parameter's default); enumerations refuse it, as Harper's `valid(...)` does.
+    enum Kind {
+        case boolean
+        /// A number within the bounds.
+        case number(min: Double? = nil, max: Double? = nil)
+        /// A port: a number ≥ 0, or a string.
+        case port
+        case string
+        /// One of the listed strings.
+        case oneOf([String])
+        case array
+        /// A string or a number (token lifetimes: `"1d"` or seconds).
+        case stringOrNumber
+        /// A string or an array (`replication.databases`: `"*"` or names).
+        case stringOrArray
+        /// A non-empty string naming a file or folder.
+        case path
+        case rotationSize, rotationInterval, issuerKeys
+    }
+
+    /// Kinds that the defaults do not tell (a null default, an enum, bounds, paths);
+    /// every other known parameter takes the type of its default.
+    static let declaredKinds: [String: Kind] = {
+        var kinds: [String: Kind] = [
+            "logging.level": .oneOf(levels), "clustering.logLevel": .oneOf(levels),
+            "authentication.hashFunction": .oneOf(["sha256", "argon2id"]),
+            "logging.rotation.maxSize": .rotationSize, "logging.rotation.interval": .rotationInterval,
+            IssuerKeys.configurationPath: .issuerKeys,
+            "threads.count": .number(min: 0, max: 1000),
+            "operationsApi.network.timeout": .number(min: 1), "operationsApi.network.keepAliveTimeout": .number(min: 1),
+            "operationsApi.network.headersTimeout": .number(min: 1), "http.headersTimeout": .number(min: 1),
+            "operationsApi.network.maxConnections": .number(min: 1),
+            "http.keepAliveTimeout": .number(min: 1), "http.timeout": .number(min: 1),
+            "clustering.leafServer.streams.maxAge": .number(min: 120),
+            "clustering.leafServer.streams.maxBytes": .number(min: 1), "clustering.leafServer.streams.maxMsgs": .number(min: 1),
+            "replication.blobTimeout": .number(min: 0), "replication.shard": .number(),
+            "authentication.operationTokenTimeout": .stringOrNumber, "authentication.refreshTokenTimeout": .stringOrNumber,
+            "replication.databases": .stringOrArray,
+            "http.corsAccessList": .array, "operationsApi.network.corsAccessList": .array, "replication.routes": .array,
+            "clustering.hubServer.cluster.network.routes": .array, "clustering.leafServer.network.routes": .array,
+            "replication.hostname": .string, "replication.url": .string, "clustering.nodeName": .string,
+            "clustering.user": .string, "operationsApi.network.host": .string,
+            "operationsApi.sysInfo.disk": .boolean, "operationsApi.sysInfo.network": .boolean,
+            "replication.enableRootCAs": .boolean, "replication.failOver": .boolean, "http.mtls": .boolean,
+        ]
+        for key in ConfigurationKeys.fileKeys where kinds[key] == nil { kinds[key] = .path }
+        return kinds
+    }()
+
+    /// The kind of every known parameter (dotted path), nil for parameters of no fixed type.
+    static let kinds: [String: Kind] = {
+        var kinds: [String: Kind] = [:]
+        let defaults = ConfigurationFile.defaults(root: "/")
+        for path in Set(ConfigurationKeys.known.values) {
+            let dotted = path.joined(separator: ".")
+            if let declared = declaredKinds[dotted] {
+                kinds[dotted] = declared
+            } else if path.last == "port" || path.last == "securePort" {
+                kinds[dotted] = .port
+            } else {
+                switch ConfigurationFile.lookup(defaults, path: path) {
+                case .bool?: kinds[dotted] = .boolean
+                case .int?, .double?: kinds[dotted] = .number()
+                case .string?: kinds[dotted] = .string
+                case .array?: kinds[dotted] = .array
+                default: break
+                }
+            }
+        }
+        return kinds
+    }()
+
+    /// Every violation, as the text after `HarperDB config file validation error: `. A known
+    /// parameter is checked as a whole whatever its value (an object given for `logging.level`
+    /// is refused, not walked as a section); other objects are sections and are walked.
     static func problems(in tree: JSONObject) -> [String] {
         var problems: [String] = []
-        let defaults = ConfigurationFile.defaults(root: "/")
         func walk(_ object: JSONObject, _ prefix: [String]) {
             for entry in object {
                 let path = prefix + [entry.key]
-                if case .object(let inner) = entry.value, path != ["databases"],
-                   path.joined(separator: ".") != IssuerKeys.configurationPath {
+                let dotted = path.joined(separator: ".")
+                if let kind = kinds[dotted] {
+                    if let problem = problem(dotted, kind: kind, value: entry.value) { problems.append(problem) }
+                } else if case .object(let inner) = entry.value, path != ["databases"] {
                     walk(inner, path)
-                } else if let problem = problem(path: path, value: entry.value, defaults: defaults) {
-                    problems.append(problem)
                 }
             }
         }
@@ -106,27 +104,44 @@ enum ConfigurationSchema {
         LyreError.validation("HarperDB config file validation error: " + problems.joined(separator: ". "))
     }
 
-    private static let booleanExtras: Set<String> = [
-        "operationsApi.sysInfo.disk", "operationsApi.sysInfo.network", "replication.enableRootCAs",
-        "replication.failOver", "http.mtls",
-    ]
-    private static let pathKeys: Set<String> = [
-        "rootPath", "componentsRoot", "logging.root", "logging.rotation.path", "storage.path",
-        "operationsApi.network.domainSocket", "clustering.leafServer.streams.path",
-    ]
-
-    private static func problem(path: [String], value: Value, defaults: JSONObject) -> String? {
-        let dotted = path.joined(separator: ".")
-        let last = path.last ?? ""
-        let original = ConfigurationFile.lookup(defaults, path: path)
-        if dotted == "logging.level" || dotted == "clustering.logLevel" {
-            guard let s = value.stringValue, levels.contains(s) else {
-                return "'\(dotted)' must be one of [\(levels.joined(separator: ", "))]"
-            }
-            return nil
+    private static func problem(_ dotted: String, kind: Kind, value: Value) -> String? {
+        if case .oneOf(let values) = kind, value.stringValue.map(values.contains) != true {
+            return "'\(dotted)' must be one of [\(values.joined(separator: ", "))]"
         }
-        if dotted == "logging.rotation.maxSize" { return sizeProblem(value) }
-        if dotted == IssuerKeys.configurationPath {
+        if value.isNull { return nil }
+        switch kind {
+        case .boolean:
+            return value.boolValue == nil ? "'\(dotted)' must be a boolean" : nil
+        case .number(let min, let max):
+            guard let n = value.doubleValue, value.isNumber else { return "'\(dotted)' must be a number" }
+            if let min, n < min { return "'\(dotted)' must be greater than or equal to \(bound(min))" }
+            if let max, n > max { return "'\(dotted)' must be less than or equal to \(bound(max))" }
+            return nil
+        case .port:
+            switch value {
+            case .string: return nil
+            case .int(let i): return i >= 0 ? nil : "'\(dotted)' must be greater than or equal to 0"
+            case .double(let d): return d >= 0 ? nil : "'\(dotted)' must be greater than or equal to 0"
+            default: return "'\(dotted)' must be a number"
+            }
+        case .string:
+            return value.stringValue == nil ? "'\(dotted)' must be a string" : nil
+        case .oneOf:
+            return nil
+        case .array:
+            return value.arrayValue == nil ? "'\(dotted)' must be an array" : nil
+        case .stringOrNumber:
+            return value.stringValue != nil || value.isNumber ? nil : "'\(dotted)' must be one of [string, number]"
+        case .stringOrArray:
+            return value.stringValue != nil || value.arrayValue != nil ? nil : "'\(dotted)' must be one of [string, array]"
+        case .path:
+            guard let s = value.stringValue, !s.isEmpty else { return "'\(dotted)' must be a string" }
+            return FilePathParameters.containsNUL(value) ? "'\(dotted)' must not contain null bytes" : nil
+        case .rotationSize:
+            return sizeProblem(value)
+        case .rotationInterval:
+            return intervalProblem(value)
+        case .issuerKeys:
             do {
                 _ = try IssuerKeys.parse(value)
                 return nil
@@ -134,36 +149,16 @@ enum ConfigurationSchema {
                 return "'\(dotted)' \((error as? IssuerKeyProblem)?.reason ?? "is invalid")"
             }
         }
-        if dotted == "logging.rotation.interval" { return intervalProblem(value) }
-        if dotted == "threads.count" {
-            guard !value.isNull else { return nil }
-            guard let n = value.doubleValue else { return "'\(dotted)' must be a number" }
-            return (0...1000).contains(n) ? nil : "'\(dotted)' must be less than or equal to 1000"
-        }
-        if last == "port" || last == "securePort" {
-            switch value {
-            case .null, .string: return nil
-            case .int(let i) where i >= 0: return nil
-            case .double(let d) where d >= 0: return nil
-            case .int, .double: return "'\(dotted)' must be greater than or equal to 0"
-            default: return "'\(dotted)' must be a number"
-            }
-        }
-        if pathKeys.contains(dotted) {
-            guard !value.isNull else { return nil }
-            guard let s = value.stringValue, !s.isEmpty else { return "'\(dotted)' must be a string" }
-            return s.contains("\0") ? "'\(dotted)' must be a valid directory path" : nil
-        }
-        if case .bool? = original, !value.isNull {
-            return value.boolValue == nil ? "'\(dotted)' must be a boolean" : nil
-        }
-        if booleanExtras.contains(dotted), !value.isNull, value.boolValue == nil { return "'\(dotted)' must be a boolean" }
-        if case .int? = original, !value.isNull, !value.isNumber { return "'\(dotted)' must be a number" }
-        return nil
+    }
+
+    /// `1000`, not `1000.0`.
+    private static func bound(_ n: Double) -> String {
+        n.rounded() == n ? String(Int64(n)) : String(n)
     }
 
     private static func sizeProblem(_ value: Value) -> String? {
         guard !value.isNull else { return nil }
+        guard value.stringValue != nil else { return "'logging.rotation.maxSize' must be a string" }
         guard let s = value.stringValue, let unit = s.last, s.count >= 2, Double(s.dropLast()) != nil else {
             return "Invalid logging.rotation.maxSize value. Value should be a number followed by unit e.g. '10M'"
         }
@@ -172,6 +167,7 @@ enum ConfigurationSchema {
 
     private static func intervalProblem(_ value: Value) -> String? {
         guard !value.isNull else { return nil }
+        guard value.stringValue != nil else { return "'logging.rotation.interval' must be a string" }
         guard let s = value.stringValue, let unit = s.last, s.count >= 2, Double(s.dropLast()) != nil else {
             return "Invalid logging.rotation.interval value. Value should be a number followed by unit e.g. '10D'"
         }

@@ -32,7 +32,7 @@ public enum SQLCast {
         case "JSON":
             guard case .string(let text)? = value else { return value }
             do {
-                return try MiniJSON.parse(text)
+                return try JSON.parse(text)
             } catch {
                 throw SQLEvaluationError("CAST AS JSON: invalid JSON text")
             }
@@ -70,97 +70,5 @@ public enum SQLCast {
     static func prefixUTF16(_ s: String, _ n: Int) -> String {
         let units = Array(s.utf16)
         return units.count <= n ? s : String(decoding: units[0..<max(0, n)], as: UTF16.self)
-    }
-}
-
-/// A small JSON reader for `CAST(… AS JSON)`; LyreCore's codec replaces it once merged.
-enum MiniJSON {
-    struct Failure: Error {}
-
-    static func parse(_ text: String) throws -> Value {
-        var chars = Array(text.unicodeScalars)[...]
-        let value = try readValue(&chars)
-        skipSpace(&chars)
-        guard chars.isEmpty else { throw Failure() }
-        return value
-    }
-
-    private static func skipSpace(_ c: inout ArraySlice<Unicode.Scalar>) {
-        while let f = c.first, f == " " || f == "\n" || f == "\t" || f == "\r" { c.removeFirst() }
-    }
-
-    private static func readValue(_ c: inout ArraySlice<Unicode.Scalar>) throws -> Value {
-        skipSpace(&c)
-        guard let f = c.first else { throw Failure() }
-        switch f {
-        case "{":
-            c.removeFirst()
-            var object = JSONObject()
-            skipSpace(&c)
-            if c.first == "}" { c.removeFirst(); return .object(object) }
-            while true {
-                skipSpace(&c)
-                guard case .string(let key) = try readValue(&c) else { throw Failure() }
-                skipSpace(&c)
-                guard c.popFirst() == ":" else { throw Failure() }
-                object[key] = try readValue(&c)
-                skipSpace(&c)
-                let sep = c.popFirst()
-                if sep == "}" { return .object(object) }
-                guard sep == "," else { throw Failure() }
-            }
-        case "[":
-            c.removeFirst()
-            var array: [Value] = []
-            skipSpace(&c)
-            if c.first == "]" { c.removeFirst(); return .array(array) }
-            while true {
-                array.append(try readValue(&c))
-                skipSpace(&c)
-                let sep = c.popFirst()
-                if sep == "]" { return .array(array) }
-                guard sep == "," else { throw Failure() }
-            }
-        case "\"":
-            c.removeFirst()
-            var out = String.UnicodeScalarView()
-            while true {
-                guard let ch = c.popFirst() else { throw Failure() }
-                if ch == "\"" { return .string(String(out)) }
-                if ch == "\\" {
-                    guard let e = c.popFirst() else { throw Failure() }
-                    switch e {
-                    case "n": out.append("\n")
-                    case "t": out.append("\t")
-                    case "r": out.append("\r")
-                    case "b": out.append("\u{8}")
-                    case "f": out.append("\u{C}")
-                    case "u":
-                        let hex = String(String.UnicodeScalarView(c.prefix(4)))
-                        c.removeFirst(min(4, c.count))
-                        guard hex.count == 4, let code = UInt32(hex, radix: 16) else { throw Failure() }
-                        out.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                    default: out.append(e)
-                    }
-                } else {
-                    out.append(ch)
-                }
-            }
-        default:
-            var word = ""
-            while let ch = c.first, !",]} \n\t\r".unicodeScalars.contains(ch) {
-                word.unicodeScalars.append(ch)
-                c.removeFirst()
-            }
-            switch word {
-            case "true": return .bool(true)
-            case "false": return .bool(false)
-            case "null": return .null
-            default:
-                if let i = Int64(word) { return .int(i) }
-                guard let d = Double(word), d.isFinite else { throw Failure() }
-                return SQLNumber.value(d)
-            }
-        }
     }
 }

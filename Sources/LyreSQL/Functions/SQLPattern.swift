@@ -64,9 +64,41 @@ public enum SQLPattern {
         return regex
     }
 
+    /// How deeply groups may nest in a regular expression. Swift's regex parser recurses
+    /// once per group, so `((((…` with 100,000 parentheses would overflow the stack; a
+    /// pattern past this is refused before it is compiled.
+    static let maximumGroupNesting = 64
+
+    /// The deepest group nesting of `pattern` (escapes and character classes skipped).
+    static func groupNesting(of pattern: String) -> Int {
+        var depth = 0, deepest = 0
+        var escaped = false, inClass = false
+        for c in pattern.unicodeScalars {
+            if escaped { escaped = false; continue }
+            switch c {
+            case "\\": escaped = true
+            case "[": inClass = true
+            case "]": inClass = false
+            case "(" where !inClass: depth += 1; deepest = max(deepest, depth)
+            case ")" where !inClass: depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    /// `Regex(pattern)` unless its groups nest past `maximumGroupNesting`.
+    /// - Throws: `PatternTooDeep`, or the regex parser's error.
+    static func regex(_ pattern: String) throws -> Regex<AnyRegexOutput> {
+        guard groupNesting(of: pattern) <= maximumGroupNesting else { throw PatternTooDeep() }
+        return try Regex(pattern)
+    }
+
+    struct PatternTooDeep: Error {}
+
     private static func build(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
         do {
-            var regex = try Regex(pattern)
+            var regex = try Self.regex(pattern)
             if flags.contains("i") { regex = regex.ignoresCase() }
             if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
             regex = regex.dotMatchesNewlines(flags.contains("s"))

@@ -5,27 +5,60 @@ public import LyreCore
 /// postfix `->`; primaries.
 extension Parser {
     mutating func parseExpression() throws(LyreError) -> Expression {
-        try parseOr()
+        try descend()
+        defer { ascend() }
+        return try parseOr()
     }
 
     mutating func parseOr() throws(LyreError) -> Expression {
-        var left = try parseAnd()
-        while acceptKeyword("OR") {
-            left = .binary(.or, left, try parseAnd())
-        }
-        return left
+        try parseLogicalChain(.or) { parser throws(LyreError) in try parser.parseAnd() }
     }
 
     mutating func parseAnd() throws(LyreError) -> Expression {
-        var left = try parseNot()
-        while acceptKeyword("AND") {
-            left = .binary(.and, left, try parseNot())
+        try parseLogicalChain(.and) { parser throws(LyreError) in try parser.parseNot() }
+    }
+
+    /// Operands joined by `OR` (or `AND`). Short chains become the usual left-deep tree;
+    /// a chain longer than `balancedChainThreshold` (generated `id = 1 OR id = 2 OR …`
+    /// lists) becomes a balanced tree, so 100,000 terms nest 17 deep instead of 100,000.
+    /// Both connectives are associative in SQL's three-valued logic, so the shape does not
+    /// change the result. A chain costs `min(operators, threshold)` levels of depth, which
+    /// covers either shape.
+    private mutating func parseLogicalChain(
+        _ op: BinaryOperator, operand: (inout Parser) throws(LyreError) -> Expression
+    ) throws(LyreError) -> Expression {
+        var operands = [try operand(&self)]
+        var levels = 0
+        defer { ascend(levels) }
+        while acceptKeyword(op == .or ? "OR" : "AND") {
+            if levels < Parser.balancedChainThreshold {
+                try descend()
+                levels += 1
+            }
+            operands.append(try operand(&self))
         }
-        return left
+        if operands.count <= Parser.balancedChainThreshold + 1 {
+            var left = operands[0]
+            for right in operands.dropFirst() { left = .binary(op, left, right) }
+            return left
+        }
+        return Parser.balanced(op, operands[...])
+    }
+
+    static let balancedChainThreshold = 32
+
+    private static func balanced(_ op: BinaryOperator, _ operands: ArraySlice<Expression>) -> Expression {
+        if operands.count == 1 { return operands[operands.startIndex] }
+        let middle = operands.startIndex + operands.count / 2
+        return .binary(op, balanced(op, operands[..<middle]), balanced(op, operands[middle...]))
     }
 
     mutating func parseNot() throws(LyreError) -> Expression {
-        if acceptKeyword("NOT") { return .unary(.not, try parseNot()) }
+        if acceptKeyword("NOT") {
+            try descend()
+            defer { ascend() }
+            return .unary(.not, try parseNot())
+        }
         return try parsePredicate()
     }
 
@@ -36,7 +69,12 @@ extension Parser {
 
     mutating func parsePredicate() throws(LyreError) -> Expression {
         var left = try parseAdditive()
+        var levels = 0
+        defer { ascend(levels) }
         while true {
+            // Each operator applied to `left` deepens the tree by one.
+            try descend()
+            levels += 1
             if case .symbol(let s) = current.kind, let op = Parser.comparisonSymbols[s] {
                 advance()
                 if let q = current.keyword.flatMap(Quantifier.init(rawValue:)), peekToken().isSymbol("(") {
@@ -96,41 +134,59 @@ extension Parser {
 
     mutating func parseAdditive() throws(LyreError) -> Expression {
         var left = try parseMultiplicative()
+        var levels = 0
+        defer { ascend(levels) }
         while true {
             let op: BinaryOperator
             if current.isSymbol("+") { op = .add } else if current.isSymbol("-") { op = .subtract } else if current.isSymbol("||") { op = .concat } else { return left }
             advance()
+            try descend()
+            levels += 1
             left = .binary(op, left, try parseMultiplicative())
         }
     }
 
     mutating func parseMultiplicative() throws(LyreError) -> Expression {
         var left = try parseXor()
+        var levels = 0
+        defer { ascend(levels) }
         while true {
             let op: BinaryOperator
             if current.isSymbol("*") { op = .multiply } else if current.isSymbol("/") { op = .divide } else if current.isSymbol("%") { op = .modulo } else { return left }
             advance()
+            try descend()
+            levels += 1
             left = .binary(op, left, try parseXor())
         }
     }
 
     mutating func parseXor() throws(LyreError) -> Expression {
         var left = try parseUnary()
+        var levels = 0
+        defer { ascend(levels) }
         while acceptSymbol("^") {
+            try descend()
+            levels += 1
             left = .binary(.bitXor, left, try parseUnary())
         }
         return left
     }
 
     mutating func parseUnary() throws(LyreError) -> Expression {
-        if acceptSymbol("-") { return .unary(.minus, try parseUnary()) }
-        if acceptSymbol("+") { return .unary(.plus, try parseUnary()) }
-        return try parsePostfix()
+        let op: UnaryOperator
+        if acceptSymbol("-") { op = .minus } else if acceptSymbol("+") { op = .plus } else { return try parsePostfix() }
+        try descend()
+        defer { ascend() }
+        return .unary(op, try parseUnary())
     }
 
     mutating func parsePostfix() throws(LyreError) -> Expression {
         var left = try parsePrimary()
+        var levels = 0
+        defer { ascend(levels) }
         while acceptSymbol("->") {
+            try descend()
+            levels += 1
             let key: Expression
             switch current.kind {
             case .word(let w), .quotedIdentifier(let w), .string(let w): key = .literal(.string(w))
@@ -276,6 +332,8 @@ extension Parser {
 
     /// The body of an `@[…]` / `@{…}` JSON literal (sql.md §2.3).
     private mutating func parseJSONLiteral() throws(LyreError) -> Value {
+        try descend()
+        defer { ascend() }
         switch current.kind {
         case .symbol("["):
             advance()

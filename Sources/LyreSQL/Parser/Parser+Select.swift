@@ -3,6 +3,8 @@ import LyreCore
 /// `SELECT` (sql.md §5.1).
 extension Parser {
     mutating func parseSelect() throws(LyreError) -> SelectStatement {
+        try descend()
+        defer { ascend() }
         let outerSawSubquery = sawSubquery
         sawSubquery = false
         defer { sawSubquery = sawSubquery || outerSawSubquery }

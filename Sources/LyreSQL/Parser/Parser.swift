@@ -12,6 +12,15 @@ public struct Parser: Sendable {
     var index = 0
     /// Set when a sub-select is parsed inside the statement being built.
     var sawSubquery = false
+    /// Nesting depth so far (see `descend()`).
+    var depth = 0
+
+    /// How deeply expressions, sub-selects and JSON literals may nest. Every recursive
+    /// step of the parser, and every operator added to a left-deep chain (`a+b+c`), costs
+    /// one level, so the tree handed to the binder, planner and evaluator — which all
+    /// recurse over it — is never deeper than this; past it the statement is refused
+    /// with `sqlTooDeep` instead of overflowing the thread's stack.
+    public static let maximumDepth = 256
 
     init(_ sql: String) throws(LyreError) {
         var lexer = Lexer(sql)
@@ -91,6 +100,17 @@ public struct Parser: Sendable {
             throw unexpected("expected a statement")
         }
     }
+
+    // MARK: Depth
+
+    /// Takes one level of nesting; pair with `ascend()` (usually in a `defer`).
+    /// - Throws: `sqlTooDeep` past `maximumDepth`.
+    mutating func descend() throws(LyreError) {
+        depth += 1
+        if depth > Parser.maximumDepth { throw .sqlTooDeep(limit: Parser.maximumDepth) }
+    }
+
+    mutating func ascend(_ levels: Int = 1) { depth -= levels }
 
     // MARK: Token helpers
 

@@ -64,6 +64,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     let handler: any RequestHandling
     let maximumBodySize: Int
     let logger: Logger
+    let limits: ConnectionLimits
+
+    /// When the connection last became idle (opened, or its last answer written).
+    var idleSince = NIODeadline.now()
+    /// When the first byte of the request head being received arrived.
+    var headStarted: NIODeadline?
+    /// When the current request's head was complete (body and answer time count from it).
+    var requestStarted: NIODeadline?
+    /// The one pending timer of this connection and when it fires. It is not moved for
+    /// every request: when it fires it looks at the deadline then in force and re-arms for
+    /// it, so a busy keep-alive connection costs a clock read per request, not a timer.
+    var timer: Scheduled<Void>?
+    var timerFiresAt: NIODeadline?
 
     var phase = Phase.head
     /// Bytes received and not yet consumed.
@@ -81,10 +94,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Where answers finished on other threads are posted (looked up once per connection).
     private var mailbox: LoopMailbox?
 
-    init(handler: any RequestHandling, maximumBodySize: Int, logger: Logger) {
+    init(handler: any RequestHandling, maximumBodySize: Int, logger: Logger, limits: ConnectionLimits = .untimed) {
         self.handler = handler
         self.maximumBodySize = maximumBodySize
         self.logger = logger
+        self.limits = limits
     }
 
     // MARK: - Channel events
@@ -95,10 +109,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func handlerRemoved(context: ChannelHandlerContext) {
         isClosed = true
+        timer?.cancel()
+        timer = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
         if remoteAddress == nil { remoteAddress = context.channel.remoteAddress?.ipAddress }
+        idleSince = .now()
+        armTimer(context: context)
         context.fireChannelActive()
     }
 
@@ -106,6 +124,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         isClosed = true
         inbound = nil
         body = nil
+        timer?.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 
@@ -178,6 +198,75 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         if let buffer = inbound, buffer.readableBytes == 0 {
             inbound = nil
             headScanOffset = 0
+        }
+        if case .head = phase, inbound != nil, headStarted == nil { headStarted = .now() }
+        armTimer(context: context)
+    }
+
+    // MARK: - Timeouts
+
+    enum Expiry {
+        case idle, head, body, answer
+    }
+
+    /// The deadline in force now, and what happens when it passes.
+    func currentDeadline() -> (NIODeadline, Expiry)? {
+        switch phase {
+        case .head:
+            if let headStarted {
+                return limits.headersTimeout.map { (headStarted + $0, .head) }
+            }
+            return limits.keepAliveTimeout.map { (idleSince + $0, .idle) }
+        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+            guard let requestStarted else { return nil }
+            return limits.requestTimeout.map { (requestStarted + $0, .body) }
+        case .responding:
+            guard let requestStarted else { return nil }
+            return limits.requestTimeout.map { (requestStarted + $0, .answer) }
+        case .closing:
+            return nil
+        }
+    }
+
+    /// Makes sure the timer fires no later than the deadline in force.
+    func armTimer(context: ChannelHandlerContext) {
+        guard !isClosed, let (deadline, _) = currentDeadline() else { return }
+        if let firesAt = timerFiresAt, firesAt <= deadline { return }
+        timer?.cancel()
+        schedule(at: deadline, context: context)
+    }
+
+    private func schedule(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        timerFiresAt = deadline
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            bound.value.handler.timerFired(context: bound.value.context)
+        }
+    }
+
+    func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        timerFiresAt = nil
+        guard !isClosed, let (deadline, expiry) = currentDeadline() else { return }
+        guard deadline <= .now() else {
+            schedule(at: deadline, context: context)
+            return
+        }
+        switch expiry {
+        case .idle:
+            phase = .closing
+            context.close(promise: nil)
+        case .head, .body:
+            logger.debug("Request timed out", metadata: ["while": "\(expiry)", "peer": "\(remoteAddress ?? "?")"])
+            refuse(status: 408, context: context)
+            flushIfNeeded(context: context)
+        case .answer:
+            logger.warning("Request answered 503: still running after operationsApi.network.timeout",
+                           metadata: ["peer": "\(remoteAddress ?? "?")"])
+            guard let request else { return }
+            phase = .closing
+            writeFixed(status: 503, body: ServerResponses.timedOut, info: request, forceClose: true, context: context)
+            flushIfNeeded(context: context)
         }
     }
 
@@ -353,6 +442,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         request = info
         body = nil
         bodySize = 0
+        requestStarted = headStarted ?? .now()
+        headStarted = nil
 
         if route == .operation {
             if case .length(let length) = head.framing, length > maximumBodySize {
@@ -375,6 +466,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func complete(context: ChannelHandlerContext) {
         guard let info = request else { return }
         phase = .head
+        idleSince = .now()
         switch info.route {
         case .health:
             writeResponse(status: 200, contentType: "text/plain; charset=utf-8",
@@ -440,7 +532,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Writes a deferred answer (`nil`: it failed unexpectedly, answer 500) and goes on.
     func finishDeferred(_ response: OutgoingResponse?, info: RequestInfo, context: ChannelHandlerContext) {
         guard !isClosed else { return }
+        if case .closing = phase { return }  // answered 503 already (operationsApi.network.timeout)
         phase = .head
+        idleSince = .now()
         if let response {
             write(response, info: info, context: context)
         } else {

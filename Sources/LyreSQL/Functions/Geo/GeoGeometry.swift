@@ -14,13 +14,18 @@ enum GeoGeometry: Equatable {
     case multiPolygon([[[GeoPosition]]])
     case collection([GeoGeometry])
 
+    /// How deeply GeometryCollections (and FeatureCollections) may nest: RFC 7946 §3.1.8
+    /// advises against nesting them at all; a deeper value is not a usable geometry, so
+    /// the recursion over it stays short whatever the input.
+    static let maximumNesting = 32
+
     /// Reads a bare geometry object (`{"type": "Polygon", "coordinates": …}`).
-    static func read(_ value: Value) throws(GeoInvalid) -> GeoGeometry {
+    static func read(_ value: Value, nesting: Int = 0) throws(GeoInvalid) -> GeoGeometry {
         guard case .object(let object) = value, case .string(let type)? = object["type"] else { throw GeoInvalid() }
         if type == "GeometryCollection" {
-            guard case .array(let items)? = object["geometries"] else { throw GeoInvalid() }
+            guard nesting < maximumNesting, case .array(let items)? = object["geometries"] else { throw GeoInvalid() }
             var parts: [GeoGeometry] = []
-            for item in items { parts.append(try read(item)) }
+            for item in items { parts.append(try read(item, nesting: nesting + 1)) }
             return .collection(parts)
         }
         guard let coordinates = object["coordinates"] else { throw GeoInvalid() }
@@ -60,17 +65,19 @@ enum GeoGeometry: Equatable {
 
     /// Every geometry of a GeoJSON value (turf `geomEach`): a FeatureCollection's features,
     /// a Feature's geometry (`nil` for a null geometry), the members of a GeometryCollection.
-    static func each(_ value: Value) throws(GeoInvalid) -> [GeoGeometry?] {
-        guard case .object(let object) = value, case .string(let type)? = object["type"] else { throw GeoInvalid() }
+    static func each(_ value: Value, nesting: Int = 0) throws(GeoInvalid) -> [GeoGeometry?] {
+        guard nesting < maximumNesting, case .object(let object) = value, case .string(let type)? = object["type"] else {
+            throw GeoInvalid()
+        }
         switch type {
         case "FeatureCollection":
             guard case .array(let features)? = object["features"] else { throw GeoInvalid() }
             var result: [GeoGeometry?] = []
-            for feature in features { result.append(contentsOf: try each(feature)) }
+            for feature in features { result.append(contentsOf: try each(feature, nesting: nesting + 1)) }
             return result
         case "Feature":
             guard let geometry = object["geometry"], !geometry.isNull else { return [nil] }
-            return try each(geometry)
+            return try each(geometry, nesting: nesting + 1)
         default:
             let geometry = try read(value)
             if case .collection(let parts) = geometry { return parts }

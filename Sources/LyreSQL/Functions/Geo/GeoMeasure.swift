@@ -1,8 +1,8 @@
 internal import Foundation
 
 /// Distances, lengths, areas and destinations with turf.js 6.5's formulas and constants
-/// (sql-functions.md §9.2). Operations are written in turf's order so results match its
-/// IEEE-double digits.
+/// (sql-functions.md §9.2). Operations are written in turf's order, and sines, cosines and
+/// arctangents are V8's (`JSMath`), so results match Harper's IEEE-double digits.
 enum GeoMeasure {
     /// Mean Earth radius in meters (turf `earthRadius`).
     static let earthRadius = 6371008.8
@@ -43,9 +43,9 @@ enum GeoMeasure {
         let dLon = radians(to[0] - from[0])
         let lat1 = radians(from[1])
         let lat2 = radians(to[1])
-        let a = pow(sin(dLat / 2), 2) + pow(sin(dLon / 2), 2) * cos(lat1) * cos(lat2)
+        let a = JSMath.square(JSMath.sin(dLat / 2)) + JSMath.square(JSMath.sin(dLon / 2)) * JSMath.cos(lat1) * JSMath.cos(lat2)
         guard let f = factor(unit) else { throw GeoInvalid() }
-        return 2 * atan2(a.squareRoot(), (1 - a).squareRoot()) * f
+        return 2 * JSMath.atan2(a.squareRoot(), (1 - a).squareRoot()) * f
     }
 
     /// turf `length`: the sum of the segment distances of every line and ring.
@@ -108,7 +108,7 @@ enum GeoMeasure {
             } else {
                 (lower, middle, upper) = (i, i + 1, i + 2)
             }
-            total += (radians(coords[upper][0]) - radians(coords[lower][0])) * sin(radians(coords[middle][1]))
+            total += (radians(coords[upper][0]) - radians(coords[lower][0])) * JSMath.sin(radians(coords[middle][1]))
         }
         return total * areaRadius * areaRadius / 2
     }
@@ -120,9 +120,9 @@ enum GeoMeasure {
         let bearingRad = radians(bearing)
         guard let f = factor(unit) else { throw GeoInvalid() }
         let delta = distance / f
-        let latitude2 = asin(sin(latitude1) * cos(delta) + cos(latitude1) * sin(delta) * cos(bearingRad))
-        let longitude2 = longitude1 + atan2(sin(bearingRad) * sin(delta) * cos(latitude1),
-                                            cos(delta) - sin(latitude1) * sin(latitude2))
+        let latitude2 = JSMath.asin(JSMath.sin(latitude1) * JSMath.cos(delta) + JSMath.cos(latitude1) * JSMath.sin(delta) * JSMath.cos(bearingRad))
+        let longitude2 = longitude1 + JSMath.atan2(JSMath.sin(bearingRad) * JSMath.sin(delta) * JSMath.cos(latitude1),
+                                                   JSMath.cos(delta) - JSMath.sin(latitude1) * JSMath.sin(latitude2))
         return [degrees(longitude2), degrees(latitude2)]
     }
 

@@ -6,6 +6,16 @@ internal import LyreCore
 struct JSONataEvaluator {
     /// The top-level input: the original document (`$$`).
     let root: JSONataValue?
+    /// Nested `evaluate` calls in progress, shared by the copies of this evaluator.
+    let depth = Depth()
+
+    /// How many `evaluate` calls may be nested: the parse bounds the tree, but a lambda
+    /// that calls itself (`$f := function($n) { $f($n + 1) }`) recurses at run time.
+    static let maximumDepth = 1_000
+
+    final class Depth {
+        var value = 0
+    }
 
     /// Evaluates a whole expression over a JSON input and returns its JSON result.
     static func run(_ node: JSONataNode, on value: Value) throws(JSONataError) -> Value? {
@@ -22,6 +32,12 @@ struct JSONataEvaluator {
     }
 
     func evaluate(_ node: JSONataNode, _ input: JSONataValue?, _ frame: JSONataFrame) throws(JSONataError) -> JSONataValue? {
+        depth.value += 1
+        defer { depth.value -= 1 }
+        guard depth.value <= Self.maximumDepth else {
+            // jsonata-js's text for the same condition (there: the JavaScript stack's).
+            throw JSONataError("U1001", "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive. (limit \(Self.maximumDepth) nested evaluations)")
+        }
         let result = try evaluateNode(node, input, frame)
         return Self.collapse(result)
     }

@@ -386,7 +386,7 @@ enum JSONataFunctions {
 
     private static func compileRegex(_ pattern: String, _ flags: String) throws(JSONataError) -> Regex<AnyRegexOutput> {
         do {
-            var regex = try Regex(pattern)
+            var regex = try SQLPattern.regex(pattern)
             if flags.contains("i") { regex = regex.ignoresCase() }
             if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
             if flags.contains("s") { regex = regex.dotMatchesNewlines() }

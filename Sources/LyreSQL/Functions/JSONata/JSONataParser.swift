@@ -7,6 +7,14 @@ struct JSONataParser {
     private var token: JSONataToken
     /// Whether the previous token ended an operand (so `/` is division, not a regex).
     private var afterOperand = false
+    /// Nesting so far: each `expression` call and each operator applied to a left operand
+    /// costs a level, so the tree the evaluator recurses over is never deeper than
+    /// `maximumDepth` (`1+1+…` builds a left-deep tree without parser recursion).
+    private var depth = 0
+
+    /// How deeply a JSONata expression may nest (Lyre's limit; jsonata-js has none and
+    /// fails with the JavaScript engine's stack overflow).
+    static let maximumDepth = 256
 
     init(_ text: String) throws(JSONataError) {
         lexer = JSONataLexer(text)
@@ -74,15 +82,26 @@ struct JSONataParser {
     }
 
     mutating func expression(_ rbp: Int) throws(JSONataError) -> JSONataNode {
+        let entryDepth = depth
+        defer { depth = entryDepth }
+        try descend()
         let t = token
         try advance()
         var left = try nud(t)
         while rbp < leftBindingPower {
+            try descend()
             let t = token
             try advance()
             left = try led(t, left)
         }
         return left
+    }
+
+    private mutating func descend() throws(JSONataError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw JSONataError("L0001", "Expression nested too deeply (limit \(Self.maximumDepth))", position: token.position)
+        }
     }
 
     // MARK: Prefix

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Logging
+import LyreOperations
+import LyreServer
+import NIOCore
+import ServiceLifecycle
+import LyreTestSupport
+import Testing
+
+/// `operationsApi.network.headersTimeout`, `keepAliveTimeout`, `timeout` and the connection
+/// cap, against the real listener over real sockets (issue 22 §1). Each test asserts what
+/// the client finally sees (an answer, a closed connection), not how long it took.
+@Suite struct ConnectionLimitsTests {
+    /// Runs `body` against a listener with `limits` answering `{"ok":true}` (or `handler`).
+    func withServer(
+        _ limits: ConnectionLimits,
+        handler: FakeHandler = .ok(),
+        _ body: (Int) async throws -> Void
+    ) async throws {
+        let logger = Logger.quiet
+        let server = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: logger,
+                                    numberOfThreads: 1, limits: limits)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body(try await server.boundPort)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    static let request = post(#"{"operation":"describe_all"}"#)
+
+    @Test func anIncompleteRequestHeadGets408AndIsClosed() async throws {
+        try await withServer(ConnectionLimits(headersTimeout: .milliseconds(300), keepAliveTimeout: nil)) { port in
+            let client = try RawSocket(port: port)
+            client.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-")
+            let (text, closed) = await client.readUntilClosed()
+            #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(text)")
+            #expect(closed)
+        }
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosedQuietly() async throws {
+        try await withServer(ConnectionLimits(keepAliveTimeout: .milliseconds(300))) { port in
+            let client = try RawSocket(port: port)
+            client.send(Self.request)
+            let response = await client.readResponse()
+            #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(response.hasSuffix(#"{"ok":true}"#))
+            let (text, closed) = await client.readUntilClosed()
+            #expect(text.isEmpty)
+            #expect(closed)
+        }
+    }
+
+    @Test func aConnectionThatNeverSendsIsClosedAfterTheKeepAliveTimeout() async throws {
+        try await withServer(ConnectionLimits(keepAliveTimeout: .milliseconds(300))) { port in
+            let client = try RawSocket(port: port)
+            let (text, closed) = await client.readUntilClosed()
+            #expect(text.isEmpty)
+            #expect(closed)
+        }
+    }
+
+    @Test func aBusyKeepAliveConnectionStaysOpenPastTheTimeout() async throws {
+        // Requests 100 ms apart for 1.5 s, longer than the 1 s keep-alive timeout: each
+        // renews the idle deadline, so all are answered on the one connection. A gap the
+        // loaded machine stretched near the timeout ends the loop (a close would be right).
+        try await withServer(ConnectionLimits(keepAliveTimeout: .seconds(1))) { port in
+            let client = try RawSocket(port: port)
+            var answered = ContinuousClock.now
+            for _ in 0..<15 {
+                try await Task.sleep(for: .milliseconds(100))
+                if ContinuousClock.now - answered > .milliseconds(700) { break }
+                client.send(Self.request)
+                let response = await client.readResponse()
+                #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"))
+                answered = .now
+            }
+        }
+    }
+
+    @Test func aBodyThatStopsArrivingGets408() async throws {
+        try await withServer(ConnectionLimits(headersTimeout: nil, keepAliveTimeout: nil, requestTimeout: .milliseconds(300))) { port in
+            let client = try RawSocket(port: port)
+            client.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"operation\"")
+            let (text, closed) = await client.readUntilClosed()
+            #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(text)")
+            #expect(closed)
+        }
+    }
+
+    @Test func anAnswerStillRunningAfterTheTimeoutIs503() async throws {
+        let slow = FakeHandler { _ in
+            .deferred {
+                try? await Task.sleep(for: .seconds(3))
+                return OutgoingResponse(body: .rawJSON(Array(#"{"late":true}"#.utf8)))
+            }
+        }
+        try await withServer(ConnectionLimits(keepAliveTimeout: nil, requestTimeout: .milliseconds(300)), handler: slow) { port in
+            let client = try RawSocket(port: port)
+            client.send(Self.request)
+            let (text, closed) = await client.readUntilClosed()
+            #expect(text.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"), "\(text)")
+            #expect(text.contains("Connection: close\r\n"))
+            #expect(text.hasSuffix(#"{"error":"Request timed out: still running after operationsApi.network.timeout"}"#))
+            #expect(!text.contains("late"))
+            #expect(closed)
+        }
+    }
+
+    @Test func connectionsPastTheCapAreClosedAndOpenOnesAreServed() async throws {
+        try await withServer(ConnectionLimits(keepAliveTimeout: nil, maximumConnections: 2)) { port in
+            let first = try RawSocket(port: port)
+            let second = try RawSocket(port: port)
+            // Both are registered once each has been answered.
+            for client in [first, second] {
+                client.send(Self.request)
+                #expect(await client.readResponse().hasPrefix("HTTP/1.1 200 OK\r\n"))
+            }
+            let third = try RawSocket(port: port)
+            let (text, closed) = await third.readUntilClosed()
+            #expect(text.isEmpty)
+            #expect(closed, "the third connection must be closed at once")
+            first.send(Self.request)
+            #expect(await first.readResponse().hasPrefix("HTTP/1.1 200 OK\r\n"))
+        }
+    }
+
+    @Test func theDefaultCapKeepsAReserveBelowTheOpenFileLimit() {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        let cap = ConnectionLimits.defaultMaximumConnections()
+        if limit.rlim_cur != rlim_t.max {
+            let files = Int(limit.rlim_cur)
+            #expect(cap == files - max(64, files / 8))
+            #expect(cap < files)
+        }
+    }
+}
