@@ -53,7 +53,8 @@ public final class LyreHTTPServer: Service, Sendable {
     ///   - shutdownGracePeriod: How long graceful shutdown waits for in-flight requests.
     ///   - tls: Serve HTTPS with this certificate (TLS is terminated first in each
     ///     connection's pipeline); `nil` for plain HTTP.
-    ///   - limits: Timeouts and the connection cap (Harper's defaults).
+    ///   - limits: Timeouts and the connection cap (none and the default cap unless given:
+    ///     `lyre run` passes the configuration's).
     ///   - onListening: Called once with the bound port when the listener is up.
     public init(
         host: String,
@@ -64,7 +65,7 @@ public final class LyreHTTPServer: Service, Sendable {
         numberOfThreads: Int? = nil,
         shutdownGracePeriod: Duration = .seconds(30),
         tls: ServerTLS? = nil,
-        limits: ConnectionLimits = ConnectionLimits(),
+        limits: ConnectionLimits = .untimed,
         onListening: (@Sendable (_ port: Int) -> Void)? = nil
     ) {
         self.host = host

@@ -14,9 +14,9 @@ import Testing
 
     static let sqlTooDeep = #"{"error":"SQL expression nested too deeply (limit 256)"}"#
 
-    /// Sends each body, expects its exact answer, and checks the process still answers a
-    /// normal request after every one of them.
-    func expectAnswered(_ cases: [(body: String, status: Int, text: String)]) async throws {
+    /// Sends each body, expects its exact answer (`text` nil: any 4xx), and checks the
+    /// process still answers a normal request after every one of them.
+    func expectAnswered(_ cases: [(body: String, status: Int, text: String?)]) async throws {
         let root = TestApplication.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
@@ -25,8 +25,12 @@ import Testing
         _ = try await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1,"name":"Penny"}]}"#)
         for (index, item) in cases.enumerated() {
             let response = try await lyre.post(item.body)
-            #expect(response.status == item.status, "case \(index)")
-            #expect(response.text == item.text, "case \(index)")
+            if let text = item.text {
+                #expect(response.status == item.status, "case \(index)")
+                #expect(response.text == text, "case \(index)")
+            } else {
+                #expect((400..<500).contains(response.status), "case \(index): \(response)")
+            }
             let alive = try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1],"get_attributes":["name"]}"#)
             #expect(alive.text == #"[{"name":"Penny"}]"#, "the server must still serve after case \(index)")
         }
@@ -65,6 +69,16 @@ import Testing
         ])
     }
 
+    @Test func likePatternsWithManyWildcardsAnswerAtOnce() async throws {
+        // The regular expression LIKE used to become backtracked into every '%': this ran
+        // for minutes on 1,000 characters. The wildcard matcher takes pattern × value steps.
+        let long = String(repeating: "a", count: 20_000)
+        try await expectAnswered([
+            (Self.sql("SELECT '\(long)' LIKE '%a%a%a%a%a%a%a%a%b' AS m"), 200, #"[{"m":false}]"#),
+            (Self.sql("SELECT '\(long)b' LIKE '%a%a%a%a%a%a%a%a%b' AS m"), 200, #"[{"m":true}]"#),
+        ])
+    }
+
     @Test func aNestingJustUnderTheLimitStillRuns() async throws {
         // 200 parentheses: each costs a level, plus the select item's own.
         let nested = String(repeating: "(", count: 200) + "1" + String(repeating: ")", count: 200)
@@ -97,20 +111,9 @@ import Testing
         let nested = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
         let sum = "1" + String(repeating: "+1", count: 100_000)
         let runaway = "($f := function($n) { $f($n + 1) }; $f(0))"
-        let cases = [nested, sum, runaway].map { expression in
-            Self.sql("SELECT SEARCH_JSON('\(expression)', name) AS v FROM dev.dog")
-        }
-        let root = TestApplication.temporaryRoot()
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
-        defer { lyre.terminate() }
-        _ = try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#)
-        _ = try await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1,"name":"Penny"}]}"#)
-        for body in cases {
-            let response = try await lyre.post(body)
-            #expect((400..<500).contains(response.status), "\(response)")
-            #expect(try await lyre.post(#"{"operation":"describe_all"}"#).status == 200)
-        }
+        try await expectAnswered([nested, sum, runaway].map { expression in
+            (Self.sql("SELECT SEARCH_JSON('\(expression)', name) AS v FROM dev.dog"), 400, nil)
+        })
     }
 
     @Test func deeplyNestedConditionGroupsAreRefusedNamingTheLimit() async throws {

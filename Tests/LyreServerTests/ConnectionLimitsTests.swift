@@ -20,27 +20,25 @@ import Testing
         handler: FakeHandler = .ok(),
         _ body: (Int) async throws -> Void
     ) async throws {
-        let logger = Logger.quiet
-        let server = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: logger,
-                                    numberOfThreads: 1, limits: limits)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await body(try await server.boundPort)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await withRunning(LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: .quiet,
+                                             numberOfThreads: 1, limits: limits), body)
     }
 
     static let request = post(#"{"operation":"describe_all"}"#)
 
+    /// Sends `text` on a new connection and expects the answer `status` and then the close.
+    func expectAnsweredAndClosed(port: Int, sending text: String, status: String) async throws {
+        let client = try RawSocket(port: port)
+        client.send(text)
+        let (received, closed) = await client.readUntilClosed()
+        #expect(received.hasPrefix("HTTP/1.1 \(status)\r\n"), "\(received)")
+        #expect(closed)
+    }
+
     @Test func anIncompleteRequestHeadGets408AndIsClosed() async throws {
         try await withServer(ConnectionLimits(headersTimeout: .milliseconds(300), keepAliveTimeout: nil)) { port in
-            let client = try RawSocket(port: port)
-            client.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-")
-            let (text, closed) = await client.readUntilClosed()
-            #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(text)")
-            #expect(closed)
+            try await expectAnsweredAndClosed(port: port, sending: "POST / HTTP/1.1\r\nHost: localhost\r\nContent-",
+                                              status: "408 Request Timeout")
         }
     }
 
@@ -86,11 +84,9 @@ import Testing
 
     @Test func aBodyThatStopsArrivingGets408() async throws {
         try await withServer(ConnectionLimits(headersTimeout: nil, keepAliveTimeout: nil, requestTimeout: .milliseconds(300))) { port in
-            let client = try RawSocket(port: port)
-            client.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"operation\"")
-            let (text, closed) = await client.readUntilClosed()
-            #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(text)")
-            #expect(closed)
+            try await expectAnsweredAndClosed(
+                port: port, sending: "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"operation\"",
+                status: "408 Request Timeout")
         }
     }
 

@@ -4,6 +4,7 @@ import LyreOperations
 import LyreServer
 import NIOCore
 import NIOEmbedded
+import ServiceLifecycle
 import Synchronization
 
 /// A `RequestHandling` whose answers the test chooses; it records what it was given.
@@ -127,4 +128,22 @@ func post(_ body: String, headers: [String] = []) -> String {
 extension Logger {
     /// Tests provoke errors on purpose; their logs would only be noise.
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// Runs `server` for the duration of `body` (given the bound port), then shuts it down
+/// gracefully, also when `body` throws.
+func withRunning(_ server: LyreHTTPServer, _ body: (_ port: Int) async throws -> Void) async throws {
+    let logger = Logger.quiet
+    let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            try await body(try await server.boundPort)
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
 }

@@ -33,22 +33,8 @@ import Testing
         _ tls: ServerTLS, handler: FakeHandler = .ok(),
         _ body: @Sendable (_ port: Int) async throws -> Void
     ) async throws {
-        let logger = Logger.quiet
-        let server = LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: logger,
-                                    numberOfThreads: 1, tls: tls)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let port = try await server.boundPort
-            do {
-                try await body(port)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await withRunning(LyreHTTPServer(host: "127.0.0.1", port: 0, handler: handler, logger: .quiet,
+                                             numberOfThreads: 1, tls: tls), body)
     }
 
     @Test func servesARealHTTPSRequestWithASelfSignedCertificate() async throws {

@@ -7,6 +7,7 @@ public enum SQLPattern {
     /// regular-expression meaning (quirk, keep).
     /// - Throws: `SQLEvaluationError` when the translated pattern is not a valid expression.
     public static func like(_ value: String, pattern: String) throws -> Bool {
+        if let matched = LikeMatcher.match(value, pattern: pattern) { return matched }
         let regex = try compile(likeToRegex(pattern), flags: "i")
         return (try? regex.wholeMatch(in: value)) != nil
     }
