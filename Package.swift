@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lyre", targets: ["lyre"]),
+        // Fuzzing (docs/fuzzing.md): built with libFuzzer by scripts/fuzz.
+        .executable(name: "lyre-fuzz", targets: ["lyre-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -131,6 +133,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fuzz targets (docs/fuzzing.md): one entry per parser or codec, run by libFuzzer
+        // through lyre-fuzz (scripts/fuzz) and replayed over the committed corpora by
+        // LyreFuzzingTests.
+        .target(
+            name: "LyreFuzzing",
+            dependencies: [
+                "LyreCore", "LyreStorage", "LyreSQL", "LyreOperations", "LyreServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "lyre-fuzz", dependencies: ["LyreFuzzing"], swiftSettings: swiftSettings),
+
         // Tests: one target per library, plus the live-port integration suite.
         .testTarget(name: "LyreCoreTests", dependencies: ["LyreCore", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreStorageTests", dependencies: ["LyreCore", "LyreStorage", "LyreTestSupport"], swiftSettings: swiftSettings),
@@ -167,6 +184,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "LyreFuzzingTests", dependencies: ["LyreFuzzing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LyreCore", "LyreTestSupport", "LyreServer", "LyreOperations"],

@@ -62,9 +62,11 @@ public enum KeyCodec {
     }
 
     /// Appends the self-delimiting encoding of `value` (strings escaped and terminated, as
-    /// inside an array), so that no encoding is a prefix of another and bytes may follow it
-    /// without changing the order: `memcmp` of `encoding(a) · x` and `encoding(b) · y` orders
-    /// by `a`, `b` first. Returns `false` (appending nothing) for values that cannot be keys.
+    /// inside an array), so that bytes may follow it without changing the order: `memcmp` of
+    /// `encoding(a) · x` and `encoding(b) · y` orders by `a`, `b` first, provided `x` and `y`
+    /// do not start with `FF` (a key's type tag, `01`–`06`, never does). An encoding can be
+    /// a prefix of another: `""` is `05 00`, `"\0"` is `05 00 FF 00` (found by fuzzing).
+    /// Returns `false` (appending nothing) for values that cannot be keys.
     @discardableResult
     public static func encodeDelimited(_ value: Value, into output: inout [UInt8]) -> Bool {
         appendWhole(value, nested: true, into: &output)

@@ -174,6 +174,8 @@ public enum RecordCodec {
                 output.append(UInt8(ascii: ":"))
                 try reader.transcodeValue(into: &output, depth: 0)
             }
+            // Bytes after the last entry are malformed, as `decode` says (found by fuzzing).
+            try reader.expectEnd()
             output.append(UInt8(ascii: "}"))
             return
         }

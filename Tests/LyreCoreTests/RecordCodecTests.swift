@@ -104,6 +104,10 @@ import Testing
         }
         #expect(throws: LyreError.self) { try RecordCodec.decode([2] + bytes.dropFirst()) }
         #expect(throws: LyreError.self) { try RecordCodec.decode(bytes + [0]) }
+        // Trailing bytes: writeJSON refuses them too (found by fuzzing: it wrote `{}` for
+        // `01 00 00 00`, Fuzz/regressions/codec/record-trailing-bytes).
+        #expect(throws: LyreError.self) { try json(bytes + [0]) }
+        #expect(throws: LyreError.self) { try json([RecordCodec.formatVersion, 0, 0, 0]) }
 
         // Random corruption either decodes to something or throws; it never traps.
         var rng = SplitMix64(seed: 99)

@@ -62,6 +62,16 @@ import Testing
         #expect(rows == [["id", "name"], ["1", "a"]])
     }
 
+    /// Found by fuzzing (Fuzz/regressions/csv/crlf-in-quotes-split-across-chunks): a CRLF
+    /// inside a quoted field split between two chunks counted as two lines, so later records
+    /// and errors named the wrong line.
+    @Test(arguments: chunkSizes)
+    func aCRLFInsideQuotesCountsOneLineWhateverTheChunks(chunk: Int) throws {
+        let parsed = try Self.parse("a\r\n\"x\r\ny\r\nz\"\r\nb\r\n", chunk: chunk)
+        #expect(parsed.map(\.0) == [["a"], ["x\r\ny\r\nz"], ["b"]])
+        #expect(parsed.map(\.1) == [1, 2, 5])
+    }
+
     @Test func emptyLinesAreSkippedAndLinesCounted() throws {
         let parsed = try Self.parse("id,name\n\n1,a\n\r\n\n2,\"b\nc\"\n3,d")
         #expect(parsed.map(\.0) == [["id", "name"], ["1", "a"], ["2", "b\nc"], ["3", "d"]])

@@ -44,6 +44,19 @@ import Testing
         #expect(try await connection.response().status == 200)
     }
 
+    /// Found by fuzzing (Fuzz/regressions/http/empty-line-split-before-request): a CR alone in
+    /// one read and its LF in the next were taken for the start of a head, so the request
+    /// after the empty line was refused with 400.
+    @Test func anEmptyLineSplitAcrossReadsBeforeARequestIsIgnored() async throws {
+        let handler = FakeHandler.ok()
+        var connection = try await TestConnection(handler: handler)
+        try await connection.send("\r")
+        try await connection.send("\n\r")
+        try await connection.send("\n" + post("{}"))
+        #expect(try await connection.response().status == 200)
+        #expect(handler.requests.first?.body == Array("{}".utf8))
+    }
+
     @Test func headRequestsGetTheHeadWithoutABody() async throws {
         var connection = try await TestConnection(handler: FakeHandler.ok())
         try await connection.send("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n" + post("{}"))

@@ -55,6 +55,9 @@ package struct CSVParser {
     private var recordLine = 1
     /// Whether the current record has any content (a field, a quote): empty lines are skipped.
     private var recordStarted = false
+    /// The last byte of the previous chunk: a CRLF inside a quoted field may be split across
+    /// chunks, and must count as one line all the same.
+    private var previousByte: UInt8 = 0
 
     package init() {}
 
@@ -68,6 +71,7 @@ package struct CSVParser {
             if n >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3 }
         }
         offset += n
+        defer { if n > 0 { previousByte = bytes[n - 1] } }
         while i < n {
             let byte = bytes[i]
             if pendingCR {
@@ -112,7 +116,9 @@ package struct CSVParser {
                 while j < n {
                     let b = bytes[j]
                     if b == 0x22 { break }
-                    if b == 0x0A || (b == 0x0D && (j + 1 >= n || bytes[j + 1] != 0x0A)) { line += 1 }
+                    // A line ends at CR, or at LF not right after a CR (a CRLF counts once, at
+                    // its CR, even when the LF comes in the next chunk; found by fuzzing).
+                    if b == 0x0D || (b == 0x0A && (j > 0 ? bytes[j - 1] : previousByte) != 0x0D) { line += 1 }
                     j += 1
                 }
                 if j > i { field.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j])) }

@@ -277,10 +277,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func step(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
         switch phase {
         case .head:
-            // RFC 9112 §2.2: empty lines before a request line are ignored.
-            while headScanOffset == 0, buffer.readableBytes >= 2,
+            // RFC 9112 §2.2: empty lines before a request line are ignored. A buffer starts
+            // with CRLF only before its request line, even when bytes were scanned already:
+            // a CR that came alone in one read and its LF in the next (found by fuzzing).
+            while buffer.readableBytes >= 2,
                   buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
                 buffer.moveReaderIndex(forwardBy: 2)
+                headScanOffset = max(0, headScanOffset - 2)
             }
             guard let end = findHeadEnd(buffer) else {
                 if buffer.readableBytes > Self.maximumHeadSize {

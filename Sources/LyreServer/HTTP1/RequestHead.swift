@@ -10,31 +10,31 @@ import Darwin
 /// API needs seven headers out of a request, and building `HTTPHeaders` (a `String` per
 /// name and value) plus three pipeline hops per request was a third of a `search_by_id`'s
 /// time (see `docs/architecture.md`, "HTTP front end").
-struct RequestHead: Equatable {
-    enum Method: Equatable {
+package struct RequestHead: Equatable {
+    package enum Method: Equatable {
         case get, head, post, options, other
     }
 
     /// How the body is framed (RFC 9112 §6.3).
-    enum Framing: Equatable {
+    package enum Framing: Equatable {
         case length(Int)
         case chunked
     }
 
-    var method: Method
+    package var method: Method
     /// The request target up to `?`.
-    var path: String
+    package var path: String
     /// `1` for HTTP/1.1, `0` for HTTP/1.0.
-    var minorVersion: Int
-    var framing: Framing
-    var keepAlive: Bool
-    var expectsContinue: Bool
-    var authorization: String?
-    var accept: String?
-    var origin: String?
+    package var minorVersion: Int
+    package var framing: Framing
+    package var keepAlive: Bool
+    package var expectsContinue: Bool
+    package var authorization: String?
+    package var accept: String?
+    package var origin: String?
 
     /// Why a head was refused; every case answers `400 Bad Request` and closes.
-    enum Malformed: Error, Equatable {
+    package enum Malformed: Error, Equatable {
         case requestLine, version, headerLine, contentLength, transferEncoding, lengthAndChunked
     }
 
@@ -45,7 +45,7 @@ struct RequestHead: Equatable {
     /// a header's colon, obsolete line folding, a non-numeric or conflicting
     /// `Content-Length`, a transfer coding other than `chunked`, or both framings at once
     /// are refused.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> RequestHead {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> RequestHead {
         var lines = LineCursor(bytes: bytes)
         guard let requestLine = lines.next() else { throw .requestLine }
         var head = try parseRequestLine(requestLine)

@@ -1,0 +1,35 @@
+/// Reads structured choices (bytes, integers, lengths) from a fuzzer input, front to back.
+/// Past the end every read gives zeros, so any input decodes to some choices.
+struct FuzzInput {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    var isAtEnd: Bool { position >= bytes.count }
+
+    mutating func byte() -> UInt8 {
+        guard position < bytes.count else { return 0 }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    mutating func uint64() -> UInt64 {
+        var value: UInt64 = 0
+        for _ in 0..<8 { value = value << 8 | UInt64(byte()) }
+        return value
+    }
+
+    mutating func take(_ count: Int) -> [UInt8] {
+        let available = Swift.min(count, bytes.count - Swift.min(position, bytes.count))
+        defer { position += available }
+        return Array(bytes[position..<position + available])
+    }
+
+    /// The bytes not read yet.
+    var rest: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[Swift.min(position, bytes.count)...])
+    }
+}
