@@ -1,5 +1,6 @@
 package import Foundation
 package import Logging
+import LyreCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -131,39 +132,15 @@ package final class SupervisedProcess: Sendable {
     }
 
     private func spawn() throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        for fd in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap({ Int32($0) }) where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         var command = [executable] + arguments
         if FileManager.default.isExecutableFile(atPath: Self.setpriv) {
             command = [Self.setpriv, "--pdeathsig", "KILL", "--"] + command
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
-        guard status == 0 else {
-            throw ClusterEngineError("cannot start \(executable): \(String(cString: strerror(status)))")
+        do {
+            return try ChildProcess.spawn(command, log: logFile)
+        } catch {
+            throw ClusterEngineError("cannot start \(executable): \(error)")
         }
-        return pid
     }
 
     private static let setpriv = "/usr/bin/setpriv"

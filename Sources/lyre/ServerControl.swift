@@ -102,57 +102,12 @@ struct ServerControl {
     /// Starts `executable arguments` detached: a new session, stdin from /dev/null,
     /// stdout and stderr appended to the log. Returns the child's pid.
     func spawnDetached(executable: String, arguments: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutLog, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        #if os(Linux)
-        // Nothing else is inherited: a parent watching an inherited descriptor for its
-        // child's exit (Foundation's Process does) must not wait for the server too.
-        // (glibc ignores closing a descriptor that is no longer open.)
-        for fd in Self.openDescriptors() where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
+        do {
+            return try ChildProcess.spawn([executable] + arguments, log: stdoutLog, newSession: true)
+        } catch {
+            throw CLIHTTPClient.Failure("cannot start \(executable): \(error)")
         }
-        #endif
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(Self.setSID | Self.closeOthers | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard status == 0 else {
-            throw CLIHTTPClient.Failure("cannot start \(executable): \(String(cString: strerror(status)))")
-        }
-        return pid
     }
-
-    #if os(Linux)
-    /// glibc's POSIX_SPAWN_SETSID (a GNU extension the Glibc module does not export).
-    private static let setSID: Int32 = 0x80
-    private static let closeOthers: Int32 = 0
-
-    /// This process's open file descriptors.
-    private static func openDescriptors() -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-    }
-    #else
-    private static let setSID = Int32(POSIX_SPAWN_SETSID)
-    /// Darwin closes every descriptor the file actions do not set up.
-    private static let closeOthers = Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
-    #endif
 
     /// This executable's path, for starting `lyre run`.
     static func executablePath() -> String {
