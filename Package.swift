@@ -149,7 +149,7 @@ let package = Package(
         .executableTarget(name: "lyre-fuzz", dependencies: ["LyreFuzzing"], swiftSettings: swiftSettings),
 
         // Tests: one target per library, plus the live-port integration suite.
-        .testTarget(name: "LyreCoreTests", dependencies: ["LyreCore", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreCoreTests", dependencies: ["LyreCore", "LyreFuzzing", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreStorageTests", dependencies: ["LyreCore", "LyreStorage", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreQueryTests", dependencies: ["LyreCore", "LyreStorage", "LyreQuery", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

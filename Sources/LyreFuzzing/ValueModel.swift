@@ -1,9 +1,9 @@
-import LyreCore
+package import LyreCore
 
 /// Values built from fuzzer bytes, and the reference semantics the codecs are checked
 /// against: bitwise identity, the key codec's normalization, and the key order `KeyCodec`
 /// documents, written here independently of the codec.
-enum ValueModel {
+package enum ValueModel {
     static let interestingInts: [Int64] = [
         0, 1, -1, 127, -128, 1 << 31, 1 << 52, 1 << 53, (1 << 53) + 1, -(1 << 53), -(1 << 53) - 1,
         1 << 62, (1 << 62) + 1, Int64.max, Int64.max - 511, Int64.max - 512, Int64.max - 1024,
@@ -172,7 +172,7 @@ enum ValueModel {
     /// The key order `KeyCodec` documents: null < false < true < numbers (numeric, across
     /// `.int` and `.double`) < strings (UTF-8 byte order) < arrays (element-wise, shorter
     /// first). Only for key-encodable values. Returns -1, 0 or 1.
-    static func keyOrder(_ a: Value, _ b: Value) -> Int {
+    package static func keyOrder(_ a: Value, _ b: Value) -> Int {
         let (ra, rb) = (rank(a), rank(b))
         if ra != rb { return ra < rb ? -1 : 1 }
         switch (a, b) {
@@ -225,7 +225,7 @@ enum ValueModel {
         return fraction > 0 ? -1 : (fraction < 0 ? 1 : 0)
     }
 
-    static func lexicographic(_ x: [UInt8], _ y: [UInt8]) -> Int {
+    package static func lexicographic(_ x: [UInt8], _ y: [UInt8]) -> Int {
         for (p, q) in zip(x, y) where p != q { return p < q ? -1 : 1 }
         return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
     }

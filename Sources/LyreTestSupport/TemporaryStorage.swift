@@ -20,6 +20,13 @@ package final class TemporaryStorage: Sendable {
                                    backlogIdleDelay: backlogIdleDelay, logger: logger)
     }
 
+    /// Database `dev` with an empty table `dog` keyed by `id`, the storage tests' usual start.
+    package func dogTable() throws -> Database {
+        let db = try engine.createDatabase("dev")
+        _ = try db.writeSync { ctx in try ctx.createTable("dog", primaryKey: "id") }
+        return db
+    }
+
     /// Closes and reopens the engine on the same root (a clean restart).
     package func reopened() throws -> StorageEngine {
         engine.close()

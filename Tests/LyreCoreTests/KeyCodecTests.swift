@@ -1,5 +1,6 @@
 import LyreCore
 import LyreTestSupport
+import LyreFuzzing
 import Testing
 
 @Suite struct KeyCodecTests {
@@ -33,8 +34,8 @@ import Testing
         for i in 0..<keys.count {
             for j in 0..<keys.count {
                 let expected = i < j ? -1 : i > j ? 1 : 0
-                #expect(bytewiseCompare(keys[i], keys[j]) == expected, "\(Self.ascending[i]) vs \(Self.ascending[j])")
-                #expect(referenceCompare(Self.ascending[i], Self.ascending[j]) == expected)
+                #expect(ValueModel.lexicographic(keys[i], keys[j]) == expected, "\(Self.ascending[i]) vs \(Self.ascending[j])")
+                #expect(ValueModel.keyOrder(Self.ascending[i], Self.ascending[j]) == expected)
             }
         }
     }
@@ -54,7 +55,7 @@ import Testing
         let c = key(.double(9_007_199_254_740_992.0))
         #expect(a != b)
         #expect(b == c)
-        #expect(bytewiseCompare(b, a) < 0)
+        #expect(ValueModel.lexicographic(b, a) < 0)
         var seen = Set<[UInt8]>()
         for i in Int64.max - 3000...Int64.max { seen.insert(key(.int(i))) }
         for i in Int64.min...Int64.min + 3000 { seen.insert(key(.int(i))) }
@@ -99,14 +100,14 @@ import Testing
         let strings = KeyCodec.range(ofTag: KeyCodec.stringTag)
         for v: Value in [.int(Int64.min), .int(Int64.max), .double(.infinity), .double(-.infinity), 0] {
             let k = key(v)
-            #expect(bytewiseCompare(numbers.lower, k) <= 0 && bytewiseCompare(k, numbers.upper) < 0)
+            #expect(ValueModel.lexicographic(numbers.lower, k) <= 0 && ValueModel.lexicographic(k, numbers.upper) < 0)
         }
         for v: Value in ["", "\u{10FFFF}\u{10FFFF}", "zzz"] {
             let k = key(v)
-            #expect(bytewiseCompare(strings.lower, k) <= 0 && bytewiseCompare(k, strings.upper) < 0)
+            #expect(ValueModel.lexicographic(strings.lower, k) <= 0 && ValueModel.lexicographic(k, strings.upper) < 0)
         }
-        #expect(bytewiseCompare(key(true), numbers.lower) < 0)
-        #expect(bytewiseCompare(key([]), strings.upper) >= 0)
+        #expect(ValueModel.lexicographic(key(true), numbers.lower) < 0)
+        #expect(ValueModel.lexicographic(key([]), strings.upper) >= 0)
     }
 
     @Test(arguments: [
@@ -141,18 +142,18 @@ import Testing
         for _ in 0..<20_000 {
             let i = Int.random(in: 0..<values.count, using: &rng)
             let j = Int.random(in: 0..<values.count, using: &rng)
-            #expect(bytewiseCompare(keys[i], keys[j]) == referenceCompare(values[i], values[j]),
+            #expect(ValueModel.lexicographic(keys[i], keys[j]) == ValueModel.keyOrder(values[i], values[j]),
                     "\(values[i]) vs \(values[j])")
         }
         // Sorting by key bytes gives the reference order.
-        let sorted = keys.indices.sorted { bytewiseCompare(keys[$0], keys[$1]) < 0 }
+        let sorted = keys.indices.sorted { ValueModel.lexicographic(keys[$0], keys[$1]) < 0 }
         for (a, b) in zip(sorted, sorted.dropFirst()) {
-            #expect(referenceCompare(values[a], values[b]) <= 0)
+            #expect(ValueModel.keyOrder(values[a], values[b]) <= 0)
         }
         // Decoding gives an equal key back.
         for (value, bytes) in zip(values, keys) {
             let decoded = try KeyCodec.decode(bytes)
-            #expect(referenceCompare(decoded, value) == 0, "\(value) -> \(decoded)")
+            #expect(ValueModel.keyOrder(decoded, value) == 0, "\(value) -> \(decoded)")
             #expect(key(decoded) == bytes)
         }
     }
@@ -171,14 +172,14 @@ import Testing
         }
         for _ in 0..<10_000 {
             let a = values.randomElement(using: &rng)!, b = values.randomElement(using: &rng)!
-            let order = referenceCompare(a, b)
+            let order = ValueModel.keyOrder(a, b)
             guard order != 0 else { continue }
-            #expect(bytewiseCompare(entry(a), entry(b)) == order, "\(a) vs \(b)")
+            #expect(ValueModel.lexicographic(entry(a), entry(b)) == order, "\(a) vs \(b)")
         }
         for v in values {
             var out: [UInt8] = []
             KeyCodec.encodeDelimited(v, into: &out)
-            #expect(referenceCompare(try out.withUnsafeBytes { try KeyCodec.decodeDelimited($0) }, v) == 0)
+            #expect(ValueModel.keyOrder(try out.withUnsafeBytes { try KeyCodec.decodeDelimited($0) }, v) == 0)
         }
         // A prefix bound covers exactly the strings that start with it, NUL included.
         let bound = KeyCodec.encodeDelimitedStringPrefix("a\u{0}")

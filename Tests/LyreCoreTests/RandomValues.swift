@@ -78,61 +78,6 @@ struct ValueGenerator {
     }
 }
 
-/// Numbers compare by value across `.int` and `.double`, exactly (no rounding to Double).
-func compareNumbers(_ a: Value, _ b: Value) -> Int {
-    switch (a, b) {
-    case (.int(let x), .int(let y)): return x < y ? -1 : x > y ? 1 : 0
-    case (.double(let x), .double(let y)): return x < y ? -1 : x > y ? 1 : 0
-    case (.int(let i), .double(let d)): return compareIntToDouble(i, d)
-    case (.double(let d), .int(let i)): return -compareIntToDouble(i, d)
-    default: fatalError("not numbers")
-    }
-}
-
-private func compareIntToDouble(_ i: Int64, _ d: Double) -> Int {
-    if d >= 9223372036854775808.0 { return -1 }
-    if d < -9223372036854775808.0 { return 1 }
-    let t = Int64(d)  // truncated toward zero, exact
-    if i < t { return -1 }
-    if i > t { return 1 }
-    let whole = Double(t)
-    return d > whole ? -1 : d < whole ? 1 : 0
-}
-
-/// The reference order of index keys: null < false < true < numbers < strings < arrays.
-func referenceCompare(_ a: Value, _ b: Value) -> Int {
-    func rank(_ v: Value) -> Int {
-        switch v {
-        case .null: 0
-        case .bool(false): 1
-        case .bool(true): 2
-        case .int, .double: 3
-        case .string: 4
-        case .array: 5
-        case .object: 6
-        }
-    }
-    let ra = rank(a), rb = rank(b)
-    if ra != rb { return ra < rb ? -1 : 1 }
-    switch (a, b) {
-    case (.string(let x), .string(let y)): return bytewiseCompare(Array(x.utf8), Array(y.utf8))
-    case (.array(let x), .array(let y)):
-        for (p, q) in zip(x, y) {
-            let c = referenceCompare(p, q)
-            if c != 0 { return c }
-        }
-        return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
-    case (.int, _), (.double, _): return compareNumbers(a, b)
-    default: return 0
-    }
-}
-
-/// `memcmp`'s sign, shorter-prefix first.
-func bytewiseCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
-    for (x, y) in zip(a, b) where x != y { return x < y ? -1 : 1 }
-    return a.count < b.count ? -1 : a.count > b.count ? 1 : 0
-}
-
 /// Equality up to what JSON keeps: numbers equal by value as doubles (ints exactly),
 /// non-finite doubles as `null`.
 func jsonEquivalent(_ a: Value, _ b: Value) -> Bool {

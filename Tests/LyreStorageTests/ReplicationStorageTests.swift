@@ -11,15 +11,9 @@ import Testing
         let groups = Mutex<[CommittedGroup]>([])
     }
 
-    private func makeTable(_ storage: TemporaryStorage) throws -> Database {
-        let db = try storage.engine.createDatabase("dev")
-        _ = try db.writeSync { ctx in try ctx.createTable("dog", primaryKey: "id") }
-        return db
-    }
-
     @Test func theObserverSeesEachCommittedGroupsChangesInOrder() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         let observed = Observed()
         storage.engine.setCommitObserver(CommitObservation(observes: { _, table in table == "dog" }) { group in
             observed.groups.withLock { $0.append(group) }
@@ -67,7 +61,7 @@ import Testing
 
     @Test func theNewerUpdatedTimeWinsAndTiesGoToTheGreaterNodeName() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         func put(_ name: String, at time: Double, from origin: String) throws -> RemoteApplyResult {
             try db.writeSync { ctx in
                 try ctx.applyRemote(CommittedChange(table: "dog", kind: .put([["id": 1, "name": .string(name), "__updatedtime__": .double(time)]])),
@@ -92,7 +86,7 @@ import Testing
 
     @Test func aDeleteLeavesATombstoneThatAnOlderUpdateCannotCross() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         storage.engine.setCommitObserver(CommitObservation(observes: { _, _ in false }) { _ in })  // clustering on: deletes leave tombstones
         func apply(_ kind: CommittedChange.Kind, at time: Double) throws -> RemoteApplyResult {
             try db.writeSync { ctx in

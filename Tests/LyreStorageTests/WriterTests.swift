@@ -6,15 +6,9 @@ import Testing
 struct Boom: Error, Sendable {}
 
 @Suite struct WriterTests {
-    private func makeTable(_ storage: TemporaryStorage) throws -> Database {
-        let db = try storage.engine.createDatabase("dev")
-        _ = try db.writeSync { ctx in try ctx.createTable("dog", primaryKey: "id") }
-        return db
-    }
-
     @Test func concurrentWritesEachGetTheirOwnResult() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         let results = try await withThrowingTaskGroup(of: (Int, [Value]).self) { group in
             for i in 0..<200 {
                 group.addTask {
@@ -36,7 +30,7 @@ struct Boom: Error, Sendable {}
 
     @Test func aFailingWriteLeavesNoTraceAndSparesItsGroup() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<50 {
                 group.addTask {
@@ -66,7 +60,7 @@ struct Boom: Error, Sendable {}
 
     @Test func recordsAndCatalogSurviveReopening() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         _ = try await db.write { ctx in
             try ctx.write([["id": 1, "name": "Penny"], ["id": 2, "name": "Rex", "age": 3]], mode: .insert, to: "dog")
         }
@@ -82,7 +76,7 @@ struct Boom: Error, Sendable {}
 
     @Test func updateMergesAndKeepsCreatedTime() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         _ = try await db.write { ctx in try ctx.write([["id": 1, "name": "Penny", "age": 7]], mode: .insert, to: "dog") }
         let created = try db.read { txn in try txn.record(in: db.table("dog")!, id: 1)?["__createdtime__"] }
         let r = try await db.write { ctx in
@@ -98,7 +92,7 @@ struct Boom: Error, Sendable {}
 
     @Test func generatedKeysIncreasePastTheLargestInteger() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         _ = try await db.write { ctx in try ctx.write([["id": 41, "a": 1], ["id": "z", "a": 2]], mode: .insert, to: "dog") }
         let r = try await db.write { ctx in try ctx.write([["a": 3], ["id": .null, "a": 4], ["id": "", "a": 5]], mode: .insert, to: "dog") }
         #expect(r.written == [42, 43, 44])
@@ -106,7 +100,7 @@ struct Boom: Error, Sendable {}
 
     @Test func longValuesAreIndexedUnderACutKey() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         let long = String(repeating: "é", count: 2000)
         _ = try await db.write { ctx in try ctx.write([["id": 1, "text": .string(long)]], mode: .insert, to: "dog") }
         let table = db.table("dog")!
@@ -124,7 +118,7 @@ struct Boom: Error, Sendable {}
 
     @Test func theLongestPrimaryKeyIsIndexedBesideACutValue() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         let id = String(repeating: "k", count: TableIndex.maximumPrimaryKeyLength - 1)
         let long = String(repeating: "v", count: 1000)
         _ = try await db.write { ctx in try ctx.write([["id": .string(id), "text": .string(long)]], mode: .insert, to: "dog") }
@@ -136,7 +130,7 @@ struct Boom: Error, Sendable {}
 
     @Test func anIndexInTheOldDuplicateLayoutIsRebuiltWhenTheDatabaseOpens() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         _ = try await db.write { ctx in
             try ctx.write([["id": 1, "name": "Penny", "age": 5], ["id": 2, "name": "Kato", "age": 5]], mode: .insert, to: "dog")
         }
@@ -168,7 +162,7 @@ struct Boom: Error, Sendable {}
 
     @Test func invalidPrimaryKeysAreRefused() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         await #expect(throws: LyreError.self) {
             _ = try await db.write { ctx in try ctx.write([["id": true]], mode: .insert, to: "dog") }
         }
@@ -187,7 +181,7 @@ struct Boom: Error, Sendable {}
 
     @Test func dropAttributeRemovesItFromRecordsAndIndex() async throws {
         let storage = try TemporaryStorage()
-        let db = try makeTable(storage)
+        let db = try storage.dogTable()
         _ = try await db.write { ctx in try ctx.write([["id": 1, "a": 1, "b": 2], ["id": 2, "a": 3]], mode: .insert, to: "dog") }
         let aID = db.table("dog")!.attribute("a")!.id
         try await db.write { ctx in try ctx.dropAttribute("a", from: "dog", removeFromRecords: true) }

@@ -219,14 +219,14 @@ public enum ConfigurationFile {
         if let socket = v("operationsApi.network.domainSocket") {
             c.domainSocketPath = socket.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         }
-        let milliseconds = { (key: String) -> Int? in
+        let number = { (key: String) -> Int? in
             v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.map(Int64.init) }.map { Int(clamping: $0) }
         }
-        if let t = milliseconds("headersTimeout") { c.headersTimeoutMilliseconds = t }
-        if let t = milliseconds("keepAliveTimeout") { c.keepAliveTimeoutMilliseconds = t }
-        if let t = milliseconds("timeout") { c.requestTimeoutMilliseconds = t }
+        if let t = number("headersTimeout") { c.headersTimeoutMilliseconds = t }
+        if let t = number("keepAliveTimeout") { c.keepAliveTimeoutMilliseconds = t }
+        if let t = number("timeout") { c.requestTimeoutMilliseconds = t }
         if let cap = v("operationsApi.network.maxConnections") {
-            c.maximumConnections = cap.isNull ? nil : milliseconds("maxConnections")
+            c.maximumConnections = cap.isNull ? nil : number("maxConnections")
         }
         if let threads = v("threads.count") {
             c.threadCount = (threads.intValue ?? threads.doubleValue.map { Int64($0) }).map { max(1, Int(clamping: $0)) }
