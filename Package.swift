@@ -95,10 +95,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web console on GET / (issue 21): static files built into the binary.
+        .target(
+            name: "LyreStudio",
+            resources: [
+                .embedInCode("Assets/index.html"), .embedInCode("Assets/studio.css"),
+                .embedInCode("Assets/app.js"), .embedInCode("Assets/api.js"), .embedInCode("Assets/dom.js"),
+                .embedInCode("Assets/data.js"), .embedInCode("Assets/tools.js"), .embedInCode("Assets/admin.js"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LyreServer",
             dependencies: [
-                "LyreCore", "LyreOperations", "LyreAuth",
+                "LyreCore", "LyreOperations", "LyreAuth", "LyreStudio",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

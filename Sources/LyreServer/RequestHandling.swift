@@ -7,6 +7,16 @@ public import LyreOperations
 /// runs it in a `Task` and writes the answer back on the connection's event loop.
 public protocol RequestHandling: Sendable {
     func handle(_ request: IncomingRequest) -> Outcome
+
+    /// Whether `GET /` serves the web console (`localStudio.enabled`). Read per request, so
+    /// a `restart` that changes the setting applies at once.
+    var servesStudio: Bool { get }
 }
 
-extension Application: RequestHandling {}
+extension RequestHandling {
+    public var servesStudio: Bool { false }
+}
+
+extension Application: RequestHandling {
+    public var servesStudio: Bool { configuration.studioEnabled }
+}

@@ -35,8 +35,9 @@ public final class LyreProcess: @unchecked Sendable {
         try launching.withLock { _ in try process.run() }
     }
 
-    /// Starts `lyre run` on `root` and waits until it answers.
-    public init(root: String, port: Int) async throws {
+    /// Starts `lyre run` on `root` and waits until it answers. `environment` adds variables
+    /// (e.g. Harper's flattened configuration names, which override the file at start).
+    public init(root: String, port: Int, environment extra: [String: String] = [:]) async throws {
         self.root = root
         self.port = port
         process = Process()
@@ -45,6 +46,7 @@ public final class LyreProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
         environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

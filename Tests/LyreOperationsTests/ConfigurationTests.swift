@@ -19,7 +19,7 @@ import Testing
         #expect(c["logging"]?["root"] == .string(h.root + "/log"))
         #expect(c["logging"]?["auditLog"] == true)
         #expect(c["logging"]?["rotation"]?["maxSize"] == .null)
-        #expect(c["localStudio"]?["enabled"] == false)
+        #expect(c["localStudio"]?["enabled"] == true)
         #expect(c["authentication"]?["authorizeLocal"] == false)
         #expect(c["authentication"]?["operationTokenTimeout"] == "1d")
         #expect(c["threads"]?["count"]?.isNumber == true)

@@ -234,7 +234,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /studio/app.js HTTP/1.1\r\nHost: x\r\n\r\n",
         "POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
         "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
         "GET /health/more HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -247,6 +247,21 @@ import Testing
         #expect(response.status == 404)
         #expect(response.text == #"{"error":"Not Found"}"#)
         #expect(response.header("content-type") == "application/json; charset=utf-8")
+        #expect(handler.requests.isEmpty)
+        #expect(connection.isOpen)
+    }
+
+    /// Spec README §1.1: `GET /` is a static page; with the studio off (the fake handler's
+    /// default), a small "running" page, and the studio's files are not served.
+    @Test func getRootWithTheStudioOffIsTheRunningPage() async throws {
+        let handler = FakeHandler.ok()
+        var connection = try await TestConnection(handler: handler)
+        try await connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try await connection.response()
+        #expect(response.status == 200)
+        #expect(response.header("content-type") == "text/html; charset=utf-8")
+        #expect(response.text.contains("Lyre is running."))
+        #expect(response.header("content-security-policy")?.contains("script-src 'self'") == true)
         #expect(handler.requests.isEmpty)
         #expect(connection.isOpen)
     }

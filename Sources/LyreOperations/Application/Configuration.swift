@@ -77,6 +77,10 @@ public struct Configuration: Sendable {
     /// `operationsApi.sysInfo.disk` / `.network`: gather those sections in `system_information`.
     public var sysInfoDisk: Bool = false
     public var sysInfoNetwork: Bool = false
+    /// `localStudio.enabled`: serve the web console (LyreStudio) on `GET /`; off, `GET /`
+    /// is a small page saying the server runs. On by default, as the issue asks of Harper's
+    /// Studio (Harper's generated file says `false`; docs/compatibility.md).
+    public var studioEnabled: Bool = true
     /// The process environment as the executable saw it, for `LOGGING_LEVEL=debug`-style
     /// overrides of the YAML file (applied at start and on every `restart`).
     public var environment: [String: String] = [:]

@@ -42,7 +42,7 @@ public enum ConfigurationFile {
             ]),
             "analytics": o(["aggregatePeriod": 60]),
             "componentsRoot": .string(root + "/components"),
-            "localStudio": o(["enabled": false]),
+            "localStudio": o(["enabled": true]),
             "logging": o([
                 "auditAuthEvents": o(["logFailed": false, "logSuccessful": false]),
                 "auditLog": true,
@@ -253,6 +253,7 @@ public enum ConfigurationFile {
         if let keys = v(IssuerKeys.configurationPath) { c.usageLicensePublicKeys = (try? IssuerKeys.parse(keys)) ?? [] }
         if let disk = v("operationsApi.sysInfo.disk")?.boolValue { c.sysInfoDisk = disk }
         if let network = v("operationsApi.sysInfo.network")?.boolValue { c.sysInfoNetwork = network }
+        if let studio = v("localStudio.enabled")?.boolValue { c.studioEnabled = studio }
         c.clustering = ClusteringSettings(tree: tree)
     }
 

@@ -6,6 +6,7 @@ import Darwin
 import Logging
 import LyreCore
 import LyreOperations
+import LyreStudio
 import NIOCore
 
 /// The whole HTTP/1.1 server side of one connection: frames requests out of the byte
@@ -35,6 +36,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     enum Route {
         case operation, health, preflight, notFound
+        /// A static page: the web console's files, or the "running" page (``RequestInfo/page``).
+        case page
     }
 
     /// What is kept of a request head until its response is written.
@@ -46,6 +49,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         var acceptable: Bool
         var authorization: String?
         var origin: String?
+        /// What a `.page` route answers.
+        var page: Studio.Asset? = nil
     }
 
     enum Phase {
@@ -428,10 +433,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: - Requests
 
     func begin(_ head: RequestHead, context: ChannelHandlerContext) {
+        let page: Studio.Asset? = switch head.method {
+        case .get, .head: staticPage(path: head.path)
+        default: nil
+        }
         let route: Route = switch (head.method, head.path) {
         case (.post, "/"): .operation
         case (.get, "/health"): .health
         case (.options, _): .preflight
+        case (.get, _) where page != nil, (.head, _) where page != nil: .page
         default: .notFound
         }
         let info = RequestInfo(
@@ -441,7 +451,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             route: route,
             acceptable: AcceptNegotiation.accepts(head.accept),
             authorization: head.authorization,
-            origin: head.origin)
+            origin: head.origin,
+            page: page)
         request = info
         body = nil
         bodySize = 0
@@ -464,6 +475,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .length(let length): phase = .fixedBody(remaining: length)
         case .chunked: phase = .chunkSize
         }
+    }
+
+    /// A GET's static page: the web console's files when `localStudio.enabled` is on,
+    /// otherwise only `/`, a page saying the server runs.
+    private func staticPage(path: String) -> Studio.Asset? {
+        if handler.servesStudio { return Studio.asset(path: path) }
+        return path == "/" ? Studio.runningPage : nil
     }
 
     func complete(context: ChannelHandlerContext) {
@@ -489,6 +507,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                           context: context)
         case .notFound:
             writeFixed(status: 404, body: ServerResponses.notFound, info: info, context: context)
+        case .page:
+            let page = info.page!
+            writeResponse(status: 200, contentType: page.contentType,
+                          body: ResponseBody(allocator: context.channel.allocator, bytes: page.bytes),
+                          extraHeaders: Studio.headers, info: info, context: context)
         case .operation:
             guard info.acceptable else {
                 writeFixed(status: 406, body: ServerResponses.notAcceptable, info: info, context: context)
