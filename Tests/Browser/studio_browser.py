@@ -230,11 +230,23 @@ def flow_token_refresh(s):
 
 
 def flow_restricted_user(s):
-    api(s.args.url, s.args.username, s.args.password, {"operation": "add_role", "role": "dog_reader", "permission": {
-        "super_user": False, "studio": {"tables": {"dog": {"read": True, "insert": False, "update": False, "delete": False,
-                                                           "attribute_permissions": []}}}}})
-    api(s.args.url, s.args.username, s.args.password,
-        {"operation": "add_user", "username": "reader", "password": "reader-pass", "role": "dog_reader", "active": True})
+    """A role made with the permission editor and a user added through the form, both in the
+    console; then that user signs in and is refused a write."""
+    s.go("#/users")
+    s.click("#new-role")
+    s.type("#role-name", "dog_reader")
+    s.click("input[title='read studio.dog']")
+    s.click("#save-role")
+    s.text_appears("main", "dog_reader")
+    role = [r for r in api(s.args.url, s.args.username, s.args.password, {"operation": "list_roles"}) if r["role"] == "dog_reader"]
+    assert role and role[0]["permission"]["studio"]["tables"]["dog"]["read"] is True, f"role as saved: {role}"
+    assert role[0]["permission"]["studio"]["tables"]["dog"]["insert"] is False, f"role as saved: {role}"
+    s.type("#new-username", "reader")
+    s.type("#new-password", "reader-pass")
+    s.find("#new-user-role").send_keys("dog_reader")
+    s.click("#add-user")
+    s.text_appears("main", "reader")
+    s.shot("09-users-and-roles")
     s.sign_out()
     s.sign_in("reader", "reader-pass")
     links = [a.text for a in s.driver.find_elements(By.CSS_SELECTOR, ".nav a")]
