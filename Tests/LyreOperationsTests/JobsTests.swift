@@ -102,11 +102,15 @@ import Testing
         let rows = 300_000
         for i in 1...rows { csv += "\(i),name \(i)\n" }
         let id = try await lyre.startJob(#"{"operation":"csv_data_load","database":"dev","table":"dog","data":\#(jsonString(csv))}"#)
-        // Wait until it writes, so the cancel lands mid-load.
-        let deadline = ContinuousClock.now + .seconds(60)
+        // Wait until it writes, so the cancel lands mid-load. The deadline is for a stuck
+        // load only: on a loaded machine (CI, parallel suites) the first batch can take long,
+        // and what is asserted below holds whenever the cancel lands.
+        let deadline = ContinuousClock.now + .seconds(600)
+        var committedBeforeCancel: Int64 = 0
         while ContinuousClock.now < deadline {
             let job = await lyre.job(id)
-            if (job["progress"]?["done"]?.intValue ?? 0) > 0 || job["status"] != "IN_PROGRESS" && job["status"] != "CREATED" { break }
+            committedBeforeCancel = job["progress"]?["done"]?.intValue ?? 0
+            if committedBeforeCancel > 0 || job["status"] != "IN_PROGRESS" && job["status"] != "CREATED" { break }
             try await Task.sleep(for: .milliseconds(5))
         }
         let cancel = await lyre.post(#"{"operation":"cancel_job","id":"\#(id)"}"#)
@@ -120,9 +124,12 @@ import Testing
         #expect(cancel.text == #"{"message":"Job \#(id) cancelled","job_id":"\#(id)"}"#)
         #expect(job["status"] == "CANCELLED")
         #expect(job["end_datetime"]?.doubleValue != nil)
+        // Whole batches only: what was committed before the cancel, and none half-written.
         let count = await lyre.post(#"{"operation":"describe_table","database":"dev","table":"dog"}"#).json["record_count"]?.intValue
+        #expect(count != nil)
         if let count {
-            #expect(count > 0 && count < rows && count % 10_000 == 0, "committed \(count)")
+            #expect(count >= committedBeforeCancel && count < rows && count % 10_000 == 0,
+                    "committed \(count), \(committedBeforeCancel) before the cancel")
         }
         let again = await lyre.post(#"{"operation":"cancel_job","id":"\#(id)"}"#)
         #expect(again.status == 400)
