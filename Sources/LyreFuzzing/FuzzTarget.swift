@@ -22,6 +22,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case http
     /// `KeyCodec` and `RecordCodec`: round trips, key order, and decoding arbitrary bytes.
     case codec
+    /// The linear-time regular-expression engine (`REGEXP`, `LIKE`, `$contains`).
+    case regex
 
     /// Runs one input.
     /// - Throws: `InvariantViolation` when an invariant of the target does not hold.
@@ -33,6 +35,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .csv: try CSVFuzzer.run(bytes)
         case .http: try HTTPFuzzer.run(bytes)
         case .codec: try CodecFuzzer.run(bytes)
+        case .regex: try RegexFuzzer.run(bytes)
         }
     }
 

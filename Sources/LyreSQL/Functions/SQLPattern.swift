@@ -1,6 +1,9 @@
 import Synchronization
 
-/// `LIKE` and `REGEXP` matching (sql.md §4.3) over Swift `Regex`.
+/// `LIKE` and `REGEXP` matching (sql.md §4.3): `LikeMatcher` for plain `LIKE` patterns,
+/// `LinearRegex` for regular expressions (time linear in the value, whatever the pattern),
+/// and Swift's `Regex` only for what the linear engine cannot match (backreferences,
+/// lookaround).
 public enum SQLPattern {
     /// Whether `value` matches the `LIKE` pattern: whole-string, case-insensitive; `%` any
     /// sequence, `_` one character other than a newline, `[…]` classes, and `^ $ \` keep their
@@ -8,8 +11,7 @@ public enum SQLPattern {
     /// - Throws: `SQLEvaluationError` when the translated pattern is not a valid expression.
     public static func like(_ value: String, pattern: String) throws -> Bool {
         if let matched = LikeMatcher.match(value, pattern: pattern) { return matched }
-        let regex = try compile(likeToRegex(pattern), flags: "i")
-        return (try? regex.wholeMatch(in: value)) != nil
+        return try compile(likeToRegex(pattern), flags: "i").wholeMatch(value)
     }
 
     /// The regular expression a `LIKE` pattern stands for.
@@ -39,14 +41,31 @@ public enum SQLPattern {
     /// JavaScript regular-expression search (unanchored) with flags `i`, `m`, `s`.
     /// - Throws: `SQLEvaluationError` on an invalid pattern.
     public static func search(_ pattern: String, flags: String = "", in value: String) throws -> Bool {
-        let regex = try compile(pattern, flags: flags)
-        return (try? regex.firstMatch(in: value)) != nil
+        try compile(pattern, flags: flags).search(value)
     }
 
     /// A compiled expression shared across threads. `@unchecked`: a `Regex` is never mutated
     /// after construction here, and matching only reads it.
-    private struct Compiled: @unchecked Sendable {
-        let regex: Regex<AnyRegexOutput>
+    package enum Compiled: @unchecked Sendable {
+        case linear(LinearRegex)
+        /// Backreferences or lookaround: Swift's backtracking engine (docs/compatibility.md).
+        case backtracking(Regex<AnyRegexOutput>)
+
+        /// Whether the expression matches somewhere in `value`.
+        package func search(_ value: String) -> Bool {
+            switch self {
+            case .linear(let r): r.search(value)
+            case .backtracking(let r): (try? r.firstMatch(in: value)) != nil
+            }
+        }
+
+        /// Whether the expression matches all of `value`.
+        package func wholeMatch(_ value: String) -> Bool {
+            switch self {
+            case .linear(let r): r.wholeMatch(value)
+            case .backtracking(let r): (try? r.wholeMatch(in: value)) != nil
+            }
+        }
     }
 
     /// Compiled patterns by flags and text, so a scan compiles each pattern once. Bounded: the
@@ -54,15 +73,34 @@ public enum SQLPattern {
     private static let cache = Mutex<[String: Compiled]>([:])
     private static let cacheLimit = 256
 
-    private static func compile(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
+    private static func compile(_ pattern: String, flags: String) throws -> Compiled {
         let key = flags + "/" + pattern
-        if let hit = cache.withLock({ $0[key] }) { return hit.regex }
-        let regex = try build(pattern, flags: flags)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let compiled: Compiled
+        do {
+            compiled = try matcher(pattern, flags: flags)
+        } catch is LinearRegex.TooLarge {
+            throw SQLEvaluationError("regular expression /\(pattern)/ is too large (its repetitions expand past \(LinearRegex.maximumInstructions) steps)")
+        } catch {
+            throw SQLEvaluationError("invalid regular expression /\(pattern)/")
+        }
         cache.withLock { entries in
             if entries.count >= cacheLimit { entries.removeAll() }
-            entries[key] = Compiled(regex: regex)
+            entries[key] = compiled
         }
-        return regex
+        return compiled
+    }
+
+    /// The matcher for a JavaScript pattern and flags (`i`, `m`, `s`): the linear engine when
+    /// it can match the pattern, else Swift's `Regex`.
+    /// - Throws: `LinearRegex.TooLarge`, `PatternTooDeep`, or the regex parser's error.
+    package static func matcher(_ pattern: String, flags: String) throws -> Compiled {
+        if let linear = try LinearRegex(pattern, flags: flags) { return .linear(linear) }
+        var regex = try Self.regex(pattern)
+        if flags.contains("i") { regex = regex.ignoresCase() }
+        if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
+        regex = regex.dotMatchesNewlines(flags.contains("s"))
+        return .backtracking(regex)
     }
 
     /// How deeply groups may nest in a regular expression. Swift's regex parser recurses
@@ -96,16 +134,4 @@ public enum SQLPattern {
     }
 
     struct PatternTooDeep: Error {}
-
-    private static func build(_ pattern: String, flags: String) throws -> Regex<AnyRegexOutput> {
-        do {
-            var regex = try Self.regex(pattern)
-            if flags.contains("i") { regex = regex.ignoresCase() }
-            if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
-            regex = regex.dotMatchesNewlines(flags.contains("s"))
-            return regex
-        } catch {
-            throw SQLEvaluationError("invalid regular expression /\(pattern)/")
-        }
-    }
 }

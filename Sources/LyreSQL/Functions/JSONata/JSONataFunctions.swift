@@ -84,8 +84,7 @@ enum JSONataFunctions {
         case "contains":
             guard let s = try f.string(arg(0), 1) else { return nil }
             if case .function(.regex(let pattern, let flags))? = arg(1) {
-                let regex = try compileRegex(pattern, flags)
-                return .json(.bool(s.contains(regex)))
+                return .json(.bool(try compileRegex(pattern, flags).search(s)))
             }
             guard let token = try f.string(arg(1), 2) else { throw f.mismatch(2) }
             return .json(.bool(token.isEmpty || s.contains(token)))
@@ -384,13 +383,9 @@ enum JSONataFunctions {
         return result
     }
 
-    private static func compileRegex(_ pattern: String, _ flags: String) throws(JSONataError) -> Regex<AnyRegexOutput> {
+    private static func compileRegex(_ pattern: String, _ flags: String) throws(JSONataError) -> SQLPattern.Compiled {
         do {
-            var regex = try SQLPattern.regex(pattern)
-            if flags.contains("i") { regex = regex.ignoresCase() }
-            if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
-            if flags.contains("s") { regex = regex.dotMatchesNewlines() }
-            return regex
+            return try SQLPattern.matcher(pattern, flags: flags)
         } catch {
             throw JSONataError("S0302", "Invalid regular expression: /\(pattern)/")
         }
