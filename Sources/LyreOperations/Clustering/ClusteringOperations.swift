@@ -104,7 +104,7 @@ enum ClusteringOperations {
             ports = reply["ports"] ?? .null
             uptime = reply["uptime"] ?? .null
         } catch let error as NATSError {
-            status = error.isTimeout ? "Timeout" : error.status.contains("No Responders") ? "NoResponders" : "closed"
+            status = error.isTimeout ? "Timeout" : error.isNoResponders ? "NoResponders" : "closed"
         } catch {
             status = "closed"
         }
@@ -178,7 +178,7 @@ enum ClusteringOperations {
             reply = try node.request(remote, payload)
         } catch let error as NATSError {
             let text = error.isTimeout ? "Unable to \(operation), node '\(remote)' is listening but did not respond."
-                : error.status.contains("No Responders") ? "Unable to \(operation), node '\(remote)' is not listening." : error.description
+                : error.isNoResponders ? "Unable to \(operation), node '\(remote)' is not listening." : error.description
             throw LyreError(.internalError, status: 500, text)
         }
         if reply["status"]?.stringValue != "success" {
