@@ -114,6 +114,7 @@ package final class ClusterEngine: Sendable {
     /// The settings in force (routes and route credentials change with `reload`).
     package var settings: ClusterEngineSettings { current.withLock { $0 } }
     private let current: Mutex<ClusterEngineSettings>
+    private let reloading = Mutex(())
     private let logger: Logger
     private let hub: SupervisedProcess
     private let leaf: SupervisedProcess
@@ -163,6 +164,11 @@ package final class ClusterEngine: Sendable {
     /// is restarting reads the new file when it starts.
     /// - Throws: `ClusterEngineError` when the configuration cannot be written.
     package func reload(routes: [ClusterRoute], credentials: ClusterEngineSettings.Credentials?, tls: ClusterEngineSettings.TLS?) throws {
+        // One reload at a time: the file written last is the settings set last.
+        try reloading.withLock { _ in try reloadLocked(routes: routes, credentials: credentials, tls: tls) }
+    }
+
+    private func reloadLocked(routes: [ClusterRoute], credentials: ClusterEngineSettings.Credentials?, tls: ClusterEngineSettings.TLS?) throws {
         let changed = current.withLock { s -> Bool in
             let before = s
             s.routes = routes
