@@ -30,7 +30,10 @@ start() {  # name api-port
 }
 cluster() {  # api-port node-name base-port [route-port]
   local routes="[]"; [ -n "${4:-}" ] && routes="[{\"host\":\"127.0.0.1\",\"port\":$4}]"
-  post "$1" "{\"operation\":\"set_configuration\",\"clustering_enabled\":true,\"clustering_nodeName\":\"$2\",
+  # The cluster user, the same on both nodes: routes authenticate with it.
+  post "$1" '{"operation":"add_role","role":"cluster_user","permission":{"cluster_user":true}}' >/dev/null
+  post "$1" '{"operation":"add_user","role":"cluster_user","username":"cluster_account","password":"cluster-secret","active":true}' >/dev/null
+  post "$1" "{\"operation\":\"set_configuration\",\"clustering_enabled\":true,\"clustering_nodeName\":\"$2\",\"clustering_user\":\"cluster_account\",
     \"clustering_hubServer_cluster_network_port\":$3,\"clustering_hubServer_network_port\":$(($3+1)),
     \"clustering_hubServer_leafNodes_network_port\":$(($3+2)),\"clustering_leafServer_network_port\":$(($3+3)),
     \"clustering_hubServer_cluster_network_routes\":$routes}" >/dev/null

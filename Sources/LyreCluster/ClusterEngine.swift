@@ -38,9 +38,14 @@ package struct ClusterEngineSettings: Sendable, Equatable {
     package var streamsPath: String
     /// The address the route listener binds (all interfaces by default).
     package var routeHost: String = "0.0.0.0"
-    /// `clustering.user` with its password: authenticates routes between hubs (nil: routes
-    /// are not authenticated).
+    /// `clustering.user` with its password: authenticates routes between hubs, both ways
+    /// (the route listener requires it, solicited routes present it). Nil: no cluster user,
+    /// so no routes at all: nothing is solicited and the route listener requires a random
+    /// secret nobody knows (a node without the cluster credentials cannot join, nor be
+    /// joined).
     package var routeCredentials: Credentials?
+    /// `clustering.tls.*`: TLS on the routes between hubs (nil: plain TCP).
+    package var routeTLS: TLS?
     /// The nats-server binary (`PATH`, else `/usr/sbin/nats-server`).
     package var executable: String
 
@@ -50,6 +55,29 @@ package struct ClusterEngineSettings: Sendable, Equatable {
         package init(user: String, password: String) {
             self.user = user
             self.password = password
+        }
+    }
+
+    /// Harper's `clustering.tls` keys, applied to the route listener and solicited routes.
+    package struct TLS: Sendable, Equatable {
+        /// `certificate`: PEM file of this node's certificate (presented both ways on routes).
+        package var certificate: String
+        /// `privateKey`: its key's PEM file.
+        package var privateKey: String
+        /// `certificateAuthority`: PEM file of the CA that signs the nodes' certificates (nil:
+        /// the system's roots).
+        package var certificateAuthority: String?
+        /// `insecure`: do not verify the other node's certificate chain and name.
+        package var insecure = false
+        /// `verify`: require and verify the other node's certificate (nats-server always
+        /// does on routes; kept for the client listeners' meaning in Harper).
+        package var verify = true
+        package init(certificate: String, privateKey: String, certificateAuthority: String?, insecure: Bool, verify: Bool) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+            self.certificateAuthority = certificateAuthority
+            self.insecure = insecure
+            self.verify = verify
         }
     }
 
@@ -83,19 +111,28 @@ package struct ClusterEngineSettings: Sendable, Equatable {
 /// Client listeners bind loopback only and require a per-root secret
 /// (`<root>/clustering/local.secret`); Lyre connects to its leaf.
 package final class ClusterEngine: Sendable {
-    package let settings: ClusterEngineSettings
+    /// The settings in force (routes and route credentials change with `reload`).
+    package var settings: ClusterEngineSettings { current.withLock { $0 } }
+    private let current: Mutex<ClusterEngineSettings>
+    private let reloading = Mutex(())
     private let logger: Logger
     private let hub: SupervisedProcess
     private let leaf: SupervisedProcess
     /// The local user's secret (client and leaf-node listeners).
     package let localUser = "lyre-local"
     package let localPassword: String
+    /// The hub's system-account user (same secret): asks the hubs of the cluster for their
+    /// routes (`$SYS.REQ.SERVER.PING.STATSZ`), as Harper's `cluster_network` does.
+    package let systemUser = "lyre-system"
+    /// Without a cluster user the route listener requires this, which nobody else knows.
+    private let unguessableRouteSecret: String
 
     /// Writes the configs and prepares the processes (nothing runs until `start()`).
     /// - Throws: `ClusterEngineError` when `<root>/clustering` cannot be written.
     package init(settings: ClusterEngineSettings, logger: Logger) throws {
-        self.settings = settings
+        current = Mutex(settings)
         self.logger = logger
+        unguessableRouteSecret = Self.randomHex(count: 24)
         let directory = settings.directory
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -118,6 +155,55 @@ package final class ClusterEngine: Sendable {
 
     /// The URL Lyre's client connects to (the leaf's loopback listener).
     package var leafURL: String { "nats://127.0.0.1:\(settings.leafClientPort)" }
+    /// The hub's loopback client listener (the system account's requests go there).
+    package var hubURL: String { "nats://127.0.0.1:\(settings.hubClientPort)" }
+
+    /// Applies new routes, route credentials and TLS to the running hub without a restart:
+    /// rewrites `hub.json` and sends the hub SIGHUP (nats-server reloads routes, cluster
+    /// authorization and TLS; added routes are solicited, removed ones closed). A hub that
+    /// is restarting reads the new file when it starts.
+    /// - Throws: `ClusterEngineError` when the configuration cannot be written.
+    package func reload(routes: [ClusterRoute], credentials: ClusterEngineSettings.Credentials?, tls: ClusterEngineSettings.TLS?) throws {
+        // One reload at a time: the file written last is the settings set last.
+        try reloading.withLock { _ in try reloadLocked(routes: routes, credentials: credentials, tls: tls) }
+    }
+
+    private func reloadLocked(routes: [ClusterRoute], credentials: ClusterEngineSettings.Credentials?, tls: ClusterEngineSettings.TLS?) throws {
+        let changed = current.withLock { s -> Bool in
+            let before = s
+            s.routes = routes
+            s.routeCredentials = credentials
+            s.routeTLS = tls
+            return s != before
+        }
+        guard changed else { return }
+        do {
+            try write(hubConfiguration(), to: settings.directory + "/hub.json")
+        } catch {
+            throw ClusterEngineError("clustering: cannot write the NATS configuration in \(settings.directory): \(error.localizedDescription)")
+        }
+        hub.signal(SIGHUP)
+        logger.notice("clustering: hub reloaded with \(routes.count) routes\(credentials == nil ? " (no cluster user: routes disabled)" : "")")
+    }
+
+    /// What the hub's log says went wrong with routes lately (at most one line per kind):
+    /// this node's cluster credentials refused by another hub, another hub's refused here,
+    /// TLS handshakes failing. Empty when the last route event was a success.
+    package func routeProblems() -> [String] {
+        var problems: [String: String] = [:]
+        for line in hub.logTail(lines: 200) {
+            if line.contains("Route connection created") || line.contains("Reloaded server configuration") {
+                problems.removeAll()
+            } else if line.contains("Route Error 'Authorization Violation'") {
+                problems["refused"] = "a route refused this node's cluster credentials (clustering.user): \(Self.trimmedAddress(line))"
+            } else if line.contains("rid:"), line.contains("authentication error") {
+                problems["rejected"] = "a route with wrong cluster credentials was rejected: \(Self.trimmedAddress(line))"
+            } else if line.contains("rid:"), line.lowercased().contains("tls") && line.contains("[ERR]") {
+                problems["tls"] = "route TLS failed: \(Self.trimmedAddress(line))"
+            }
+        }
+        return problems.keys.sorted().compactMap { problems[$0] }
+    }
 
     /// Starts the hub, then the leaf, and waits (up to `timeout`) until both accept clients.
     /// - Throws: `ClusterEngineError` with one line: a port taken, a binary missing, a
@@ -163,19 +249,26 @@ package final class ClusterEngine: Sendable {
 
     /// nats-server reads JSON as its configuration format.
     func hubConfiguration() -> [String: Any] {
+        let settings = self.settings
         var cluster: [String: Any] = [
             "name": settings.clusterName,
             "listen": "\(settings.routeHost):\(settings.routePort)",
         ]
-        let routeURLs = settings.routes.map { route -> String in
-            if let c = settings.routeCredentials {
-                return "nats-route://\(Self.escape(c.user)):\(Self.escape(c.password))@\(route.host):\(route.port)"
-            }
-            return "nats-route://\(route.host):\(route.port)"
-        }
-        cluster["routes"] = routeURLs
         if let c = settings.routeCredentials {
-            cluster["authorization"] = ["user": c.user, "password": c.password]
+            cluster["routes"] = settings.routes.map { route in
+                "nats-route://\(Self.escape(c.user)):\(Self.escape(c.password))@\(Self.urlHost(route.host)):\(route.port)"
+            }
+            cluster["authorization"] = ["user": c.user, "password": c.password, "timeout": 2]
+        } else {
+            // No cluster user: nothing solicited, nothing accepted.
+            cluster["routes"] = [String]()
+            cluster["authorization"] = ["user": "lyre-no-cluster-user", "password": unguessableRouteSecret, "timeout": 2]
+        }
+        if let tls = settings.routeTLS {
+            var block: [String: Any] = ["cert_file": tls.certificate, "key_file": tls.privateKey, "timeout": 2,
+                                        "verify": tls.verify, "insecure": tls.insecure]
+            if let ca = tls.certificateAuthority { block["ca_file"] = ca }
+            cluster["tls"] = block
         }
         return [
             "server_name": settings.nodeName + "-hub",
@@ -183,17 +276,23 @@ package final class ClusterEngine: Sendable {
             "pid_file": settings.directory + "/hub.pid",
             "max_payload": 67_108_864,
             "jetstream": ["enabled": false],
-            "authorization": ["user": localUser, "password": localPassword],
+            // Lyre's traffic in one account; the system account answers route questions.
+            "accounts": [
+                "LYRE": ["users": [["user": localUser, "password": localPassword]]],
+                "SYS": ["users": [["user": systemUser, "password": localPassword]]],
+            ],
+            "system_account": "SYS",
             "leafnodes": [
                 "listen": "127.0.0.1:\(settings.leafNodesPort)",
-                "authorization": ["user": localUser, "password": localPassword],
+                "authorization": ["user": localUser, "password": localPassword, "account": "LYRE"],
             ],
             "cluster": cluster,
         ]
     }
 
     func leafConfiguration() -> [String: Any] {
-        [
+        let settings = self.settings
+        return [
             "server_name": settings.nodeName + "-leaf",
             "listen": "127.0.0.1:\(settings.leafClientPort)",
             "pid_file": settings.directory + "/leaf.pid",
@@ -233,13 +332,27 @@ package final class ClusterEngine: Sendable {
         if let text = try? String(contentsOfFile: path, encoding: .utf8), text.count >= 16 {
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        var bytes = [UInt8](repeating: 0, count: 24)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        let secret = bytes.map { String(format: "%02x", $0) }.joined()
+        let secret = randomHex(count: 24)
         guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ClusterEngineError("cannot write \(path)")
         }
         return secret
+    }
+
+    private static func randomHex(count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// An IPv6 literal goes in brackets in a URL.
+    private static func urlHost(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
+    /// "[1] 2026/… [ERR] 127.0.0.1:9932 - rid:5 - Route Error 'x'" → "127.0.0.1:9932 - Route Error 'x'"
+    private static func trimmedAddress(_ line: String) -> String {
+        let text = trimmed(line)
+        return text.replacingOccurrences(of: #" - rid:\d+ -"#, with: " -", options: .regularExpression)
     }
 
     private static func escape(_ text: String) -> String {

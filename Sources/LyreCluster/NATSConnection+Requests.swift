@@ -16,6 +16,39 @@ extension NATSConnection {
         return Array(UnsafeRawBufferPointer(start: bytes, count: length))
     }
 
+    /// Sends a request that several servers answer (`$SYS.REQ.SERVER.PING.…`) and gathers
+    /// the replies that arrive within `timeout` (at most `limit`), each with how long it took.
+    /// - Throws: `NATSError` when the request cannot be sent.
+    package func requestAll(subject: String, data: [UInt8], timeout: Duration, limit: Int = 1000) throws -> [(elapsed: Duration, data: [UInt8])] {
+        var inbox: UnsafeMutablePointer<natsInbox>?
+        try check(natsInbox_Create(&inbox), "inbox")
+        defer { natsInbox_Destroy(inbox) }
+        var subscription: OpaquePointer?
+        try check(natsConnection_SubscribeSync(&subscription, connection, inbox), "subscribe")
+        defer {
+            natsSubscription_Unsubscribe(subscription)
+            natsSubscription_Destroy(subscription)
+        }
+        let start = ContinuousClock.now
+        let status = data.withUnsafeBytes { bytes in
+            natsConnection_PublishRequest(connection, subject, inbox, bytes.baseAddress, Int32(bytes.count))
+        }
+        try check(status, "request \(subject)")
+        let deadline = start + timeout
+        var replies: [(elapsed: Duration, data: [UInt8])] = []
+        while replies.count < limit {
+            let left = (deadline - ContinuousClock.now).milliseconds
+            guard left > 0 else { break }
+            var message: OpaquePointer?
+            guard natsSubscription_NextMsg(&message, subscription, left) == NATS_OK, let message else { break }
+            let length = Int(natsMsg_GetDataLength(message))
+            let bytes = length > 0 ? Array(UnsafeRawBufferPointer(start: natsMsg_GetData(message), count: length)) : []
+            natsMsg_Destroy(message)
+            replies.append((ContinuousClock.now - start, bytes))
+        }
+        return replies
+    }
+
     /// Answers requests on `subject` on a thread of its own until the service is stopped.
     /// `handler` gets each request's payload and returns the reply's.
     package func serve(subject: String, handler: @escaping @Sendable ([UInt8]) -> [UInt8]) throws -> RequestService {

@@ -5,7 +5,7 @@ internal import CNATS
 package struct NATSError: Error, Sendable, CustomStringConvertible {
     /// What was being done (`connect`, `publish`, `add stream`...).
     package let action: String
-    /// nats.c's status text (`Timeout`, `No Responders Available For Request`...).
+    /// nats.c's status text (`Timeout`, `No responders available for request`...).
     package let status: String
     /// JetStream's error code (10059 stream not found...), 0 when none.
     package let jetStreamCode: Int
@@ -13,6 +13,8 @@ package struct NATSError: Error, Sendable, CustomStringConvertible {
     package let isTimeout: Bool
     /// Whether the connection is closed or the server is not reachable.
     package let isConnectionFailure: Bool
+    /// Whether nobody listens on a request's subject (a node not reachable through the hubs).
+    package let isNoResponders: Bool
 
     package var description: String {
         jetStreamCode == 0 ? "NATS \(action): \(status)" : "NATS \(action): \(status) (JetStream error \(jetStreamCode))"
@@ -28,6 +30,7 @@ package struct NATSError: Error, Sendable, CustomStringConvertible {
         self.status = text
         self.jetStreamCode = Int(jetStreamCode.rawValue)
         isTimeout = status == NATS_TIMEOUT
+        isNoResponders = status == NATS_NO_RESPONDERS
         isConnectionFailure = status == NATS_CONNECTION_CLOSED || status == NATS_NO_SERVER
             || status == NATS_CONNECTION_DISCONNECTED || status == NATS_NO_RESPONDERS
     }

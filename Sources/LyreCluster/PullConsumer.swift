@@ -22,6 +22,45 @@ package final class PullConsumer: @unchecked Sendable {
         natsSubscription_Destroy(subscription)
     }
 
+    /// Up to `batch` messages as soon as there are any: those the stream holds now (one
+    /// no-wait pull), else the first that arrives within `timeout` (a pull of one), so a
+    /// caught-up consumer sees each new message at once instead of waiting for a full batch
+    /// or the timeout (nats.c's `Fetch` waits until the batch is full). An empty array when
+    /// none came.
+    /// - Throws: `NATSError` when the connection is down or the consumer is gone.
+    package func fetchAvailable(batch: Int, timeout: Duration) throws -> [ReceivedMessage] {
+        let available = try fetch(request: batch, noWait: true, timeout: timeout)
+        if !available.isEmpty { return available }
+        return try fetch(request: 1, noWait: false, timeout: timeout)
+    }
+
+    private func fetch(request batch: Int, noWait: Bool, timeout: Duration) throws -> [ReceivedMessage] {
+        var list = natsMsgList()
+        var request = jsFetchRequest()
+        jsFetchRequest_Init(&request)
+        request.Batch = Int32(batch)
+        request.NoWait = noWait
+        request.Expires = timeout.nanoseconds
+        let status = natsSubscription_FetchRequest(&list, subscription, &request)
+        // No-wait with nothing there: 404 (not found); a wait that expired: a timeout.
+        if status == NATS_TIMEOUT || status == NATS_NOT_FOUND { return [] }
+        try check(status, "fetch \(stream)/\(durable)")
+        return take(&list)
+    }
+
+    private func take(_ list: inout natsMsgList) -> [ReceivedMessage] {
+        var messages: [ReceivedMessage] = []
+        messages.reserveCapacity(Int(list.Count))
+        for i in 0..<Int(list.Count) {
+            if let message = list.Msgs[i] {
+                messages.append(ReceivedMessage(message))
+                list.Msgs[i] = nil  // owned by the ReceivedMessage now
+            }
+        }
+        natsMsgList_Destroy(&list)
+        return messages
+    }
+
     /// Waits up to `timeout` for up to `batch` messages; an empty array when none came.
     /// - Throws: `NATSError` when the connection is down or the consumer is gone.
     package func fetch(batch: Int, timeout: Duration) throws -> [ReceivedMessage] {

@@ -55,14 +55,24 @@ package final class Database: Sendable {
         commitObserver.withLock { $0 = observer }
     }
 
-    /// Removes the outbox's groups up to `key` (they were handed on), in a later write.
+    /// Removes the outbox's groups up to `key` (they were handed on), in the next write
+    /// group (no commit of its own); `flushOutboxAcknowledgements` forces one when no
+    /// write comes.
     package func acknowledgeOutbox(upTo key: UInt64) {
-        write({ ctx in try ctx.removeOutbox(upTo: key) }, completion: { _ in })
+        writerBox.withLock { $0 }?.acknowledgeOutbox(upTo: key)
+    }
+
+    /// Removes acknowledged outbox groups now, in a write of their own, if no group did yet
+    /// (the publisher calls it when idle).
+    package func flushOutboxAcknowledgements() {
+        guard writerBox.withLock({ $0 })?.hasUnremovedOutboxAcknowledgement == true else { return }
+        write({ _ in }, completion: { _ in })
     }
 
     /// The outbox's groups (committed, not yet acknowledged), oldest first. Blocking.
     package func pendingOutbox() throws -> [CommittedGroup] {
-        try writeSync { ctx in try ctx.outboxGroups() }
+        let acknowledged = writerBox.withLock { $0 }?.outboxAcknowledged ?? 0
+        return try writeSync { ctx in try ctx.outboxGroups() }.filter { ($0.outboxKey ?? .max) > acknowledged }
     }
 
     /// The catalog as of the last commit.

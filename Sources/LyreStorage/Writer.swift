@@ -49,6 +49,22 @@ final class Writer: Sendable {
     /// The writer thread's `pthread_self()` (0 until it runs).
     private let thread = Atomic<UInt>(0)
 
+    /// Outbox keys handed on (`acknowledgeOutbox`) and those already removed: the next
+    /// group removes the difference in its own transaction, so acknowledging costs no commit
+    /// of its own while writes keep coming.
+    private let outbox = Mutex<(acknowledged: UInt64, removed: UInt64)>((0, 0))
+
+    /// Notes that the outbox's groups up to `key` were handed on; the next group removes them.
+    func acknowledgeOutbox(upTo key: UInt64) {
+        outbox.withLock { $0.acknowledged = max($0.acknowledged, key) }
+    }
+
+    /// The greatest outbox key handed on.
+    var outboxAcknowledged: UInt64 { outbox.withLock { $0.acknowledged } }
+
+    /// Whether acknowledged outbox groups still wait for a group to remove them.
+    var hasUnremovedOutboxAcknowledgement: Bool { outbox.withLock { $0.acknowledged > $0.removed } }
+
     /// Upper bound of jobs in one transaction, so one group's latency stays bounded.
     static let maximumGroupSize = 4096
 
@@ -171,8 +187,10 @@ final class Writer: Sendable {
                 pending += more
             }
             var outbox: (key: UInt64, changes: [CommittedChange])?
+            let acknowledged = self.outbox.withLock { $0.acknowledged > $0.removed ? $0.acknowledged : nil }
             if failedIndex == nil {
                 do {
+                    if let acknowledged { try context.removeOutbox(upTo: acknowledged) }
                     if let observe, let changes = context.changes {
                         let name = context.catalog.name
                         let kept = changes.filter { observe.observes(name, $0.table) }
@@ -210,6 +228,7 @@ final class Writer: Sendable {
                 return
             }
             publish(context.catalog)
+            if let acknowledged { self.outbox.withLock { $0.removed = max($0.removed, acknowledged) } }
             if let observe, let outbox {
                 observe.observe(CommittedGroup(database: context.catalog.name, timestamp: context.now, changes: outbox.changes,
                                                outboxKey: outbox.key))

@@ -113,7 +113,8 @@ struct OperationsAPIService: Service {
         let root = configuration.root
         let displayHost = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         func announce(_ scheme: String) -> @Sendable (Int) -> Void {
-            { [logger] port in
+            { [logger, application] port in
+                if scheme == "http" { application.operationsAPIListening(port: port) }
                 logger.notice("Lyre \(LyreVersion.string) listening on \(scheme)://\(displayHost):\(port) (root \(root))")
                 FileHandle.standardOutput.write(
                     Data("Lyre \(LyreVersion.string) listening on \(scheme)://\(displayHost):\(port) (root \(root))\n".utf8))

@@ -19,9 +19,21 @@ struct ClusteringTests {
 
     /// Starts a node and turns clustering on through the API (walkthrough step 7, with free
     /// ports so tests never meet another server's defaults), then waits until its engine runs.
-    static func startNode(_ name: String?, routes: [Int] = [], routePort: Int = NATSTestNode.freePort()) async throws -> Node {
+    /// `clusterUser`: the cluster user (name, password) created before the restart, whose
+    /// credentials authenticate routes (nil: none, so no routes, a cluster of one).
+    /// `extra`: more `set_configuration` parameters (TLS).
+    static func startNode(_ name: String?, routes: [Int] = [], routePort: Int = NATSTestNode.freePort(),
+                          clusterUser: (String, String)? = ("cluster_account", "cluster-secret"),
+                          extra: [(String, Value)] = []) async throws -> Node {
         let root = TestApplication.temporaryRoot()
         let lyre = try await LyreProcess(root: root, port: NATSTestNode.freePort())
+        if let (user, password) = clusterUser {
+            #expect(try await lyre.post(#"{"operation":"add_role","role":"cluster_user","permission":{"cluster_user":true}}"#).status == 200)
+            let add = try await lyre.post(JSON.string(.object(JSONObject([
+                ("operation", "add_user"), ("role", "cluster_user"), ("username", .string(user)), ("password", .string(password)), ("active", true),
+            ]))))
+            #expect(add.status == 200, "\(add.text)")
+        }
         var settings: [(String, Value)] = [
             ("operation", "set_configuration"), ("clustering_enabled", true),
             ("clustering_hubServer_cluster_network_port", .int(Int64(routePort))),
@@ -30,6 +42,8 @@ struct ClusteringTests {
             ("clustering_leafServer_network_port", .int(Int64(NATSTestNode.freePort()))),
         ]
         if let name { settings.append(("clustering_nodeName", .string(name))) }
+        if let (user, _) = clusterUser { settings.append(("clustering_user", .string(user))) }
+        settings += extra
         if !routes.isEmpty {
             settings.append(("clustering_hubServer_cluster_network_routes",
                              .array(routes.map { .object(JSONObject([("host", "127.0.0.1"), ("port", .int(Int64($0)))])) })))

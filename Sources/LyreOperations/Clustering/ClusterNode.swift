@@ -11,7 +11,14 @@ import Synchronization
 /// made on a peer, status pings).
 final class ClusterNode: Sendable {
     let nodeName: String
-    let settings: ClusteringSettings
+    /// The settings in force (routes and the cluster user change without a restart).
+    var settings: ClusteringSettings { live.withLock { $0 } }
+    private let live: Mutex<ClusteringSettings>
+    /// Why routes are disabled (no usable cluster user), or nil.
+    var credentialProblem: String? { problem.withLock { $0 } }
+    private let problem = Mutex<String?>(nil)
+    /// A connection to the local hub's system account (`cluster_network`), made when first needed.
+    private let systemConnection = Mutex<NATSConnection?>(nil)
     let engine: ClusterEngine?
     let connection: NATSConnection
     let publisher: ReplicationPublisher
@@ -21,8 +28,9 @@ final class ClusterNode: Sendable {
     private let subscribers = Mutex<[SubscriberKey: ReplicationSubscriber]>([:])
     private let service = Mutex<RequestService?>(nil)
     let startedAt = Date()
-    /// Lyre's operations API port, reported to peers.
-    let operationsPort: Int
+    /// Lyre's operations API port, reported to peers: the one listening (a `--port` flag's), read when asked.
+    private let operationsPortSource: @Sendable () -> Int
+    var operationsPort: Int { operationsPortSource() }
     /// Called after users or roles arrived from another node (cached credentials are stale).
     private let securityChanged: @Sendable () -> Void
 
@@ -41,13 +49,14 @@ final class ClusterNode: Sendable {
     /// Starts the engine (unless an external NATS is configured), connects, and starts
     /// replicating as `system.hdb_nodes` says.
     /// - Throws: `ClusterEngineError` / `NATSError` with a one-line reason.
-    init(settings: ClusteringSettings, root: String, operationsPort: Int, storage: StorageEngine, environmentPath: String?,
-         logger: Logger, securityChanged: @escaping @Sendable () -> Void = {}) throws {
-        self.settings = settings
+    init(settings: ClusteringSettings, root: String, operationsPort: @escaping @Sendable () -> Int, storage: StorageEngine,
+         environmentPath: String?, logger: Logger, securityChanged: @escaping @Sendable () -> Void = {}) throws {
+        live = Mutex(settings)
         self.securityChanged = securityChanged
         self.storage = storage
         self.logger = logger
-        self.operationsPort = operationsPort
+        operationsPortSource = operationsPort
+        var initialProblem: String?
         nodeName = settings.effectiveNodeName
         guard ClusteringSettings.isValidNodeName(nodeName) else {
             throw ClusterEngineError("clustering: node name '\(nodeName)' is invalid, it must not contain whitespace, ., ,, * or >")
@@ -59,7 +68,15 @@ final class ClusterNode: Sendable {
             guard let executable = ClusterEngineSettings.findExecutable(path: environmentPath) else {
                 throw ClusterEngineError("clustering: nats-server not found (install the nats-server package, or run scripts/bootstrap)")
             }
-            let engine = try ClusterEngine(settings: settings.engineSettings(root: root, executable: executable), logger: logger)
+            var engineSettings = settings.engineSettings(root: root, executable: executable)
+            switch ClusterUser.credentials(settings, storage: storage) {
+            case .success(let credentials): engineSettings.routeCredentials = credentials
+            case .failure(let problem):
+                initialProblem = problem.text
+                logger.warning("clustering: \(problem.text)")
+            }
+            if let tlsProblem = settings.tlsProblem, settings.user != nil { logger.notice("clustering: \(tlsProblem)") }
+            let engine = try ClusterEngine(settings: engineSettings, logger: logger)
             try engine.start()
             self.engine = engine
             do {
@@ -88,6 +105,7 @@ final class ClusterNode: Sendable {
             engine?.stop()
             throw error
         }
+        problem.withLock { $0 = initialProblem }
         refresh()
         storage.setCommitObserver(CommitObservation(
             observes: { [weak self] database, table in
@@ -116,6 +134,7 @@ final class ClusterNode: Sendable {
     func stop() {
         storage.setCommitObserver(nil)
         service.withLock { $0 }?.stop()
+        systemConnection.withLock { $0 }?.close()
         for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.stop() }
         subscribers.withLock { $0.removeAll() }
         publisher.stop()
@@ -157,11 +176,17 @@ final class ClusterNode: Sendable {
             return (removed, wanted.keys.filter { running[$0] == nil })
         }
         for subscriber in removed { subscriber.stop() }
+        // After users or roles arrived: cached credentials are stale, and the cluster user
+        // may have arrived or changed (the routes follow).
+        let securityApplied: @Sendable () -> Void = { [weak self] in
+            self?.securityChanged()
+            self?.reloadRoutes()
+        }
         for key in added {
             let subscriber = ReplicationSubscriber(
                 peer: key.peer, table: key.table, startTime: wanted[key]?.startDate, connection: connection,
                 domain: engine == nil ? nil : key.peer, localNode: nodeName, storage: storage, logger: logger,
-                applied: Self.securityTables.contains(key.table) ? securityChanged : nil)
+                applied: Self.securityTables.contains(key.table) ? securityApplied : nil)
             subscribers.withLock { $0[key] = subscriber }
         }
     }
@@ -169,6 +194,60 @@ final class ClusterNode: Sendable {
     /// The subscribers pulling from `peer`.
     func subscribers(of peer: String) -> [ReplicationSubscriber] {
         subscribers.withLock { $0.values.filter { $0.peer == peer } }
+    }
+
+    // MARK: Routes
+
+    /// Applies `wanted`'s routes and the cluster user's current credentials to the running
+    /// hub (SIGHUP, no restart); with nil, the settings in force (the cluster user changed).
+    func reloadRoutes(_ wanted: ClusteringSettings? = nil) {
+        let settings = live.withLock { s -> ClusteringSettings in
+            if let wanted { s = wanted }
+            return s
+        }
+        guard let engine else { return }
+        var credentials: ClusterEngineSettings.Credentials?
+        switch ClusterUser.credentials(settings, storage: storage) {
+        case .success(let found):
+            credentials = found
+            problem.withLock { $0 = nil }
+        case .failure(let failure):
+            if problem.withLock({ $0 }) != failure.text { logger.warning("clustering: \(failure.text)") }
+            problem.withLock { $0 = failure.text }
+        }
+        do {
+            try engine.reload(routes: settings.routes.map { ClusterRoute(host: $0.host, port: $0.port) }, credentials: credentials,
+                              tls: engine.settings.routeTLS)
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    /// The hub-level view of the cluster (Harper's `cluster_network`): every hub that
+    /// answers the system account's `$SYS.REQ.SERVER.PING.STATSZ` within `timeout`, with the
+    /// names of the hubs it has routes to. Hub server names are `<node>-hub`.
+    /// - Throws: `NATSError` when the local hub cannot be asked.
+    func meshStatus(timeout: Duration) throws -> [(node: String, responseTime: Duration, connected: [String])] {
+        guard let engine else { return [] }
+        let connection = try systemConnection.withLock { current -> NATSConnection in
+            if let current, current.isConnected { return current }
+            current?.close()
+            let made = try NATSConnection(url: engine.hubURL, user: engine.systemUser, password: engine.localPassword,
+                                          name: "lyre-\(nodeName)-system", timeout: .seconds(2))
+            current = made
+            return made
+        }
+        let replies = try connection.requestAll(subject: "$SYS.REQ.SERVER.PING.STATSZ", data: Array("{}".utf8), timeout: timeout)
+        func node(_ server: String) -> String { server.hasSuffix("-hub") ? String(server.dropLast(4)) : server }
+        var out: [(node: String, responseTime: Duration, connected: [String])] = []
+        for reply in replies {
+            guard let object = try? JSON.parse(reply.data).objectValue,
+                  let server = object["server"]?.objectValue?["name"]?.stringValue else { continue }
+            let routes = object["statsz"]?.objectValue?["routes"]?.arrayValue ?? []
+            let connected = routes.compactMap { $0.objectValue?["name"]?.stringValue }.map(node)
+            out.append((node(server), reply.elapsed, Array(Set(connected)).sorted()))
+        }
+        return out
     }
 
     // MARK: Requests between nodes
@@ -203,6 +282,10 @@ final class ClusterNode: Sendable {
                     ("clustering", .int(Int64(settings.routePort))), ("operations_api", .int(Int64(operationsPort))),
                 ]))
                 reply["uptime"] = .string(Self.uptime(since: startedAt))
+                // cluster_network: the routes in this node's configuration.
+                reply["routes"] = .array(settings.routes.map {
+                    .object(JSONObject([("host", .string($0.host)), ("port", .int(Int64($0.port)))]))
+                })
             default:
                 throw LyreError.badRequest("unknown request \(operation)")
             }

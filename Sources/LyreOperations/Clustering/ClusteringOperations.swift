@@ -66,14 +66,23 @@ enum ClusteringOperations {
         let progress = node.publisher.progress
         var local = JSONObject()
         local["nats_connected"] = .bool(node.isConnected)
-        local["routes"] = .array(settings.routes.map { .object(JSONObject([("host", .string($0.host)), ("port", .int(Int64($0.port)))])) })
+        let live = node.settings
+        local["routes"] = .array(live.routes.map(routeValue))
+        if let engine = node.engine {
+            local["routes_authenticated"] = .bool(node.credentialProblem == nil)
+            local["routes_tls"] = .bool(engine.settings.routeTLS != nil)
+        }
         local["published"] = .int(Int64(progress.published))
         local["publish_pending"] = .int(Int64(progress.pending))
         if let error = progress.lastError { local["last_publish_error"] = .string(error) }
         if let engine = node.engine { local["engine_restarts"] = .int(Int64(engine.restarts)) }
         var warnings: [Value] = []
-        if settings.routes.isEmpty, node.engine != nil { warnings.append(.string("no routes configured: a cluster of one")) }
-        if settings.user == nil { warnings.append(.string("no cluster user configured (clustering.user): routes are not authenticated")) }
+        if live.routes.isEmpty, node.engine != nil { warnings.append(.string("no routes configured: a cluster of one")) }
+        if let engine = node.engine {
+            if let problem = node.credentialProblem { warnings.append(.string(problem)) }
+            if node.credentialProblem == nil, let problem = live.tlsProblem { warnings.append(.string(problem)) }
+            warnings += engine.routeProblems().map(Value.string)
+        }
         if !warnings.isEmpty { local["warnings"] = .array(warnings) }
         response["lyre"] = .object(local)
         return .json(.object(response))
@@ -95,7 +104,7 @@ enum ClusteringOperations {
             ports = reply["ports"] ?? .null
             uptime = reply["uptime"] ?? .null
         } catch let error as NATSError {
-            status = error.isTimeout ? "Timeout" : error.status.contains("No Responders") ? "NoResponders" : "closed"
+            status = error.isTimeout ? "Timeout" : error.isNoResponders ? "NoResponders" : "closed"
         } catch {
             status = "closed"
         }
@@ -169,7 +178,7 @@ enum ClusteringOperations {
             reply = try node.request(remote, payload)
         } catch let error as NATSError {
             let text = error.isTimeout ? "Unable to \(operation), node '\(remote)' is listening but did not respond."
-                : error.status.contains("No Responders") ? "Unable to \(operation), node '\(remote)' is not listening." : error.description
+                : error.isNoResponders ? "Unable to \(operation), node '\(remote)' is not listening." : error.description
             throw LyreError(.internalError, status: 500, text)
         }
         if reply["status"]?.stringValue != "success" {
@@ -241,7 +250,7 @@ enum ClusteringOperations {
         return .message("Cluster successfully configured.")
     }
 
-    // MARK: Routes (configuration only, as Harper's: they take effect at the next restart)
+    // MARK: Routes (stored in the configuration, as Harper's, and applied to the running hub at once)
 
     private static let routeKeys: [String: [String]] = [
         "hub": ["clustering", "hubServer", "cluster", "network", "routes"],
@@ -284,9 +293,19 @@ enum ClusteringOperations {
         }
         ConfigurationFile.set(&tree, path: path, .array(existing.map(routeValue)))
         try ConfigurationFile.write(tree, root: root)
+        if server == "hub" { applyRoutes(existing, context) }
         return .json(.object(JSONObject([
             ("message", .string("cluster routes successfully set")), ("set", .array(set)), ("skipped", .array(skipped)),
         ])))
+    }
+
+    /// The running hub takes the new hub routes without a restart (nats-server reloads them
+    /// on SIGHUP: new routes are solicited, removed ones closed).
+    private static func applyRoutes(_ routes: [ClusteringSettings.Route], _ context: OperationContext) {
+        guard context.app.configuration.clustering.enabled, let node = context.app.cluster.node else { return }
+        var settings = node.settings
+        settings.routes = routes
+        node.reloadRoutes(settings)
     }
 
     @Sendable static func getRoutes(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
@@ -318,7 +337,10 @@ enum ClusteringOperations {
         }
         ConfigurationFile.set(&tree, path: routeKeys["hub"]!, hub.isEmpty ? .null : .array(hub.map(routeValue)))
         ConfigurationFile.set(&tree, path: routeKeys["leaf"]!, leaf.isEmpty ? .null : .array(leaf.map(routeValue)))
-        if !deleted.isEmpty { try ConfigurationFile.write(tree, root: root) }
+        if !deleted.isEmpty {
+            try ConfigurationFile.write(tree, root: root)
+            applyRoutes(hub, context)
+        }
         return .json(.object(JSONObject([
             ("message", .string("cluster routes successfully deleted")), ("deleted", .array(deleted)), ("skipped", .array(skipped)),
         ])))
@@ -326,26 +348,67 @@ enum ClusteringOperations {
 
     // MARK: cluster_network, purge_stream
 
+    /// Harper's `cluster_network`: every node whose hub is enmeshed with this one (its hub
+    /// answers the system account's statistics request), how long it took to answer, the
+    /// nodes its hub has routes to (`connected_nodes`) and the routes in its configuration
+    /// (`routes`, asked from the node itself). `connected_nodes: true` / `routes: true` leave
+    /// those fields out, as Harper documents.
     @Sendable static func clusterNetwork(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
         let node = try node(context)
-        let timeout = request["timeout"]?.intValue.map { Duration.milliseconds($0) } ?? .seconds(2)
-        var nodes: [Value] = []
-        var me = JSONObject()
-        me["name"] = .string(node.nodeName)
-        me["response_time"] = .int(0)
-        me["routes"] = .array(node.settings.routes.map(routeValue))
-        nodes.append(.object(me))
-        for record in try NodeRecord.all(in: context.app.storage) where record.name != node.nodeName {
-            let start = ContinuousClock.now
-            let reachable = (try? await blocking {
-                try node.request(record.name, JSONObject([("operation", .string("cluster_status")), ("node_name", .string(node.nodeName))]),
-                                 timeout: timeout)
-            }) != nil
-            var entry = JSONObject()
-            entry["name"] = .string(record.name)
-            let elapsed = ContinuousClock.now - start
-            entry["response_time"] = reachable ? .int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000) : .null
-            nodes.append(.object(entry))
+        var milliseconds = 2000.0
+        if let value = request["timeout"], !value.isNull {
+            guard let number = value.doubleValue, number >= 0 else { throw LyreError.validation("'timeout' must be a number") }
+            milliseconds = min(number, 60_000)
+        }
+        let timeout = Duration.milliseconds(Int64(milliseconds))
+        var omit: Set<String> = []
+        for key in ["connected_nodes", "routes"] {
+            guard let value = request[key], !value.isNull else { continue }
+            guard let flag = value.boolValue else { throw LyreError.validation("'\(key)' must be a boolean") }
+            if flag { omit.insert(key) }
+        }
+        var mesh = try await blocking { try node.meshStatus(timeout: timeout) }
+        if node.engine == nil {
+            // An external NATS system: the nodes that answer through it.
+            mesh = [(node.nodeName, .zero, [])]
+            for record in try NodeRecord.all(in: context.app.storage) where record.name != node.nodeName {
+                let start = ContinuousClock.now
+                if (try? await blocking({ try node.request(record.name, JSONObject([
+                    ("operation", .string("cluster_status")), ("node_name", .string(node.nodeName)),
+                ]), timeout: timeout) })) != nil {
+                    mesh.append((record.name, ContinuousClock.now - start, []))
+                }
+            }
+        }
+        if !mesh.contains(where: { $0.node == node.nodeName }) { mesh.insert((node.nodeName, .zero, []), at: 0) }
+        let local = mesh.filter { $0.node == node.nodeName }
+        mesh = local + mesh.filter { $0.node != node.nodeName }
+        // Each node's configured routes, asked from it (in parallel; silent nodes list none).
+        let peers = omit.contains("routes") ? [] : mesh.map(\.node).filter { $0 != node.nodeName }
+        let routes: [String: Value] = await withTaskGroup(of: (String, Value).self) { group in
+            for peer in peers {
+                group.addTask {
+                    let reply = try? await blocking {
+                        try node.request(peer, JSONObject([("operation", .string("cluster_status")), ("node_name", .string(node.nodeName))]),
+                                         timeout: timeout)
+                    }
+                    return (peer, reply?["routes"] ?? .array([]))
+                }
+            }
+            var out: [String: Value] = [:]
+            for await (name, value) in group { out[name] = value }
+            return out
+        }
+        let nodes: [Value] = mesh.map { entry in
+            var object = JSONObject()
+            object["name"] = .string(entry.node)
+            object["response_time"] = .int(entry.responseTime.components.seconds * 1000
+                + entry.responseTime.components.attoseconds / 1_000_000_000_000_000)
+            if !omit.contains("connected_nodes") { object["connected_nodes"] = .array(entry.connected.map(Value.string)) }
+            if !omit.contains("routes") {
+                object["routes"] = entry.node == node.nodeName ? .array(node.settings.routes.map(routeValue)) : routes[entry.node] ?? .array([])
+            }
+            return .object(object)
         }
         return .json(.object(JSONObject([("nodes", .array(nodes))])))
     }

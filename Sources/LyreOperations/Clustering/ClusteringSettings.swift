@@ -30,6 +30,14 @@ public struct ClusteringSettings: Sendable, Equatable {
     public var streamMaxAge: Double?
     public var streamMaxBytes: Int64?
     public var streamMaxMessages: Int64?
+    /// `clustering.tls.certificate`, `.privateKey`, `.certificateAuthority` (PEM files),
+    /// `.insecure`, `.verify`: TLS on the routes between hubs, applied when the three files
+    /// exist (Lyre creates none of them; Harper's defaults name `<root>/keys/…`).
+    public var tlsCertificate: String?
+    public var tlsPrivateKey: String?
+    public var tlsCertificateAuthority: String?
+    public var tlsInsecure = true
+    public var tlsVerify = true
     /// Lyre's own `clustering.externalNats.url`: use this NATS system (JetStream on) instead
     /// of starting nats-servers (`nats://user:password@host:port`).
     public var externalURL: String?
@@ -79,6 +87,12 @@ public struct ClusteringSettings: Sendable, Equatable {
         streamMaxBytes = v("clustering.leafServer.streams.maxBytes")?.intValue
         streamMaxMessages = v("clustering.leafServer.streams.maxMsgs")?.intValue
         externalURL = string("clustering.externalNats.url")
+        tlsCertificate = string("clustering.tls.certificate")
+        tlsPrivateKey = string("clustering.tls.privateKey")
+        tlsCertificateAuthority = string("clustering.tls.certificateAuthority")
+        func bool(_ path: String) -> Bool? { v(path)?.boolValue ?? v(path)?.stringValue.flatMap { Bool($0) } }
+        if let insecure = bool("clustering.tls.insecure") { tlsInsecure = insecure }
+        if let verify = bool("clustering.tls.verify") { tlsVerify = verify }
         routes = Self.routes(v("clustering.hubServer.cluster.network.routes"))
     }
 
@@ -94,6 +108,31 @@ public struct ClusteringSettings: Sendable, Equatable {
         }
     }
 
+    /// The route TLS in force: the three files exist (else nil, and why in `tlsProblem`).
+    var routeTLS: ClusterEngineSettings.TLS? {
+        guard tlsProblem == nil, let tlsCertificate, let tlsPrivateKey, let tlsCertificateAuthority else { return nil }
+        return ClusterEngineSettings.TLS(certificate: tlsCertificate, privateKey: tlsPrivateKey,
+                                         certificateAuthority: tlsCertificateAuthority, insecure: tlsInsecure, verify: tlsVerify)
+    }
+
+    /// Why routes are not encrypted, or nil when they are.
+    var tlsProblem: String? {
+        let files = [("certificate", tlsCertificate), ("privateKey", tlsPrivateKey), ("certificateAuthority", tlsCertificateAuthority)]
+        let missing = files.filter { $0.1 == nil || !FileManager.default.fileExists(atPath: $0.1!) }
+        guard !missing.isEmpty else { return nil }
+        return "routes are not encrypted: " + missing.map { "clustering.tls.\($0.0) (\($0.1 ?? "not set")) does not exist" }.joined(separator: ", ")
+    }
+
+    /// These settings with the ones a running hub reloads (routes, cluster user) cleared:
+    /// two that compare equal differ in nothing that needs a restart. (TLS changes restart
+    /// the servers: a reload would keep routes made with the old certificates.)
+    var withoutRouteSettings: ClusteringSettings {
+        var copy = self
+        copy.routes = []
+        copy.user = nil
+        return copy
+    }
+
     /// The engine's settings for a root.
     func engineSettings(root: String, executable: String) -> ClusterEngineSettings {
         var settings = ClusterEngineSettings(nodeName: effectiveNodeName, directory: root + "/clustering", executable: executable)
@@ -104,6 +143,7 @@ public struct ClusteringSettings: Sendable, Equatable {
         settings.leafNodesPort = leafNodesPort
         settings.leafClientPort = leafPort
         if let streamsPath { settings.streamsPath = streamsPath }
+        settings.routeTLS = routeTLS
         return settings
     }
 }

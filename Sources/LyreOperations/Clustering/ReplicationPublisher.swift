@@ -81,8 +81,15 @@ final class ReplicationPublisher: Sendable {
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
     private func loop() {
+        // Databases whose acknowledged outbox groups may wait for a write to remove them.
+        var acknowledged: Set<String> = []
         while true {
-            wakeup.wait()
+            if wakeup.wait(timeout: .now() + .milliseconds(500)) == .timedOut {
+                // Idle: no write came to remove them with; one write of their own.
+                for database in acknowledged { storage.database(database)?.flushOutboxAcknowledgements() }
+                acknowledged.removeAll()
+                continue
+            }
             if isStopped { break }
             let (groups, wanted) = state.withLock { s -> ([CommittedGroup], Set<TableKey>) in
                 defer {
@@ -102,7 +109,10 @@ final class ReplicationPublisher: Sendable {
                 if isStopped { break }
                 if let key = group.outboxKey { done[group.database] = max(done[group.database] ?? 0, key) }
             }
-            for (database, key) in done { storage.database(database)?.acknowledgeOutbox(upTo: key) }
+            for (database, key) in done {
+                storage.database(database)?.acknowledgeOutbox(upTo: key)
+                acknowledged.insert(database)
+            }
         }
         finished.signal()
     }

@@ -110,7 +110,7 @@ final class ReplicationSubscriber: Sendable {
             }
             let messages: [ReceivedMessage]
             do {
-                messages = try consumer!.fetch(batch: 512, timeout: .seconds(1))
+                messages = try consumer!.fetchAvailable(batch: 512, timeout: .seconds(1))
             } catch {
                 consumer = nil
                 failed(error)

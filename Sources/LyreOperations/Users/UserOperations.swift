@@ -53,8 +53,11 @@ enum UserOperations {
         record.appendUnchecked("role", roleID)
         record.appendUnchecked("active", .bool(active))
         record.appendUnchecked("hash_function", .string(PasswordHasher.scheme))
+        // Clustering: a cluster user's password also kept reversibly (routes need it).
+        if ClusterUser.isClusterRole(roleID, in: context.app.storage) { record.appendUnchecked("hash", .string(try ClusterUser.seal(password))) }
         let result = try await store.write([record], mode: .insert, to: SystemDatabase.userTable)
         guard !result.written.isEmpty else { throw LyreError(.conflict, status: 409, "User \(username) already exists") }
+        context.app.cluster.userChanged(username)
         return .message("\(username) successfully added")
     }
 
@@ -89,7 +92,17 @@ enum UserOperations {
                 .notFound, status: 404, "Update failed.  Requested '\(name)' role not found."))
             record.appendUnchecked("role", id)
         }
+        if case .string(let text)? = password {
+            // Clustering: a cluster user's password also kept reversibly (routes need it), no one else's.
+            let existing = try store.user(username)
+            if ClusterUser.isClusterRole(record["role"] ?? existing?["role"], in: context.app.storage) {
+                record["hash"] = .string(try ClusterUser.seal(text))
+            } else if existing?["hash"] != nil {
+                record["hash"] = .null
+            }
+        }
         let result = try await store.write([record], mode: .update, to: SystemDatabase.userTable)
+        context.app.cluster.userChanged(username)
         var body = JSONObject()
         body.appendUnchecked("message", .string("updated \(result.written.count) of 1 records"))
         body.appendUnchecked("update_hashes", .array(result.written))
@@ -105,6 +118,7 @@ enum UserOperations {
         guard try await store.delete(username, from: SystemDatabase.userTable) else {
             throw LyreError(.notFound, status: 404, "User \(username) does not exist")
         }
+        context.app.cluster.userChanged(username)
         return .message("\(username) successfully deleted")
     }
 }
