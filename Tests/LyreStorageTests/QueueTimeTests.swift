@@ -12,7 +12,6 @@ import Testing
         let storage = try TemporaryStorage()
         let db = try storage.engine.createDatabase("dev")
         _ = try db.writeSync { ctx in try ctx.createTable("dog", primaryKey: "id") }
-        storage.engine.setMaximumTransactionQueueTime(.milliseconds(50))
 
         // Hold the writer: the first job blocks until released (only on its first run: a
         // refused neighbour makes the writer replay the group).
@@ -25,7 +24,10 @@ import Testing
                 release.wait()
             }
         }, completion: { _ in })
-        started.wait()
+        // The limit is set once the writer holds the first job: set before, that job could
+        // itself wait past 50 ms on a loaded machine, be refused, and never start.
+        try #require(started.wait(timeout: .now() + 120) == .success, "the writer never ran the first job")
+        storage.engine.setMaximumTransactionQueueTime(.milliseconds(50))
 
         let outcome = Mutex<Result<[Value], any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -35,7 +37,7 @@ import Testing
         })
         Thread.sleep(forTimeInterval: 0.2)  // the queued write now has waited past the limit
         release.signal()
-        done.wait()
+        try #require(done.wait(timeout: .now() + 120) == .success, "the queued write was never answered")
 
         let refused = try #require(outcome.withLock { $0 })
         guard case .failure(let error as LyreError) = refused else {
