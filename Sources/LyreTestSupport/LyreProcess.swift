@@ -36,7 +36,7 @@ public final class LyreProcess: @unchecked Sendable {
     }
 
     /// Starts `lyre run` on `root` and waits until it answers.
-    public init(root: String, port: Int) async throws {
+    public init(root: String, port: Int, environment extra: [String: String] = [:]) async throws {
         self.root = root
         self.port = port
         process = Process()
@@ -45,6 +45,7 @@ public final class LyreProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
         environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -64,6 +65,9 @@ public final class LyreProcess: @unchecked Sendable {
                                      headers: ["Content-Type: application/json", "Authorization: \(authorization)"],
                                      body: Array(json.utf8))
     }
+
+    /// The server's process id (for reading its memory figures in `/proc`).
+    public var processIdentifier: Int32 { process.processIdentifier }
 
     /// SIGKILL: no chance to flush or close anything.
     public func kill() {
