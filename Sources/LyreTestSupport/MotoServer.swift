@@ -50,9 +50,10 @@ package final class MotoServer: @unchecked Sendable {
 
     package var endpoint: String { "http://127.0.0.1:\(port)" }
 
+    /// SIGKILL: moto's server does not end on SIGTERM, and it holds nothing to save.
     package func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
