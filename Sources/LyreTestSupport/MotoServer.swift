@@ -19,7 +19,9 @@ package final class MotoServer: @unchecked Sendable {
         check.arguments = ["python3", "-c", "import moto.server"]
         check.standardOutput = FileHandle.nullDevice
         check.standardError = FileHandle.nullDevice
-        guard (try? check.run()) != nil else { return false }
+        // Through LyreProcess.launch: Foundation's Process.run() is not safe to call from
+        // two threads at once (see there), and this runs while other suites launch.
+        guard (try? LyreProcess.launch(check)) != nil else { return false }
         check.waitUntilExit()
         return check.terminationStatus == 0
     }
