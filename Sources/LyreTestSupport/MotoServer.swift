@@ -13,6 +13,20 @@ package final class MotoServer: @unchecked Sendable {
     /// Keys moto accepts before authentication is enforced (any works then).
     package static let setupCredentials = S3Credentials(accessKeyID: "AKIASETUPSETUPSETUP1", secretAccessKey: "setup")
 
+    /// `moto.server.main` with a watchdog: the server exits when its parent (the test
+    /// process) is gone, so a crashed test run leaves no moto behind.
+    static let launcher = """
+        import os, sys, threading, time
+        parent = os.getppid()
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
+        from moto.server import main
+        main(sys.argv[1:])
+        """
+
     package static var isAvailable: Bool {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -32,7 +46,7 @@ package final class MotoServer: @unchecked Sendable {
         FileManager.default.createFile(atPath: log, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+        process.arguments = ["python3", "-c", Self.launcher, "-H", "127.0.0.1", "-p", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
         process.environment = environment
