@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Where a bucket is and how its objects are addressed.
 ///

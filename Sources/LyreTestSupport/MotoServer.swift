@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 package import LyreS3
 
 /// A moto server (PyPI `moto[server]`, installed by `scripts/bootstrap`) on a free loopback
@@ -43,7 +43,7 @@ package final class MotoServer: @unchecked Sendable {
     package init() async throws {
         port = LyreProcess.freePort()
         log = TestApplication.temporaryRoot() + "-moto.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.launcher, "-H", "127.0.0.1", "-p", String(port)]
