@@ -83,10 +83,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // S3 client for import_from_s3 / export_to_s3: SigV4 signing (swift-crypto) and the
+        // few REST calls, over async-http-client. Knows nothing of Lyre's operations.
+        .target(
+            name: "LyreS3",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LyreOperations",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "LyreCluster", "CLyreZlib",
+                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "LyreCluster", "CLyreZlib", "LyreS3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -134,7 +146,7 @@ let package = Package(
         .target(
             name: "LyreTestSupport",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer", "LyreCluster",
+                "LyreCore", "LyreStorage", "LyreAuth", "LyreOperations", "LyreServer", "LyreCluster", "LyreS3",
                 // StaticHTTPServer: a local file server for csv_url_load tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -169,6 +181,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LyreClusterTests", dependencies: ["LyreCore", "LyreCluster", "LyreTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreS3Tests", dependencies: ["LyreS3"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreAuthTests", dependencies: ["LyreCore", "LyreAuth", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LyreOperationsTests",
@@ -197,7 +210,7 @@ let package = Package(
         .testTarget(name: "LyreFuzzingTests", dependencies: ["LyreFuzzing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["LyreCore", "LyreTestSupport", "LyreServer", "LyreOperations"],
+            dependencies: ["LyreCore", "LyreTestSupport", "LyreServer", "LyreOperations", "LyreS3"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -67,6 +67,9 @@ public final class LyreProcess: @unchecked Sendable {
                                      body: Array(json.utf8))
     }
 
+    /// The server's process id (for reading its memory figures in `/proc`).
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// SIGKILL: no chance to flush or close anything.
     public func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)

@@ -185,7 +185,7 @@ import Testing
         (#"{"operation":"csv_url_load","database":"dev","table":"cat","csv_url":"http://127.0.0.1:1/x.csv"}"#, 400, #"{"error":"Table 'dev.cat' does not exist"}"#),
         (#"{"operation":"csv_url_load","database":"dev","csv_url":"http://127.0.0.1:1/x.csv"}"#, 400, #"{"error":"Table can't be blank"}"#),
         (#"{"operation":"csv_url_load","database":"dev","table":"dog","csv_url":"http://127.0.0.1:1/x.csv","passthrough_headers":"x"}"#, 400, #"{"error":"'passthrough_headers' must be an object"}"#),
-        (#"{"operation":"import_from_s3","database":"dev","table":"dog","s3":{}}"#, 400, #"{"error":"Operation 'import_from_s3' is not supported"}"#),
+        (#"{"operation":"import_from_s3","database":"dev","table":"dog","s3":{}}"#, 400, #"{"error":"S3 aws access key id can't be blank"}"#),
     ])
     func synchronousErrors(request: String, status: Int, body: String) async throws {
         let lyre = try TestApplication()

@@ -91,14 +91,14 @@ enum BulkLoadOperations {
         }
     }
 
-    private static func requireTable(_ request: Request) throws {
+    static func requireTable(_ request: Request) throws {
         guard let table = request["table"], !table.isNull, table != .string("") else {
             throw LyreError.validation("Table can't be blank")
         }
     }
 
     /// `action`: insert (default), update or upsert; and whether it was given.
-    private static func action(_ request: Request) throws -> (WriteMode, Bool) {
+    static func action(_ request: Request) throws -> (WriteMode, Bool) {
         switch request["action"] {
         case nil, .null?: return (.insert, false)
         case .string("insert")?: return (.insert, true)
@@ -109,7 +109,7 @@ enum BulkLoadOperations {
     }
 
     /// Table rights first (so a role learns nothing about what it can't see), then existence.
-    private static func checkTarget(_ request: Request, _ context: OperationContext, mode: WriteMode, explicit: Bool) throws -> (String, String) {
+    static func checkTarget(_ request: Request, _ context: OperationContext, mode: WriteMode, explicit: Bool) throws -> (String, String) {
         let database = try request.database()
         let table = try request.table()
         try Authorization.checkTable(database: database, table: table, user: context.user,

@@ -14,7 +14,7 @@ import Synchronization
 /// the same time, into a spool file under `<root>/tmp`; the second pass reads the spool file.
 /// Memory stays bounded by a chunk whatever the size of the download; the spool file is
 /// removed when the job ends (and stale ones at the next start).
-struct CSVDownload: Sendable {
+struct CSVDownload: SpooledDownload {
     let url: String
     /// `passthrough_headers`, sent with the request as given.
     let headers: [(String, String)]
@@ -123,7 +123,7 @@ struct CSVDownload: Sendable {
         return total
     }
 
-    private static func write(_ chunk: UnsafeRawBufferPointer, to fd: Int32, path: String) throws {
+    static func write(_ chunk: UnsafeRawBufferPointer, to fd: Int32, path: String) throws {
         var offset = 0
         while offset < chunk.count {
             let written = Foundation.write(fd, chunk.baseAddress! + offset, chunk.count - offset)

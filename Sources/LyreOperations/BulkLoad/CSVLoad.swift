@@ -67,6 +67,7 @@ struct CSVLoad: Sendable {
         try Authorization.checkTable(database: database, table: table, user: user,
                                      required: permissions, attributes: header)
         control.setTotal(validation.rows)
+        control.setDone(0)
 
         // Pass 2: type and write.
         let builder = RowBuilder(header: header, table: definition)

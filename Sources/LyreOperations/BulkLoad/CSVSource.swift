@@ -2,14 +2,14 @@ import Foundation
 import LyreCore
 
 /// Where a CSV load reads from: inline text (`csv_data_load`), a file on the server
-/// (`csv_file_load`) or a download (`csv_url_load`). A source can be read several times (the
+/// (`csv_file_load`) or a download (`csv_url_load`, `import_from_s3`). A source can be read several times (the
 /// load validates in a first pass and writes in a second), each time in chunks, so a file is
 /// never held whole. A download is streamed once, by the first pass, into its spool file; the
 /// second pass reads that file (see `CSVDownload`).
 enum CSVSource: Sendable {
     case bytes([UInt8])
     case file(String)
-    case url(CSVDownload, spool: String)
+    case url(any SpooledDownload, spool: String)
 
     /// Bytes per read: large enough that the per-chunk overhead vanishes, small enough
     /// that one chunk's rows stay a fraction of a write batch.
@@ -38,6 +38,16 @@ enum CSVSource: Sendable {
             return CSVChunkReader(fd: open(path, O_RDONLY), path: path)
         }
     }
+}
+
+/// A remote object fetched once, by a load's first pass: each chunk goes to `body` and to a
+/// spool file that later passes read (`CSVDownload`, `S3ObjectDownload`).
+protocol SpooledDownload: Sendable {
+    /// - Returns: the number of bytes fetched.
+    /// - Throws: the source's job-time texts as `LyreError`, `JobInterruption` when the job
+    ///   is stopped, and whatever `body` throws.
+    @discardableResult
+    func fetch(spoolingTo spool: String, control: JobControl, _ body: (UnsafeRawBufferPointer) throws -> Void) async throws -> Int
 }
 
 /// Reads a `CSVSource` chunk by chunk. Owns the file descriptor it reads; `close()` ends it.

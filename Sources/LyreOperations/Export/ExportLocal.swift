@@ -8,6 +8,34 @@ struct ExportLocal: Sendable {
     var user: User
 
     func run(app: Application, control: JobControl) async throws -> JobOutcome {
+        let (format, search) = try Self.formatAndSearch(body)
+        guard case .string(var path)? = body["path"], !path.isEmpty else { throw LyreError.badRequest("path is missing.") }
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        try Self.checkDirectory(path)
+        let filename: String
+        switch body["filename"] {
+        case nil, .null?: filename = String(JobRecord.now())
+        case let value?: filename = try Request.nameText(value, field: "filename")
+        }
+
+        let records = try await Self.search(search, app: app, user: user, control: control)
+        var writer = try ExportWriter(directory: path, fileName: "\(filename).\(format)")
+        var encoder = ExportEncoder(records: records, format: format)
+        while let chunk = encoder.next() {
+            try writer.append(chunk)
+            control.setDone(encoder.recordsDone)
+            try control.checkInterrupted()
+        }
+        try writer.commit()
+        control.setDone(records.count)
+        var result = JSONObject()
+        result.appendUnchecked("message", .string("Successfully exported \(format.uppercased()) locally."))
+        result.appendUnchecked("path", .string(writer.finalPath))
+        return .result(.object(result))
+    }
+
+    /// `format` and `search_operation` checked with the §9 texts (shared by `export_to_s3`).
+    static func formatAndSearch(_ body: JSONObject) throws -> (format: String, search: JSONObject) {
         guard let formatValue = body["format"], !formatValue.isNull else { throw LyreError.badRequest("format missing") }
         guard case .string(let format) = formatValue, format == "json" || format == "csv" else {
             throw LyreError.badRequest("format invalid. must be one of the following values: json, csv")
@@ -18,44 +46,16 @@ struct ExportLocal: Sendable {
         guard case .string(let name) = operation, EmbeddedSearch.allowed.contains(name) else {
             throw LyreError.badRequest("searchOperation.operation must be one of the following values: search_by_value, search_by_hash, sql, search_by_conditions")
         }
-        guard case .string(var path)? = body["path"], !path.isEmpty else { throw LyreError.badRequest("path is missing.") }
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        try Self.checkDirectory(path)
-        let filename: String
-        switch body["filename"] {
-        case nil, .null?: filename = String(JobRecord.now())
-        case let value?: filename = try Request.nameText(value, field: "filename")
-        }
+        return (format, search)
+    }
 
+    /// Runs the embedded search; its records, the job's total.
+    static func search(_ search: JSONObject, app: Application, user: User, control: JobControl) async throws -> [Value] {
         let found = try await control.gate.readAsync { try await EmbeddedSearch.run(search, app: app, user: user) }
         let records: [Value] = found.arrayValue ?? [found]
         control.setTotal(records.count)
         try control.checkInterrupted()
-
-        var writer = try ExportWriter(directory: path, fileName: "\(filename).\(format)")
-        if format == "json" {
-            try writer.append([UInt8(ascii: "[")])
-            for (i, record) in records.enumerated() {
-                var bytes: [UInt8] = i == 0 ? [] : [UInt8(ascii: ",")]
-                JSON.write(record, into: &bytes)
-                try writer.append(bytes)
-                if i % 10_000 == 9_999 { control.setDone(i + 1); try control.checkInterrupted() }
-            }
-            try writer.append([UInt8(ascii: "]")])
-        } else {
-            let columns = CSVExport.columns(records)
-            try writer.append(CSVExport.line(columns))
-            for (i, record) in records.enumerated() {
-                try writer.append(CSVExport.line(columns.map { CSVExport.cell(record[$0]) }))
-                if i % 10_000 == 9_999 { control.setDone(i + 1); try control.checkInterrupted() }
-            }
-        }
-        try writer.commit()
-        control.setDone(records.count)
-        var result = JSONObject()
-        result.appendUnchecked("message", .string("Successfully exported \(format.uppercased()) locally."))
-        result.appendUnchecked("path", .string(writer.finalPath))
-        return .result(.object(result))
+        return records
     }
 
     /// - Throws: the §9 texts for a missing, inaccessible or non-directory path.

@@ -55,6 +55,59 @@ struct ExportWriter: ~Copyable {
     }
 }
 
+/// Serializes exported records in chunks of about `chunkSize` bytes: a JSON array, or CSV
+/// with a header row (`CSVExport`). The records are held by the caller (the embedded
+/// search's result); their serialized form never is, whole.
+struct ExportEncoder {
+    let records: [Value]
+    let format: String
+    private var columns: [String] = []
+    private var index = 0
+    private var started = false
+    private var finished = false
+
+    static let chunkSize = 1 << 20
+
+    init(records: [Value], format: String) {
+        self.records = records
+        self.format = format
+    }
+
+    /// Records serialized so far.
+    var recordsDone: Int { index }
+
+    /// The next chunk; nil at the end.
+    mutating func next() -> [UInt8]? {
+        guard !finished else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.chunkSize + 4096)
+        if !started {
+            started = true
+            if format == "json" {
+                out.append(UInt8(ascii: "["))
+            } else {
+                columns = CSVExport.columns(records)
+                out.append(contentsOf: CSVExport.line(columns).utf8)
+            }
+        }
+        while index < records.count && out.count < Self.chunkSize {
+            let record = records[index]
+            if format == "json" {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSON.write(record, into: &out)
+            } else {
+                out.append(contentsOf: CSVExport.line(columns.map { CSVExport.cell(record[$0]) }).utf8)
+            }
+            index += 1
+        }
+        if index == records.count {
+            if format == "json" { out.append(UInt8(ascii: "]")) }
+            finished = true
+        }
+        return out
+    }
+}
+
 /// The CSV form of exported records: a header of every key in first-seen order, one line
 /// per record; strings as text, `null` and missing as empty cells, other values as JSON
 /// text (nested values: bulk-and-jobs.md §9, inferred). RFC 4180 quoting where needed.

@@ -24,6 +24,11 @@ enum JobOperations {
         if case .object(let headers)? = stored["passthrough_headers"] {
             stored["passthrough_headers"] = .array(headers.keys.map { .string($0) })
         }
+        // S3 operations carry access keys: the secret never reaches storage (nor get_job).
+        if case .object(var s3)? = stored["s3"] {
+            for name in ["aws_secret_access_key", "aws_session_token"] where s3[name] != nil { s3[name] = .string("****") }
+            stored["s3"] = .object(s3)
+        }
         try await JobStore.create(context.app.storage, id: id, type: request.operation.rawValue,
                                   user: context.user.username, request: stored)
         await context.app.jobs.submit(id: id, work: work)

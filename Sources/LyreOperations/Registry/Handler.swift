@@ -82,6 +82,7 @@ struct OperationRegistry: Sendable {
         JobOperations.register(into: &registry)
         BulkLoadOperations.register(into: &registry)
         ExportOperations.register(into: &registry)
+        S3Operations.register(into: &registry)
         LogOperations.register(into: &registry)
         AuditOperations.register(into: &registry)
         SettingsOperations.register(into: &registry)
