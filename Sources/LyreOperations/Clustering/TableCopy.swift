@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import LyreCluster
+import LyreCore
+import LyreStorage
+
+/// A full copy of one table from a peer, for a node that lacks part of the table's history
+/// (a new subscription, or a stream purged or aged out past its position).
+///
+/// The peer fixes the copy's point first (`ClusterNode.answerCopy`): it makes sure the
+/// table's changes are kept and published from then on, then notes its stream's last
+/// sequence `S`; every message up to `S` was committed before. It then sends the table in
+/// batches (records in primary-key order, then tombstones), each read in its own short read
+/// transaction: writes go on everywhere meanwhile, and a batch is at least as new as `S`.
+/// Applied here by last-writer-wins, and followed by the stream's messages after `S`
+/// (which hold every change committed after the point), the copy converges to the peer's
+/// table exactly as a snapshot at `S` would; a record that changed during the copy is met
+/// again in the stream, and applying it twice changes nothing. With a subscription's
+/// `start_time`, only records written and deleted since then are copied.
+///
+/// The position `S` is written with the last batch, so a copy cut short (either node
+/// stopped) starts again from the beginning.
+struct TableCopy {
+    let peer: String
+    let table: TableKey
+    let since: Date?
+    let connection: NATSConnection
+    let localNode: String
+    let storage: StorageEngine
+    let logger: Logger
+    let isStopped: @Sendable () -> Bool
+
+    /// Records (and about as many bytes) a batch holds at most: the reply stays well under
+    /// NATS's default 1 MB message limit.
+    static let batchRecords = 1000
+    static let batchBytes = 256 * 1024
+    static let requestTimeout: Duration = .seconds(10)
+
+    /// Copies the table. - Returns: the copy's point `S` (the stream sequence to consume
+    /// after), or nil when stopped first.
+    /// - Throws: the peer unreachable or failing, storage failures.
+    func run() throws -> UInt64? {
+        let started = Date()
+        var point: UInt64 = 0
+        var copyTime = 0.0
+        var definition: JSONObject?
+        var part = "records"
+        var after: Value?
+        var copied = 0
+        var deleted = 0
+        var first = true
+        while true {
+            if isStopped() { return nil }
+            var request = JSONObject()
+            request["node_name"] = .string(localNode)
+            request["database"] = .string(table.database)
+            request["table"] = .string(table.table)
+            request["part"] = .string(part)
+            request["after"] = after ?? .null
+            request["since"] = since.map { .double($0.timeIntervalSince1970 * 1000) } ?? .null
+            let reply = try RecordCodec.decode(connection.request(subject: NATSNames.copySubject(node: peer),
+                                                                  data: RecordCodec.encode(request), timeout: Self.requestTimeout))
+            guard reply["status"]?.stringValue == "success" else {
+                throw LyreError(.internalError, status: 500, "copy of \(table.database).\(table.table) from \(peer): \(reply["message"]?.stringValue ?? "failed")")
+            }
+            if first {
+                point = UInt64(max(0, reply["sequence"]?.intValue ?? 0))
+                copyTime = reply["time"]?.doubleValue ?? 0
+                definition = reply["definition"]?.objectValue
+                first = false
+            }
+            let records = (reply["records"]?.arrayValue ?? []).compactMap(\.objectValue)
+            let tombstones = (reply["tombstones"]?.arrayValue ?? []).compactMap { value -> (Value, Double)? in
+                guard let pair = value.arrayValue, pair.count == 2, let time = pair[1].doubleValue else { return nil }
+                return (pair[0], time)
+            }
+            let next = reply["next"].flatMap { $0.isNull ? nil : $0 }
+            let done = next == nil && part == "tombstones"
+            try apply(records: records, tombstones: tombstones, definition: definition, copyTime: copyTime,
+                      position: done ? point : nil)
+            copied += records.count
+            deleted += tombstones.count
+            if let next {
+                after = next
+            } else if part == "records" {
+                part = "tombstones"
+                after = nil
+            } else {
+                break
+            }
+        }
+        let seconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
+        logger.notice("clustering: copied \(table.database).\(table.table) from \(peer): \(copied) records, \(deleted) tombstones in \(seconds) s, then its changes after sequence \(point)")
+        return point
+    }
+
+    /// Applies one batch (creating the table from the peer's definition when missing) in one
+    /// transaction, with the copy's position on the last.
+    private func apply(records: [JSONObject], tombstones: [(Value, Double)], definition: JSONObject?, copyTime: Double,
+                       position: UInt64?) throws {
+        let newest = max(records.compactMap { $0[TableDefinition.updatedTime]?.doubleValue }.max() ?? copyTime,
+                         tombstones.map(\.1).max() ?? copyTime)
+        let found: (Database, droppedAt: Double?)?
+        if definition == nil && records.isEmpty && tombstones.isEmpty {
+            // The peer has no such table: nothing to create; the position goes where the database is.
+            found = storage.database(table.database).map { ($0, storage.databaseDroppedAt(table.database)) }
+        } else {
+            found = try storage.databaseForReplication(table.database, changedAt: newest)
+        }
+        guard let found else { return }
+        let (db, droppedAt) = found
+        let (peer, localNode, table) = (self.peer, self.localNode, self.table.table)
+        let primaryKey = definition?["primary_key"]?.stringValue ?? "id"
+        try db.writeSync { ctx in
+            if ctx.catalog.tables[table] == nil, let definition {
+                _ = try ctx.applyRemote(CommittedChange(table: table, kind: .schema(.createTable(definition))), timestamp: copyTime,
+                                        origin: peer, localNode: localNode, databaseDroppedAt: droppedAt)
+            }
+            if !records.isEmpty {
+                _ = try ctx.applyRemote(CommittedChange(table: table, kind: .put(records)), timestamp: copyTime, origin: peer,
+                                        localNode: localNode, primaryKey: primaryKey, databaseDroppedAt: droppedAt)
+            }
+            for (id, time) in tombstones {
+                _ = try ctx.applyRemote(CommittedChange(table: table, kind: .delete([id])), timestamp: time, origin: peer,
+                                        localNode: localNode, databaseDroppedAt: droppedAt)
+            }
+            if let position { try ctx.setReplicationPosition(position, peer: peer, table: table, reset: true) }
+        }
+    }
+}
