@@ -1,4 +1,4 @@
-import LyreCore
+package import LyreCore
 
 /// One attribute of a table as the catalog records it.
 package struct AttributeDefinition: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import LyreCore
+package import LyreCore
 
 extension Database {
     /// Up to `limit` records (and about `maxBytes` encoded) of `table` in primary-key order

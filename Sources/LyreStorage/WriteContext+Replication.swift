@@ -1,4 +1,4 @@
-import LyreCore
+package import LyreCore
 
 /// Deleted records' primary keys with the time of their deletion, so a write from another
 /// node that is older than the delete cannot bring the record back (replication's

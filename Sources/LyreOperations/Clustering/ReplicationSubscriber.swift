@@ -169,7 +169,7 @@ final class ReplicationSubscriber: Sendable {
                 if skipsAhead || (messages.isEmpty && Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval) {
                     position.lastGapCheck = Date()
                     if hasGap(stream: stream, expected: position.expected) {
-                        logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(position.expected - 1), taking a full copy")
+                        logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(position.expected &- 1), taking a full copy")
                         position.needsCopy = true
                         consumer = nil
                         continue

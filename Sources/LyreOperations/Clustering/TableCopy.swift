@@ -109,22 +109,22 @@ struct TableCopy {
         }
         guard let found else { return }
         let (db, droppedAt) = found
-        let (peer, localNode, table) = (self.peer, self.localNode, self.table.table)
+        let (peer, localNode, tableName) = (self.peer, self.localNode, self.table.table)
         let primaryKey = definition?["primary_key"]?.stringValue ?? "id"
         try db.writeSync { ctx in
-            if ctx.catalog.tables[table] == nil, let definition {
-                _ = try ctx.applyRemote(CommittedChange(table: table, kind: .schema(.createTable(definition))), timestamp: copyTime,
+            if ctx.catalog.tables[tableName] == nil, let definition {
+                _ = try ctx.applyRemote(CommittedChange(table: tableName, kind: .schema(.createTable(definition))), timestamp: copyTime,
                                         origin: peer, localNode: localNode, databaseDroppedAt: droppedAt)
             }
             if !records.isEmpty {
-                _ = try ctx.applyRemote(CommittedChange(table: table, kind: .put(records)), timestamp: copyTime, origin: peer,
+                _ = try ctx.applyRemote(CommittedChange(table: tableName, kind: .put(records)), timestamp: copyTime, origin: peer,
                                         localNode: localNode, primaryKey: primaryKey, databaseDroppedAt: droppedAt)
             }
             for (id, time) in tombstones {
-                _ = try ctx.applyRemote(CommittedChange(table: table, kind: .delete([id])), timestamp: time, origin: peer,
+                _ = try ctx.applyRemote(CommittedChange(table: tableName, kind: .delete([id])), timestamp: time, origin: peer,
                                         localNode: localNode, databaseDroppedAt: droppedAt)
             }
-            if let position { try ctx.setReplicationPosition(position, peer: peer, table: table, reset: true) }
+            if let position { try ctx.setReplicationPosition(position, peer: peer, table: tableName, reset: true) }
         }
     }
 }
