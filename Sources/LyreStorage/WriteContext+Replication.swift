@@ -289,7 +289,7 @@ extension WriteContext {
     /// - Returns: how many were removed, and where to go on (nil: both DBIs done).
     package mutating func expireTombstones(olderThan cutoff: Double, from position: TombstoneSweep, limit: Int) throws -> (removed: Int, next: TombstoneSweep?) {
         let dbi = try position.markers ? DropMarkers.dbi(transaction) : Tombstones.dbi(self)
-        var removed = 0
+        var expired: [[UInt8]] = []
         var last: [UInt8]?
         var done = false
         try transaction.withCursor(dbi) { cursor in
@@ -303,17 +303,13 @@ extension WriteContext {
                 if examined >= limit { return }
                 examined += 1
                 last = Array(e.key)
-                if let time = DropMarkers.decode(e.value), time < cutoff {
-                    try cursor.deleteCurrent()
-                    removed += 1
-                    entry = try cursor.current()
-                    if let current = entry, let last, Array(current.key) == last { entry = try cursor.next() }
-                    continue
-                }
+                if let time = DropMarkers.decode(e.value), time < cutoff { expired.append(Array(e.key)) }
                 entry = try cursor.next()
             }
             done = true
         }
+        for key in expired { try transaction.delete(dbi, key) }
+        let removed = expired.count
         if !done, let last { return (removed, TombstoneSweep(markers: position.markers, after: last)) }
         return (removed, position.markers ? nil : TombstoneSweep(markers: true, after: nil))
     }
