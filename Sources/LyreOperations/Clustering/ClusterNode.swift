@@ -211,43 +211,20 @@ final class ClusterNode: Sendable {
     /// have missed that committed, then the stream's last sequence); each request returns
     /// one batch of records or tombstones. Requests and replies are `RecordCodec`.
     private func answerCopy(_ bytes: [UInt8]) -> [UInt8] {
-        var reply = JSONObject()
-        do {
-            let request = try RecordCodec.decode(bytes)
-            guard let database = request["database"]?.stringValue, let table = request["table"]?.stringValue else {
-                throw LyreError.badRequest("bad copy request")
-            }
-            let part = request["part"]?.stringValue ?? "records"
-            let after = request["after"].flatMap { $0.isNull ? nil : $0 }
-            let since = request["since"]?.doubleValue
-            let key = TableKey(database: database, table: table)
-            let db = storage.database(database)
-            if part == "records", after == nil {
-                copied.withLock { _ = $0.insert(key) }
-                publisher.ensureStreams([key])
-                // A group that began before the insert may have passed the observer's filter:
-                // once this (empty) write is done, every such group has committed.
-                try db?.writeSync { _ in }
-                let stream = try connection.jetStream().streamState(NATSNames.stream(node: nodeName, database: database, table: table))
-                reply["sequence"] = .int(Int64(stream?.lastSequence ?? 0))
-                reply["time"] = .double(Date().timeIntervalSince1970 * 1000)
-                reply["definition"] = db?.table(table).map { .object($0.replicationDefinition) } ?? .null
-            }
-            var batch = CopyBatch()
-            if let db, db.table(table) != nil {
-                batch = part == "records"
-                    ? try db.copyBatch(table: table, after: after, since: since, limit: TableCopy.batchRecords, maxBytes: TableCopy.batchBytes)
-                    : try db.tombstoneBatch(table: table, after: after, since: since, limit: TableCopy.batchRecords)
-            }
-            reply["records"] = .array(batch.records.map(Value.object))
-            reply["tombstones"] = .array(batch.tombstones.map { .array([$0.id, .double($0.time)]) })
-            reply["next"] = batch.next ?? .null
-            reply["status"] = .string("success")
-        } catch {
-            reply["status"] = .string("error")
-            reply["message"] = .string((error as? LyreError)?.message ?? "\(error)")
+        let request: JSONObject
+        do { request = try RecordCodec.decode(bytes) } catch {
+            return RecordCodec.encode(JSONObject([("status", .string("error")), ("message", .string("bad copy request"))]))
         }
-        return RecordCodec.encode(reply)
+        return RecordCodec.encode(TableCopy.answer(request, storage: storage) { database, table in
+            let key = TableKey(database: database, table: table)
+            copied.withLock { _ = $0.insert(key) }
+            publisher.ensureStreams([key])
+            // A group that began before the insert may have passed the observer's filter:
+            // once this (empty) write is done, every such group has committed.
+            try storage.database(database)?.writeSync { _ in }
+            let stream = try connection.jetStream().streamState(NATSNames.stream(node: nodeName, database: database, table: table))
+            return stream?.lastSequence ?? 0
+        })
     }
 
     /// The subscribers pulling from `peer`.

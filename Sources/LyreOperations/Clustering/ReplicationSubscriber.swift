@@ -224,8 +224,12 @@ final class ReplicationSubscriber: Sendable {
         if copy {
             state.withLock { $0.copying = true }
             defer { state.withLock { $0.copying = false } }
-            guard let point = try TableCopy(peer: peer, table: table, since: startTime, connection: connection, localNode: localNode,
-                                            storage: storage, logger: logger, isStopped: { [weak self] in self?.isStopped ?? true }).run()
+            let (connection, peer) = (self.connection, self.peer)
+            guard let point = try TableCopy(peer: peer, database: table.database, table: table.table, since: startTime, localNode: localNode, storage: storage, logger: logger,
+                                            isStopped: { [weak self] in self?.isStopped ?? true }, request: { bytes in
+                                                try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes,
+                                                                       timeout: TableCopy.requestTimeout)
+                                            }).run()
             else { return nil }
             state.withLock { $0.copies += 1 }
             applied?()

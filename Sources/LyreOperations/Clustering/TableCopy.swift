@@ -1,8 +1,7 @@
-import Foundation
-import Logging
-import LyreCluster
-import LyreCore
-import LyreStorage
+package import Foundation
+package import Logging
+package import LyreCore
+package import LyreStorage
 
 /// A full copy of one table from a peer, for a node that lacks part of the table's history
 /// (a new subscription, or a stream purged or aged out past its position).
@@ -20,26 +19,51 @@ import LyreStorage
 ///
 /// The position `S` is written with the last batch, so a copy cut short (either node
 /// stopped) starts again from the beginning.
-struct TableCopy {
+///
+/// Requests and replies are `RecordCodec` objects; `request` sends one to the peer (over
+/// NATS, `<peer>.__copy__`) and `answer(_:storage:point:)` is the peer's side, so both ends
+/// can be tested together without NATS.
+package struct TableCopy {
     let peer: String
     let table: TableKey
     let since: Date?
-    let connection: NATSConnection
+    let request: @Sendable ([UInt8]) throws -> [UInt8]
     let localNode: String
     let storage: StorageEngine
     let logger: Logger
     let isStopped: @Sendable () -> Bool
 
+    package init(peer: String, database: String, table: String, since: Date?, localNode: String, storage: StorageEngine,
+                 logger: Logger, isStopped: @escaping @Sendable () -> Bool = { false },
+                 request: @escaping @Sendable ([UInt8]) throws -> [UInt8]) {
+        self.peer = peer
+        self.table = TableKey(database: database, table: table)
+        self.since = since
+        self.request = request
+        self.localNode = localNode
+        self.storage = storage
+        self.logger = logger
+        self.isStopped = isStopped
+    }
+
+    /// A copy request's or reply's key: nil when missing or JSON null. (Not
+    /// `flatMap { $0.isNull ? nil : $0 }`: `Value` is `ExpressibleByNilLiteral`, so that `nil`
+    /// is `Value.null` again, and a finished part read as "go on after null", from the start.)
+    static func key(_ value: Value?) -> Value? {
+        guard let value, !value.isNull else { return nil }
+        return value
+    }
+
     /// Records (and about as many bytes) a batch holds at most: the reply stays well under
     /// NATS's default 1 MB message limit.
-    static let batchRecords = 1000
+    package static let batchRecords = 1000
     static let batchBytes = 256 * 1024
     static let requestTimeout: Duration = .seconds(10)
 
     /// Copies the table. - Returns: the copy's point `S` (the stream sequence to consume
     /// after), or nil when stopped first.
     /// - Throws: the peer unreachable or failing, storage failures.
-    func run() throws -> UInt64? {
+    package func run() throws -> UInt64? {
         let started = Date()
         var point: UInt64 = 0
         var copyTime = 0.0
@@ -58,8 +82,7 @@ struct TableCopy {
             request["part"] = .string(part)
             request["after"] = after ?? .null
             request["since"] = since.map { .double($0.timeIntervalSince1970 * 1000) } ?? .null
-            let reply = try RecordCodec.decode(connection.request(subject: NATSNames.copySubject(node: peer),
-                                                                  data: RecordCodec.encode(request), timeout: Self.requestTimeout))
+            let reply = try RecordCodec.decode(self.request(RecordCodec.encode(request)))
             guard reply["status"]?.stringValue == "success" else {
                 throw LyreError(.internalError, status: 500, "copy of \(table.database).\(table.table) from \(peer): \(reply["message"]?.stringValue ?? "failed")")
             }
@@ -74,7 +97,11 @@ struct TableCopy {
                 guard let pair = value.arrayValue, pair.count == 2, let time = pair[1].doubleValue else { return nil }
                 return (pair[0], time)
             }
-            let next = reply["next"].flatMap { $0.isNull ? nil : $0 }
+            let next = Self.key(reply["next"])
+            // Each batch must move on: a peer answering the same place again would loop forever.
+            if let next, next == after {
+                throw LyreError(.internalError, status: 500, "copy of \(table.database).\(table.table) from \(peer): no progress after \(next)")
+            }
             let done = next == nil && part == "tombstones"
             try apply(records: records, tombstones: tombstones, definition: definition, copyTime: copyTime,
                       position: done ? point : nil)
@@ -126,5 +153,43 @@ struct TableCopy {
             }
             if let position { try ctx.setReplicationPosition(position, peer: peer, table: tableName, reset: true) }
         }
+    }
+
+    /// The peer's side: answers one copy request from `storage`. The first request of a copy
+    /// (records, from the start) gets the copy's point from `point` (which makes sure the
+    /// table's later changes are kept and published, then returns its stream's last
+    /// sequence), the time, and the table's definition; each request gets one batch of
+    /// records or tombstones and the key to ask after next (null: that part is done).
+    package static func answer(_ request: JSONObject, storage: StorageEngine,
+                               point: (_ database: String, _ table: String) throws -> UInt64) -> JSONObject {
+        var reply = JSONObject()
+        do {
+            guard let database = request["database"]?.stringValue, let table = request["table"]?.stringValue else {
+                throw LyreError.badRequest("bad copy request")
+            }
+            let part = request["part"]?.stringValue ?? "records"
+            let after = key(request["after"])
+            let since = request["since"]?.doubleValue
+            let db = storage.database(database)
+            if part == "records", after == nil {
+                reply["sequence"] = .int(Int64(clamping: try point(database, table)))
+                reply["time"] = .double(Date().timeIntervalSince1970 * 1000)
+                reply["definition"] = db?.table(table).map { .object($0.replicationDefinition) } ?? .null
+            }
+            var batch = CopyBatch()
+            if let db, db.table(table) != nil {
+                batch = part == "records"
+                    ? try db.copyBatch(table: table, after: after, since: since, limit: batchRecords, maxBytes: batchBytes)
+                    : try db.tombstoneBatch(table: table, after: after, since: since, limit: batchRecords)
+            }
+            reply["records"] = .array(batch.records.map(Value.object))
+            reply["tombstones"] = .array(batch.tombstones.map { .array([$0.id, .double($0.time)]) })
+            reply["next"] = batch.next ?? .null
+            reply["status"] = .string("success")
+        } catch {
+            reply["status"] = .string("error")
+            reply["message"] = .string((error as? LyreError)?.message ?? "\(error)")
+        }
+        return reply
     }
 }
