@@ -237,16 +237,12 @@ final class ReplicationSubscriber: Sendable {
             position.needsCopy = false
             start = point + 1
         } else {
+            // The position kept here with what was applied is the truth; the durable consumer
+            // (maybe behind it, or ahead when this node's data is older than its consumer) is
+            // recreated there. Binding to the existing one is no option: one made after a copy
+            // starts at a sequence, and NATS refuses a bind whose start policy differs.
             start = stored! + 1
-            if let consumer = try jetStream.consumerState(stream: stream, durable: durable) {
-                if consumer.ackFloor < start {
-                    // Where this node left it (or behind: redeliveries are harmless).
-                    position.expected = start
-                    return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .all, ackWait: Self.ackWait)
-                }
-                // Ahead of what is applied here (this node's data is older than its consumer).
-                try jetStream.deleteConsumer(stream: stream, durable: durable)
-            }
+            try jetStream.deleteConsumer(stream: stream, durable: durable)
         }
         position.expected = start
         return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait)
