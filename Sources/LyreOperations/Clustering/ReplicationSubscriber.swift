@@ -6,8 +6,9 @@ import LyreStorage
 import Synchronization
 
 /// Pulls one of a peer's streams — one table's changes, or its schema changes — (a durable
-/// consumer named after this node, kept by the peer's JetStream, so a restart of either
-/// side resumes where it stopped) and applies them here, last writer wins
+/// consumer named after this node, kept by the peer's JetStream; a table's is recreated
+/// at the position kept here, so a restart of either side resumes where it stopped) and
+/// applies them here, last writer wins
 /// (`WriteContext.applyRemote`). A batch is acknowledged only after its local commit: a
 /// crash before that means redelivery, which applying again makes harmless.
 ///
