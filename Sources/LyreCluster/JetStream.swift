@@ -54,6 +54,8 @@ package enum DeliverStart: Sendable, Equatable {
     case new
     /// Messages stored at or after this time.
     case time(Date)
+    /// Messages from this stream sequence on.
+    case sequence(UInt64)
 }
 
 /// A JetStream context of one connection (nats.c `jsCtx`), optionally addressing another
@@ -237,6 +239,9 @@ package final class JetStream: @unchecked Sendable {
         case .time(let date):
             options.Config.DeliverPolicy = js_DeliverByStartTime
             options.Config.OptStartTime = Int64(date.timeIntervalSince1970 * 1_000_000_000)
+        case .sequence(let sequence):
+            options.Config.DeliverPolicy = js_DeliverByStartSequence
+            options.Config.OptStartSeq = sequence
         }
         var subscription: OpaquePointer?
         var code = jsErrCode(rawValue: 0)

@@ -1,4 +1,4 @@
-import LyreCore
+package import LyreCore
 
 /// One attribute of a table as the catalog records it.
 package struct AttributeDefinition: Sendable, Hashable {
@@ -57,6 +57,10 @@ package struct TableDefinition: Sendable {
 
     static func recordsDBIName(_ table: String) -> String { "t/" + table }
     package static func indexDBIName(_ table: String) -> String { "i/" + table }
+
+    /// The definition replication sends with a table's creation or full copy (the
+    /// catalog entry: primary key, attributes, `schema_defined`, `audit`, `expiration`).
+    package var replicationDefinition: JSONObject { catalogEntry }
 
     /// The persistent description (without DBI handles).
     var catalogEntry: JSONObject {

@@ -7,6 +7,9 @@ package struct CommittedChange: Sendable {
         case put([JSONObject])
         /// Records deleted, by primary key.
         case delete([Value])
+        /// A change of the schema (`SchemaChange`); for a table's change `table` names it,
+        /// for a database's it is empty.
+        case schema(SchemaChange)
     }
 
     package var table: String
@@ -15,6 +18,79 @@ package struct CommittedChange: Sendable {
     package init(table: String, kind: Kind) {
         self.table = table
         self.kind = kind
+    }
+}
+
+/// A schema change as replication carries it (`create_table`, `drop_attribute`...). A
+/// table's changes concern the group's database and the change's `table`; a database's
+/// changes (`createDatabase`, `dropDatabase`) are kept in the `system` database's outbox and
+/// name their database themselves.
+package enum SchemaChange: Sendable, Equatable {
+    case createDatabase(String)
+    case dropDatabase(String)
+    /// A table created, with its definition (`TableDefinition.catalogEntry`'s fields:
+    /// `primary_key`, `schema_defined`, `audit`, `expiration`, `attributes`).
+    case createTable(JSONObject)
+    case dropTable
+    case createAttribute(String, indexed: Bool)
+    case dropAttribute(String)
+
+    /// The change as a value (the outbox's and the wire's form).
+    package var value: JSONObject {
+        var o = JSONObject()
+        switch self {
+        case .createDatabase(let name):
+            o["op"] = "create_database"
+            o["database"] = .string(name)
+        case .dropDatabase(let name):
+            o["op"] = "drop_database"
+            o["database"] = .string(name)
+        case .createTable(let definition):
+            o["op"] = "create_table"
+            o["definition"] = .object(definition)
+        case .dropTable:
+            o["op"] = "drop_table"
+        case .createAttribute(let name, let indexed):
+            o["op"] = "create_attribute"
+            o["attribute"] = .string(name)
+            o["indexed"] = .bool(indexed)
+        case .dropAttribute(let name):
+            o["op"] = "drop_attribute"
+            o["attribute"] = .string(name)
+        }
+        return o
+    }
+
+    /// - Returns: nil when the value is not a schema change.
+    package init?(_ o: JSONObject) {
+        switch o["op"]?.stringValue {
+        case "create_database"?: guard let name = o["database"]?.stringValue else { return nil }; self = .createDatabase(name)
+        case "drop_database"?: guard let name = o["database"]?.stringValue else { return nil }; self = .dropDatabase(name)
+        case "create_table"?: guard let definition = o["definition"]?.objectValue else { return nil }; self = .createTable(definition)
+        case "drop_table"?: self = .dropTable
+        case "create_attribute"?:
+            guard let name = o["attribute"]?.stringValue else { return nil }
+            self = .createAttribute(name, indexed: o["indexed"]?.boolValue ?? true)
+        case "drop_attribute"?: guard let name = o["attribute"]?.stringValue else { return nil }; self = .dropAttribute(name)
+        default: return nil
+        }
+    }
+
+    /// The database a database's change names (nil for a table's change).
+    package var databaseName: String? {
+        switch self {
+        case .createDatabase(let name), .dropDatabase(let name): name
+        default: nil
+        }
+    }
+}
+
+extension CommittedChange {
+    /// Whether this is a schema change (kept and published whenever replication observes
+    /// the database, whatever the table subscriptions say).
+    package var isSchema: Bool {
+        if case .schema = kind { return true }
+        return false
     }
 }
 

@@ -16,6 +16,7 @@ enum Outbox {
             switch change.kind {
             case .put(let records): entry["put"] = .array(records.map(Value.object))
             case .delete(let ids): entry["delete"] = .array(ids)
+            case .schema(let change): entry["schema"] = .object(change.value)
             }
             return .object(entry)
         })
@@ -28,6 +29,9 @@ enum Outbox {
             guard let entry = value.objectValue, let table = entry["table"]?.stringValue else { return nil }
             if let records = entry["put"]?.arrayValue { return CommittedChange(table: table, kind: .put(records.compactMap(\.objectValue))) }
             if let ids = entry["delete"]?.arrayValue { return CommittedChange(table: table, kind: .delete(ids)) }
+            if let schema = entry["schema"]?.objectValue, let change = SchemaChange(schema) {
+                return CommittedChange(table: table, kind: .schema(change))
+            }
             return nil
         }
         return CommittedGroup(database: database, timestamp: object["timestamp"]?.doubleValue ?? 0, changes: changes, outboxKey: key)

@@ -24,6 +24,9 @@ package final class StorageEngine: Sendable {
     private let databases: Mutex<[String: Database]>
     /// The commit observer of every database, also those opened later (replication).
     private let commitObserver = Mutex<CommitObservation?>(nil)
+    /// When each dropped database was dropped (the `system` database's drop markers, read
+    /// when an observer is set): replication ignores older changes of it.
+    private let databaseDrops = Mutex<[String: Double]>([:])
 
     package static let systemDatabase = "system"
     package static let defaultDatabase = "data"
@@ -114,6 +117,69 @@ package final class StorageEngine: Sendable {
             commitObserver.withLock { $0 = observer }
             for db in dbs.values { db.setCommitObserver(observer) }
         }
+        if observer != nil { reloadDatabaseDrops() }
+    }
+
+    private var isObserved: Bool { commitObserver.withLock { $0 != nil } }
+
+    /// Re-reads the database drop markers (after an observer is set, or expiry removed some).
+    package func reloadDatabaseDrops() {
+        guard let system = database(Self.systemDatabase),
+              let drops = try? system.writeSync({ ctx in try ctx.databaseDrops() }) else { return }
+        databaseDrops.withLock { $0 = drops }
+    }
+
+    /// When the database was last dropped while replication was on (nil: never, or the
+    /// marker expired).
+    package func databaseDroppedAt(_ name: String) -> Double? {
+        databaseDrops.withLock { $0[name] }
+    }
+
+    /// The database another node's change of `name` made at `time` goes to: the database,
+    /// created when missing unless it was dropped here at or after `time` (nil then), with
+    /// when it was last dropped (older changes of it are ignored).
+    package func databaseForReplication(_ name: String, changedAt time: Double) throws -> (Database, droppedAt: Double?)? {
+        try databases.withLock { dbs in
+            let dropped = databaseDrops.withLock { $0[name] }
+            if let db = dbs[name] { return (db, dropped) }
+            if let dropped, dropped >= time { return nil }
+            let db = try open(name, path: path(of: name))
+            dbs[name] = db
+            return (db, dropped)
+        }
+    }
+
+    /// Applies a database's change made on another node at `time`: a creation (unless the
+    /// database was dropped here later), or a drop, last writer wins as for tables: what is
+    /// older than the drop goes, and the database with it unless a table here was written
+    /// after the drop.
+    package func applyRemoteDatabaseChange(_ change: SchemaChange, at time: Double) throws {
+        switch change {
+        case .createDatabase(let name):
+            _ = try databaseForReplication(name, changedAt: time)
+        case .dropDatabase(let name):
+            try markDatabaseDropped(name, at: time)
+            guard let db = database(name) else { return }
+            let remaining = try db.writeSync { ctx in
+                try ctx.replaying { ctx in
+                    for table in ctx.catalog.tableNames {
+                        _ = try ctx.applyRemote(CommittedChange(table: table, kind: .schema(.dropTable)), timestamp: time,
+                                                origin: "", localNode: "")
+                    }
+                    return ctx.catalog.tables.count
+                }
+            }
+            if remaining == 0 { try? dropDatabase(name, publish: false) }
+        default:
+            break
+        }
+    }
+
+    /// Writes a database's drop marker (system database) at `time`, not published.
+    private func markDatabaseDropped(_ name: String, at time: Double) throws {
+        guard let system = database(Self.systemDatabase) else { return }
+        try system.writeSync { ctx in try ctx.replaying { try $0.noteDatabaseChange(.dropDatabase(name), at: time) } }
+        databaseDrops.withLock { $0[name] = max($0[name] ?? -.infinity, time) }
     }
 
     package func database(_ name: String) -> Database? {
@@ -125,15 +191,20 @@ package final class StorageEngine: Sendable {
         databases.withLock { $0.keys.sorted() }
     }
 
-    /// Creates a database. - Throws: `LyreError.databaseExists`.
+    /// Creates a database (with replication on, the creation is replicated).
+    /// - Throws: `LyreError.databaseExists`.
     @discardableResult
     package func createDatabase(_ name: String) throws -> Database {
-        try databases.withLock { dbs in
+        let db = try databases.withLock { dbs in
             if dbs[name] != nil { throw LyreError.databaseExists(name) }
             let db = try open(name, path: path(of: name))
             dbs[name] = db
             return db
         }
+        if isObserved, name != Self.systemDatabase, let system = database(Self.systemDatabase) {
+            try system.writeSync { ctx in try ctx.noteDatabaseChange(.createDatabase(name)) }
+        }
+        return db
     }
 
     /// Returns the database, creating it when missing (used by `create_table`'s implicit create).
@@ -146,8 +217,18 @@ package final class StorageEngine: Sendable {
         }
     }
 
-    /// Closes and deletes a database's files. - Throws: `LyreError.databaseNotFound`.
-    package func dropDatabase(_ name: String) throws {
+    /// Closes and deletes a database's files. With replication on, the drop is replicated
+    /// (unless `publish` is false: a drop that came from another node) and leaves a marker
+    /// first, so changes of the database older than the drop that arrive later are ignored.
+    /// - Throws: `LyreError.databaseNotFound`.
+    package func dropDatabase(_ name: String, publish: Bool = true) throws {
+        if publish, isObserved, database(name) != nil, let system = database(Self.systemDatabase) {
+            let time = try system.writeSync { ctx in
+                try ctx.noteDatabaseChange(.dropDatabase(name))
+                return ctx.now
+            }
+            databaseDrops.withLock { $0[name] = max($0[name] ?? -.infinity, time) }
+        }
         let db = try databases.withLock { dbs in
             guard let db = dbs.removeValue(forKey: name) else { throw LyreError.databaseNotFound(name) }
             return db

@@ -1,4 +1,4 @@
-import LyreCore
+package import LyreCore
 
 /// Deleted records' primary keys with the time of their deletion, so a write from another
 /// node that is older than the delete cannot bring the record back (replication's
@@ -25,7 +25,7 @@ enum Tombstones {
         return Double(bitPattern: bits)
     }
 
-    private static func dbi(_ context: WriteContext) throws -> DBI {
+    static func dbi(_ context: WriteContext) throws -> DBI {
         guard let dbi = try context.transaction.openDBI(dbiName, create: true, dupSort: false) else { throw LyreError.internalError() }
         return dbi
     }
@@ -44,24 +44,49 @@ extension WriteContext {
     /// Applies a change committed on another node, record by record, last writer wins:
     /// a record's time is its `__updatedtime__` (a delete's, the deleting group's
     /// `timestamp`); the newer wins, and on equal times the greater node name. A record
-    /// older than a tombstone is not written. Applying the same change twice changes
-    /// nothing more (idempotent). Not gathered for the commit observer: a node never
-    /// republishes what it received.
+    /// older than a tombstone is not written, nor one older than the drop of its table or
+    /// database (`DropMarkers`); an attribute dropped after a record was written is taken
+    /// out of it. Applying the same change twice changes nothing more (idempotent). Not
+    /// gathered for the commit observer: a node never republishes what it received.
     /// - Parameters:
     ///   - timestamp: the origin group's commit time (ms).
     ///   - origin: the node that made the change; `localNode`: this node (for ties).
+    ///   - primaryKey: the origin table's primary key: a table missing here is created with
+    ///     it when the change writes records newer than any drop (nil: a missing table throws).
+    ///   - databaseDroppedAt: when this database was last dropped (`StorageEngine.databaseDroppedAt`).
     /// - Throws: `LyreError.tableNotFound`, invalid primary keys, storage failures.
-    package mutating func applyRemote(_ change: CommittedChange, timestamp: Double, origin: String, localNode: String) throws -> RemoteApplyResult {
-        guard var table = catalog.tables[change.table] else { throw LyreError.tableNotFound(catalog.name, change.table) }
-        var result = RemoteApplyResult()
+    package mutating func applyRemote(_ change: CommittedChange, timestamp: Double, origin: String, localNode: String,
+                                      primaryKey: String? = nil, databaseDroppedAt: Double? = nil) throws -> RemoteApplyResult {
         let saved = changes
         changes = nil
         defer { changes = saved }
+        var floor = databaseDroppedAt ?? -.infinity
+        if let dropped = try DropMarkers.get(DropMarkers.tableKey(change.table), in: self) { floor = max(floor, dropped) }
+        var result = RemoteApplyResult()
+        func time(_ record: JSONObject) -> Double { record[TableDefinition.updatedTime]?.doubleValue ?? timestamp }
         func localWins(_ localTime: Double, over incoming: Double) -> Bool {
             localTime > incoming || (localTime == incoming && localNode > origin)
         }
         switch change.kind {
-        case .put(let records):
+        case .schema(let schema):
+            return try applyRemoteSchema(schema, table: change.table, timestamp: timestamp, floor: floor)
+        case .put(var records):
+            let count = records.count
+            records.removeAll { time($0) <= floor }
+            result.skipped = count - records.count
+            if records.isEmpty { return result }
+            if catalog.tables[change.table] == nil {
+                guard let primaryKey else { throw LyreError.tableNotFound(catalog.name, change.table) }
+                _ = try createTable(change.table, primaryKey: primaryKey)
+            }
+            let droppedAttributes = try DropMarkers.attributes(of: change.table, in: self)
+            if !droppedAttributes.isEmpty {
+                for i in records.indices {
+                    let recordTime = time(records[i])
+                    for (name, dropped) in droppedAttributes where recordTime <= dropped { records[i].removeValue(forKey: name) }
+                }
+            }
+            guard var table = catalog.tables[change.table] else { throw LyreError.tableNotFound(catalog.name, change.table) }
             if !table.schemaDefined, let names = Self.unknownAttributes(in: records, of: table) {
                 try addAttributes(names, to: table.name)
                 table = catalog.tables[change.table]!
@@ -69,7 +94,7 @@ extension WriteContext {
             for record in records {
                 guard let id = record[table.primaryKey] else { continue }
                 let key = try Self.encodePrimaryKey(id)
-                let incoming = record[TableDefinition.updatedTime]?.doubleValue ?? timestamp
+                let incoming = time(record)
                 let existing = try self.record(in: table, key: key)
                 if let existing {
                     if localWins(existing[TableDefinition.updatedTime]?.doubleValue ?? 0, over: incoming) {
@@ -83,10 +108,16 @@ extension WriteContext {
                 try put(record, key: key, previous: existing, in: table)
                 result.applied += 1
             }
+            if result.applied > 0 { touch(table.name) }
         case .delete(let ids):
+            guard timestamp > floor else {
+                result.skipped = ids.count
+                return result
+            }
+            let table = catalog.tables[change.table]
             for id in ids {
                 guard let key = KeyCodec.encode(id), key.count <= KeyCodec.maximumKeySize else { continue }
-                if let existing = try record(in: table, key: key) {
+                if let table, let existing = try record(in: table, key: key) {
                     if localWins(existing[TableDefinition.updatedTime]?.doubleValue ?? 0, over: timestamp) {
                         result.skipped += 1
                         continue
@@ -95,10 +126,249 @@ extension WriteContext {
                     try transaction.delete(table.records, key)
                     result.applied += 1
                 }
-                try Tombstones.put(table.name, key: key, at: timestamp, in: self)
+                // Also for a table not here (yet): an older write of the record arriving later stays out.
+                try Tombstones.put(change.table, key: key, at: timestamp, in: self)
             }
+            if result.applied > 0, let table { touch(table.name) }
         }
-        if result.applied > 0 { touch(table.name) }
         return result
+    }
+
+    /// Applies a table's schema change made on another node at `timestamp`, last writer
+    /// wins: a creation older than a drop here is ignored; a drop removes what is older
+    /// than it (the whole table or attribute when nothing here is newer) and leaves a marker.
+    private mutating func applyRemoteSchema(_ change: SchemaChange, table name: String, timestamp: Double, floor: Double) throws -> RemoteApplyResult {
+        var result = RemoteApplyResult()
+        func time(_ record: JSONObject) -> Double { record[TableDefinition.updatedTime]?.doubleValue ?? 0 }
+        switch change {
+        case .createDatabase, .dropDatabase:
+            break  // the engine's (`StorageEngine.applyRemoteDatabaseChange`)
+        case .createTable(let definition):
+            guard timestamp > floor else {
+                result.skipped = 1
+                return result
+            }
+            let droppedAttributes = try DropMarkers.attributes(of: name, in: self)
+            let attributes = (definition["attributes"]?.arrayValue ?? []).compactMap { value -> AttributeDefinition? in
+                guard let attribute = value.objectValue, let attributeName = attribute["name"]?.stringValue,
+                      (droppedAttributes[attributeName] ?? -.infinity) < timestamp else { return nil }
+                return AttributeDefinition(name: attributeName, id: UInt16(clamping: attribute["id"]?.intValue ?? 0),
+                                           indexed: attribute["indexed"]?.boolValue ?? true,
+                                           isPrimaryKey: attribute["is_primary_key"]?.boolValue ?? false,
+                                           type: attribute["type"]?.stringValue)
+            }
+            if catalog.tables[name] == nil {
+                guard let primaryKey = definition["primary_key"]?.stringValue else { throw LyreError.internalError() }
+                let schemaDefined = definition["schema_defined"]?.boolValue ?? false
+                _ = try createTable(name, primaryKey: primaryKey, schemaDefined: schemaDefined,
+                                    audit: definition["audit"]?.boolValue ?? true,
+                                    expiration: definition["expiration"]?.intValue.map { Int($0) },
+                                    declaredAttributes: schemaDefined ? attributes : [])
+                result.applied = 1
+            }
+            guard let table = catalog.tables[name], !table.schemaDefined else { return result }
+            for attribute in attributes where table.attribute(attribute.name) == nil {
+                try addAttributes([attribute.name], to: name, indexed: attribute.indexed)
+                result.applied = 1
+            }
+        case .dropTable:
+            try DropMarkers.put(DropMarkers.tableKey(name), at: timestamp, in: self)
+            guard let table = catalog.tables[name] else { return result }
+            // Records written here after the drop (before it arrived) keep the table.
+            var newer = false
+            var older: [([UInt8], JSONObject)] = []
+            try transaction.withCursor(table.records) { cursor in
+                var entry = try cursor.first()
+                while let e = entry {
+                    let record = try RecordCodec.decode(e.value)
+                    if time(record) > timestamp { newer = true } else { older.append((Array(e.key), record)) }
+                    entry = try cursor.next()
+                }
+            }
+            if newer {
+                for (key, record) in older {
+                    try removeIndexEntries(of: record, key: key, in: table)
+                    try transaction.delete(table.records, key)
+                }
+                if !older.isEmpty { touch(name) }
+            } else {
+                try removeTable(name)
+            }
+            result.applied = 1
+        case .createAttribute(let attribute, let indexed):
+            guard catalog.tables[name] != nil,
+                  (try DropMarkers.get(DropMarkers.attributeKey(name, attribute), in: self) ?? -.infinity) < timestamp else { return result }
+            result.applied = try addAttributes([attribute], to: name, indexed: indexed).count
+        case .dropAttribute(let attribute):
+            try DropMarkers.put(DropMarkers.attributeKey(name, attribute), at: timestamp, in: self)
+            guard let table = catalog.tables[name], table.attribute(attribute) != nil else { return result }
+            // Taken out of the records older than the drop; kept while a newer record has it.
+            var kept = false
+            try rewriteRecords(of: table) { record in
+                guard record[attribute] != nil else { return false }
+                if time(record) > timestamp {
+                    kept = true
+                    return false
+                }
+                record.removeValue(forKey: attribute)
+                return true
+            }
+            if !kept { try removeAttribute(attribute, from: name, removeFromRecords: false) }
+            result.applied = 1
+        }
+        return result
+    }
+}
+
+// MARK: Replication positions
+
+extension WriteContext {
+    private static func positionKey(peer: String, table: String) -> [UInt8] {
+        Array("replicated:".utf8) + Array(peer.utf8) + [0] + Array(table.utf8)
+    }
+
+    /// The last stream sequence of `peer`'s stream of `table` applied here (written with
+    /// the changes it applied), or nil when this node never received that table from that peer.
+    package func replicationPosition(peer: String, table: String) throws -> UInt64? {
+        guard let bytes = try transaction.get(metaDBI(), Self.positionKey(peer: peer, table: table)), bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// Records that `peer`'s stream of `table` is applied up to `sequence` (never moves back
+    /// unless `reset`).
+    package mutating func setReplicationPosition(_ sequence: UInt64, peer: String, table: String, reset: Bool = false) throws {
+        if !reset, let current = try replicationPosition(peer: peer, table: table), current >= sequence { return }
+        _ = try transaction.put(metaDBI(), Self.positionKey(peer: peer, table: table), withUnsafeBytes(of: sequence.bigEndian) { Array($0) })
+    }
+}
+
+// MARK: Full copies and tombstone expiry
+
+/// One batch of a table's full copy (`Database.copyBatch`): records or tombstones in
+/// primary-key order, and the key to continue after (nil: this part is done).
+package struct CopyBatch: Sendable {
+    package var records: [JSONObject] = []
+    /// Deleted primary keys with their deletion times.
+    package var tombstones: [(id: Value, time: Double)] = []
+    package var next: Value?
+
+    package init() {}
+}
+
+extension WriteContext {
+    /// Up to `limit` tombstones of `table` after the primary key `after`, deleted at or
+    /// after `since`.
+    package func tombstones(of table: String, after: Value?, since: Double?, limit: Int) throws -> CopyBatch {
+        let prefix = Array(table.utf8) + [0]
+        var batch = CopyBatch()
+        var start = prefix
+        if let after, let key = KeyCodec.encode(after) { start += key }
+        try transaction.withCursor(Tombstones.dbi(self)) { cursor in
+            var entry = try cursor.seek(atOrAfter: start)
+            var examined = 0
+            while let e = entry, e.key.starts(with: prefix) {
+                if examined >= limit { return }
+                examined += 1
+                let keyBytes = UnsafeRawBufferPointer(rebasing: e.key[prefix.count...])
+                if let after, Array(keyBytes) == KeyCodec.encode(after) {
+                    entry = try cursor.next()
+                    continue
+                }
+                let id = try KeyCodec.decode(keyBytes)
+                batch.next = id
+                if let time = DropMarkers.decode(e.value), time >= since ?? -.infinity { batch.tombstones.append((id, time)) }
+                entry = try cursor.next()
+            }
+            batch.next = nil
+        }
+        return batch
+    }
+
+    /// Removes up to `limit` tombstones and drop markers older than `cutoff`, examining
+    /// entries from `after` on in one of the two DBIs (0: tombstones, 1: drop markers).
+    /// - Returns: how many were removed, and where to go on (nil: both DBIs done).
+    package mutating func expireTombstones(olderThan cutoff: Double, from position: TombstoneSweep, limit: Int) throws -> (removed: Int, next: TombstoneSweep?) {
+        let dbi = try position.markers ? DropMarkers.dbi(transaction) : Tombstones.dbi(self)
+        var expired: [[UInt8]] = []
+        var last: [UInt8]?
+        var done = false
+        try transaction.withCursor(dbi) { cursor in
+            var entry = try position.after.map { after -> Cursor.Entry? in
+                let at = try cursor.seek(atOrAfter: after)
+                if let at, Array(at.key) == after { return try cursor.next() }
+                return at
+            } ?? cursor.first()
+            var examined = 0
+            while let e = entry {
+                if examined >= limit { return }
+                examined += 1
+                last = Array(e.key)
+                if let time = DropMarkers.decode(e.value), time < cutoff { expired.append(Array(e.key)) }
+                entry = try cursor.next()
+            }
+            done = true
+        }
+        for key in expired { try transaction.delete(dbi, key) }
+        let removed = expired.count
+        if !done, let last { return (removed, TombstoneSweep(markers: position.markers, after: last)) }
+        return (removed, position.markers ? nil : TombstoneSweep(markers: true, after: nil))
+    }
+
+    /// Tombstones and drop markers held.
+    package func tombstoneCount() throws -> Int {
+        try transaction.read.count(Tombstones.dbi(self)) + transaction.read.count(DropMarkers.dbi(transaction))
+    }
+}
+
+/// Where a tombstone sweep goes on (`WriteContext.expireTombstones`).
+package struct TombstoneSweep: Sendable, Equatable {
+    /// In the drop markers (else the tombstones).
+    package var markers: Bool
+    /// The last key examined (nil: from the start).
+    package var after: [UInt8]?
+
+    package init(markers: Bool = false, after: [UInt8]? = nil) {
+        self.markers = markers
+        self.after = after
+    }
+}
+
+extension WriteContext {
+    /// Runs `body` with nothing gathered for the commit observer (what another node sent is
+    /// applied, never published again); tombstones and drop markers are still kept.
+    package mutating func replaying<T>(_ body: (inout WriteContext) throws -> T) rethrows -> T {
+        let saved = changes
+        changes = nil
+        defer { changes = saved }
+        return try body(&self)
+    }
+
+    /// Records a database's change in this (the `system` database's) group: kept in its
+    /// outbox and published when replication observes it; a drop also leaves its marker.
+    mutating func noteDatabaseChange(_ change: SchemaChange, at time: Double? = nil) throws {
+        if case .dropDatabase(let name) = change, keepsTombstones {
+            try DropMarkers.put(DropMarkers.databaseKey(name), at: time ?? now, in: self)
+        }
+        gather(CommittedChange(table: "", kind: .schema(change)))
+    }
+
+    /// When a database was last dropped (read in the `system` database).
+    func databaseDroppedAt(_ name: String) throws -> Double? {
+        try DropMarkers.get(DropMarkers.databaseKey(name), in: self)
+    }
+}
+
+extension WriteContext {
+    /// The database drop markers (of the `system` database): name → time.
+    func databaseDrops() throws -> [String: Double] {
+        try transaction.withCursor(DropMarkers.dbi(transaction)) { cursor in
+            var out: [String: Double] = [:]
+            var entry = try cursor.seek(atOrAfter: [0])
+            while let e = entry, e.key.first == 0 {
+                if let time = DropMarkers.decode(e.value) { out[String(decoding: e.key.dropFirst(), as: UTF8.self)] = time }
+                entry = try cursor.next()
+            }
+            return out
+        }
     }
 }

@@ -21,9 +21,9 @@ package struct WriteContext {
     /// The group's record changes for the database's commit observer, in order; nil when
     /// no observer is set (then nothing is gathered).
     package internal(set) var changes: [CommittedChange]?
-    /// Whether the deletes of this group leave tombstones (`Tombstones`): a commit observer
-    /// (replication) is set.
-    var keepsTombstones: Bool { changes != nil }
+    /// Whether the deletes of this group leave tombstones (`Tombstones`) and its drops
+    /// leave drop markers (`DropMarkers`): a commit observer (replication) is set.
+    let keepsTombstones: Bool
 
     /// - Parameter defersIndexChanges: whether the index changes of record writes may go to
     ///   the backlog (false while the database's indexes are being read).
@@ -34,6 +34,7 @@ package struct WriteContext {
         self.now = now
         indexState = IndexChangeState(defers: defersIndexChanges, backlog: catalog.indexBacklog)
         changes = gathersChanges ? [] : nil
+        keepsTombstones = gathersChanges
     }
 
     /// Records a change for the commit observer (when one is set).
@@ -99,11 +100,22 @@ package struct WriteContext {
         catalog.tables[name] = table
         dirtyTables.insert(name)
         droppedTables.remove(name)
+        gather(CommittedChange(table: name, kind: .schema(.createTable(table.catalogEntry))))
         return table
     }
 
-    /// Drops a table with its records and indexes.
+    /// Drops a table with its records and indexes. With replication on, the drop leaves a
+    /// drop marker (`DropMarkers`: records older than it arriving later are ignored) and is
+    /// replicated.
     package mutating func dropTable(_ name: String) throws {
+        guard catalog.tables[name] != nil else { throw LyreError.tableNotFound(catalog.name, name) }
+        if keepsTombstones { try DropMarkers.put(DropMarkers.tableKey(name), at: now, in: self) }
+        try removeTable(name)
+        gather(CommittedChange(table: name, kind: .schema(.dropTable)))
+    }
+
+    /// Removes a table with its records and indexes (no marker, nothing gathered).
+    mutating func removeTable(_ name: String) throws {
         guard let table = catalog.tables[name] else { throw LyreError.tableNotFound(catalog.name, name) }
         try writeIndexesDirectly()
         try transaction.drop(table.records, delete: true)
@@ -136,8 +148,27 @@ package struct WriteContext {
         return added
     }
 
-    /// Removes an attribute from the catalog, its index entries, and (when asked) from every record.
+    /// `create_attribute`: adds one attribute (replicated, unlike the attributes a record
+    /// write adds, which travel with the records). Returns whether it was added.
+    package mutating func createAttribute(_ name: String, in tableName: String, indexed: Bool) throws -> Bool {
+        guard !(try addAttributes([name], to: tableName, indexed: indexed)).isEmpty else { return false }
+        gather(CommittedChange(table: tableName, kind: .schema(.createAttribute(name, indexed: indexed))))
+        return true
+    }
+
+    /// Removes an attribute from the catalog, its index entries, and (when asked) from every
+    /// record. With replication on, the drop leaves a drop marker (the attribute is taken
+    /// out of older records arriving later) and is replicated.
     package mutating func dropAttribute(_ name: String, from tableName: String, removeFromRecords: Bool) throws {
+        guard let table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        guard table.attribute(name) != nil else { return }
+        if keepsTombstones { try DropMarkers.put(DropMarkers.attributeKey(tableName, name), at: now, in: self) }
+        try removeAttribute(name, from: tableName, removeFromRecords: removeFromRecords)
+        gather(CommittedChange(table: tableName, kind: .schema(.dropAttribute(name))))
+    }
+
+    /// `dropAttribute` without marker or gathering.
+    mutating func removeAttribute(_ name: String, from tableName: String, removeFromRecords: Bool) throws {
         guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
         guard let attribute = table.attribute(name) else { return }
         try writeIndexesDirectly()

@@ -193,7 +193,7 @@ final class Writer: Sendable {
                     if let acknowledged { try context.removeOutbox(upTo: acknowledged) }
                     if let observe, let changes = context.changes {
                         let name = context.catalog.name
-                        let kept = changes.filter { observe.observes(name, $0.table) }
+                        let kept = changes.filter { $0.isSchema || observe.observes(name, $0.table) }
                         if !kept.isEmpty { outbox = (try context.keepInOutbox(kept), kept) }
                     }
                     try context.finish()

@@ -25,8 +25,15 @@ final class ClusterNode: Sendable {
     private let storage: StorageEngine
     private let logger: Logger
     private let published = Mutex<Set<TableKey>>([])
+    /// Tables a peer took a full copy of: their changes are kept and published from the
+    /// copy's point on, whatever `hdb_nodes` says by then.
+    private let copied = Mutex<Set<TableKey>>([])
+    /// The tables this node subscribes to, from any peer (schema changes of them are taken).
+    private let subscribed = Mutex<Set<TableKey>>([])
     private let subscribers = Mutex<[SubscriberKey: ReplicationSubscriber]>([:])
     private let service = Mutex<RequestService?>(nil)
+    private let copyService = Mutex<RequestService?>(nil)
+    let tombstoneSweeper: TombstoneSweeper
     let startedAt = Date()
     /// Lyre's operations API port, reported to peers: the one listening (a `--port` flag's), read when asked.
     private let operationsPortSource: @Sendable () -> Int
@@ -43,7 +50,7 @@ final class ClusterNode: Sendable {
 
     struct SubscriberKey: Hashable, Sendable {
         var peer: String
-        var table: TableKey
+        var source: ReplicationStream
     }
 
     /// Starts the engine (unless an external NATS is configured), connects, and starts
@@ -95,23 +102,32 @@ final class ClusterNode: Sendable {
             throw error
         }
         publisher = ReplicationPublisher(jetStream: jetStream, node: nodeName, settings: settings, storage: storage, logger: logger)
+        tombstoneSweeper = TombstoneSweeper(storage: storage, retention: settings.tombstoneRetention, logger: logger)
         do {
             let service = try connection.serve(subject: NATSNames.requestSubject(node: nodeName)) { [weak self] request in
                 self?.answer(request) ?? JSON.encode(.object(JSONObject([("status", .string("error"))])))
             }
             self.service.withLock { $0 = service }
+            let copyService = try connection.serve(subject: NATSNames.copySubject(node: nodeName)) { [weak self] request in
+                self?.answerCopy(request) ?? RecordCodec.encode(JSONObject([("status", .string("error"))]))
+            }
+            self.copyService.withLock { $0 = copyService }
         } catch {
+            service.withLock { $0 }?.stop()
+            tombstoneSweeper.stop()
             publisher.stop()
             engine?.stop()
             throw error
         }
         problem.withLock { $0 = initialProblem }
-        refresh()
         storage.setCommitObserver(CommitObservation(
             observes: { [weak self] database, table in
-                self?.published.withLock { $0.contains(TableKey(database: database, table: table)) } ?? false
+                guard let self else { return false }
+                let key = TableKey(database: database, table: table)
+                return published.withLock { $0.contains(key) } || copied.withLock { $0.contains(key) }
             },
             observe: { [weak self] group in self?.publisher.enqueue(group) }))
+        refresh()
         // What was committed but not published before the last stop (or crash) goes first.
         for name in storage.databaseNames {
             guard let db = storage.database(name) else { continue }
@@ -135,6 +151,8 @@ final class ClusterNode: Sendable {
         storage.setCommitObserver(nil)
         service.withLock { $0 }?.stop()
         systemConnection.withLock { $0 }?.close()
+        copyService.withLock { $0 }?.stop()
+        tombstoneSweeper.stop()
         for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.stop() }
         subscribers.withLock { $0.removeAll() }
         publisher.stop()
@@ -156,19 +174,27 @@ final class ClusterNode: Sendable {
             return
         }
         var publish: Set<TableKey> = []
-        var wanted: [SubscriberKey: NodeSubscription] = [:]
+        var wanted: [SubscriberKey: NodeSubscription?] = [:]
         for node in nodes where node.name != nodeName {
+            // Every node that knows another takes its schema changes.
+            wanted[SubscriberKey(peer: node.name, source: .schema)] = .some(nil)
             for table in Self.securityTables {
                 publish.insert(table)
-                wanted[SubscriberKey(peer: node.name, table: table)] = NodeSubscription(
+                wanted[SubscriberKey(peer: node.name, source: .table(table))] = NodeSubscription(
                     database: table.database, table: table.table, publish: true, subscribe: true)
             }
             for subscription in node.subscriptions {
                 if subscription.publish { publish.insert(subscription.key) }
-                if subscription.subscribe { wanted[SubscriberKey(peer: node.name, table: subscription.key)] = subscription }
+                if subscription.subscribe { wanted[SubscriberKey(peer: node.name, source: .table(subscription.key))] = subscription }
             }
         }
         published.withLock { $0 = publish }
+        subscribed.withLock { set in
+            set = Set(wanted.keys.compactMap { key in
+                if case .table(let table) = key.source { return table }
+                return nil
+            })
+        }
         publisher.ensureStreams(publish)
         let (removed, added) = subscribers.withLock { running -> ([ReplicationSubscriber], [SubscriberKey]) in
             let removedKeys = running.keys.filter { wanted[$0] == nil }
@@ -183,12 +209,47 @@ final class ClusterNode: Sendable {
             self?.reloadRoutes()
         }
         for key in added {
+            let security: Bool
+            if case .table(let table) = key.source { security = Self.securityTables.contains(table) } else { security = false }
             let subscriber = ReplicationSubscriber(
-                peer: key.peer, table: key.table, startTime: wanted[key]?.startDate, connection: connection,
+                peer: key.peer, source: key.source, startTime: wanted[key]??.startDate, connection: connection,
                 domain: engine == nil ? nil : key.peer, localNode: nodeName, storage: storage, logger: logger,
-                applied: Self.securityTables.contains(key.table) ? securityApplied : nil)
+                applied: security ? securityApplied : nil,
+                takesSchema: { [weak self] database, table in self?.takesSchema(database: database, table: table) ?? false })
             subscribers.withLock { $0[key] = subscriber }
         }
+    }
+
+    /// Whether a schema change of `database` (`table`: one of its tables; empty: the
+    /// database itself) made on a peer is applied here: this node has the database, or
+    /// subscribes to that table (to one of the database's tables, for the database's change).
+    private func takesSchema(database: String, table: String) -> Bool {
+        if database == StorageEngine.systemDatabase { return false }
+        if storage.database(database) != nil { return true }
+        return subscribed.withLock { set in
+            table.isEmpty ? set.contains { $0.database == database } : set.contains(TableKey(database: database, table: table))
+        }
+    }
+
+    /// Answers a peer's full-copy request (`TableCopy`): the first request of a copy fixes
+    /// its point (the table's changes kept and published from now on, every group that could
+    /// have missed that committed, then the stream's last sequence); each request returns
+    /// one batch of records or tombstones. Requests and replies are `RecordCodec`.
+    private func answerCopy(_ bytes: [UInt8]) -> [UInt8] {
+        let request: JSONObject
+        do { request = try RecordCodec.decode(bytes) } catch {
+            return RecordCodec.encode(JSONObject([("status", .string("error")), ("message", .string("bad copy request"))]))
+        }
+        return RecordCodec.encode(TableCopy.answer(request, storage: storage) { database, table in
+            let key = TableKey(database: database, table: table)
+            copied.withLock { _ = $0.insert(key) }
+            publisher.ensureStreams([key])
+            // A group that began before the insert may have passed the observer's filter:
+            // once this (empty) write is done, every such group has committed.
+            try storage.database(database)?.writeSync { _ in }
+            let stream = try connection.jetStream().streamState(NATSNames.stream(node: nodeName, database: database, table: table))
+            return stream?.lastSequence ?? 0
+        })
     }
 
     /// The subscribers pulling from `peer`.

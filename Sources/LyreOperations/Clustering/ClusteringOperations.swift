@@ -76,6 +76,12 @@ enum ClusteringOperations {
         local["publish_pending"] = .int(Int64(progress.pending))
         if let error = progress.lastError { local["last_publish_error"] = .string(error) }
         if let engine = node.engine { local["engine_restarts"] = .int(Int64(engine.restarts)) }
+        // Tombstones (and drop markers) held, and removed since start after the retention.
+        let storage = context.app.storage
+        let held = try await blocking { storage.databaseNames.reduce(0) { $0 + ((try? storage.database($1)?.tombstoneCount()) ?? 0) } }
+        local["tombstones"] = .int(Int64(held))
+        local["tombstones_expired"] = .int(Int64(node.tombstoneSweeper.removed))
+        local["tombstone_retention_seconds"] = .double(node.tombstoneSweeper.retention)
         var warnings: [Value] = []
         if live.routes.isEmpty, node.engine != nil { warnings.append(.string("no routes configured: a cluster of one")) }
         if let engine = node.engine {
@@ -124,6 +130,9 @@ enum ClusteringOperations {
         lag["seconds"] = .double(oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
         object["lag"] = .object(lag)
         object["receiving"] = .bool(!subscribers.isEmpty && subscribers.allSatisfy { $0.status.connected })
+        // Full copies of tables taken from that node (a new subscription, or history gone from its stream).
+        object["copies"] = .int(Int64(subscribers.reduce(0) { $0 + $1.status.copies }))
+        object["copying"] = .bool(subscribers.contains { $0.status.copying })
         if let error = subscribers.compactMap({ $0.status.lastError }).first { object["last_error"] = .string(error) }
         return .object(object)
     }

@@ -41,6 +41,14 @@ public struct ClusteringSettings: Sendable, Equatable {
     /// Lyre's own `clustering.externalNats.url`: use this NATS system (JetStream on) instead
     /// of starting nats-servers (`nats://user:password@host:port`).
     public var externalURL: String?
+    /// Lyre's own `clustering.tombstoneRetention` (seconds here; in the file a duration as
+    /// Harper writes them: ms as a number, or `30s`, `12h`, `7d`): how long a deleted
+    /// record's tombstone (and a dropped table's, attribute's or database's marker) is kept,
+    /// so that an older write of it arriving late from another node cannot bring it back.
+    public var tombstoneRetention: Double = ClusteringSettings.defaultTombstoneRetention
+    /// Seven days: far beyond any replication delay short of a node down for days (whose
+    /// streams' own limits then decide what it can still receive).
+    public static let defaultTombstoneRetention: Double = 7 * 86_400
 
     public struct Route: Sendable, Hashable {
         public var host: String
@@ -93,6 +101,9 @@ public struct ClusteringSettings: Sendable, Equatable {
         func bool(_ path: String) -> Bool? { v(path)?.boolValue ?? v(path)?.stringValue.flatMap { Bool($0) } }
         if let insecure = bool("clustering.tls.insecure") { tlsInsecure = insecure }
         if let verify = bool("clustering.tls.verify") { tlsVerify = verify }
+        if let retention = v("clustering.tombstoneRetention").flatMap(ConfigurationSchema.duration), retention > .zero {
+            tombstoneRetention = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        }
         routes = Self.routes(v("clustering.hubServer.cluster.network.routes"))
     }
 

@@ -27,6 +27,23 @@ enum NATSNames {
         "\(token(node)).txn.\(token(database)).\(token(table))"
     }
 
+    /// The stream of `node`'s schema changes (every database's: every node that knows
+    /// `node` reads it). One `-`: a table's stream name has two, so the names never meet.
+    static func schemaStream(node: String) -> String {
+        "\(token(node))-schema"
+    }
+
+    /// The subject `node` publishes its schema changes to.
+    static func schemaSubject(node: String) -> String {
+        "\(token(node)).schema"
+    }
+
+    /// Where `node` serves full copies of its tables (`TableCopy`), apart from the other
+    /// requests: its requests and replies are `RecordCodec` (exact types), not JSON.
+    static func copySubject(node: String) -> String {
+        "\(token(node)).__copy__"
+    }
+
     /// Where `node` answers other nodes' requests (Harper: `<node>.__request__`).
     static func requestSubject(node: String) -> String {
         "\(token(node)).__request__"
@@ -63,6 +80,9 @@ struct ReplicationMessage: Sendable {
         case .delete(let ids):
             object["operation"] = .string("delete")
             object["ids"] = .array(ids)
+        case .schema(let change):
+            object["operation"] = .string("schema")
+            object["schema"] = .object(change.value)
         }
         return RecordCodec.encode(object)
     }
@@ -88,6 +108,9 @@ struct ReplicationMessage: Sendable {
         switch operation {
         case "put": change = CommittedChange(table: table, kind: .put((object["records"]?.arrayValue ?? []).compactMap(\.objectValue)))
         case "delete": change = CommittedChange(table: table, kind: .delete(object["ids"]?.arrayValue ?? []))
+        case "schema":
+            guard let value = object["schema"]?.objectValue, let schema = SchemaChange(value) else { throw LyreError.internalError() }
+            change = CommittedChange(table: table, kind: .schema(schema))
         default: throw LyreError.internalError()
         }
     }

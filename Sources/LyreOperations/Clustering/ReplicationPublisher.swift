@@ -15,8 +15,8 @@ import Synchronization
 final class ReplicationPublisher: Sendable {
     private struct State {
         var outbox: [CommittedGroup] = []
-        var streams: Set<TableKey> = []
-        var wanted: Set<TableKey> = []
+        var streams: Set<ReplicationStream> = []
+        var wanted: Set<ReplicationStream> = [.schema]
         var stopped = false
         var published: UInt64 = 0
         var lastError: String?
@@ -58,7 +58,7 @@ final class ReplicationPublisher: Sendable {
 
     /// Makes sure these tables' streams exist (created by the publishing thread).
     func ensureStreams(_ tables: Set<TableKey>) {
-        state.withLock { $0.wanted.formUnion(tables) }
+        state.withLock { $0.wanted.formUnion(tables.map(ReplicationStream.table)) }
         wakeup.signal()
     }
 
@@ -91,7 +91,7 @@ final class ReplicationPublisher: Sendable {
                 continue
             }
             if isStopped { break }
-            let (groups, wanted) = state.withLock { s -> ([CommittedGroup], Set<TableKey>) in
+            let (groups, wanted) = state.withLock { s -> ([CommittedGroup], Set<ReplicationStream>) in
                 defer {
                     s.outbox.removeAll(keepingCapacity: true)
                     s.wanted.subtract(s.streams)
@@ -117,11 +117,17 @@ final class ReplicationPublisher: Sendable {
         finished.signal()
     }
 
-    /// A group's changes as messages: consecutive changes of one table and kind merged.
+    /// A group's changes as messages: consecutive changes of one table and kind merged;
+    /// a schema change is a message of its own (a database's names its database).
     private func messages(of group: CommittedGroup) -> [ReplicationMessage] {
         var out: [ReplicationMessage] = []
         for change in group.changes {
-            if var last = out.last, last.table == change.table {
+            if case .schema(let schema) = change.kind {
+                out.append(ReplicationMessage(database: schema.databaseName ?? group.database, table: change.table, primaryKey: "",
+                                              timestamp: group.timestamp, change: change))
+                continue
+            }
+            if var last = out.last, last.table == change.table, !last.change.isSchema {
                 switch (last.change.kind, change.kind) {
                 case (.put(let a), .put(let b)):
                     last.change.kind = .put(a + b)
@@ -141,33 +147,32 @@ final class ReplicationPublisher: Sendable {
         return out
     }
 
-    private func ensureStream(_ table: TableKey) -> Bool {
-        if state.withLock({ $0.streams.contains(table) }) { return true }
+    private func ensureStream(_ stream: ReplicationStream) -> Bool {
+        if state.withLock({ $0.streams.contains(stream) }) { return true }
         var configuration = StreamConfiguration(
-            name: NATSNames.stream(node: node, database: table.database, table: table.table),
-            subjects: [NATSNames.subject(node: node, database: table.database, table: table.table)],
+            name: stream.name(node: node), subjects: [stream.subject(node: node)],
             maxAge: settings.streamMaxAge.map { .milliseconds(Int64($0 * 1000)) },
             maxBytes: settings.streamMaxBytes, maxMessages: settings.streamMaxMessages)
         configuration.duplicateWindow = .seconds(120)
         do {
             try jetStream.addOrUpdateStream(configuration)
-            _ = state.withLock { $0.streams.insert(table) }
+            _ = state.withLock { $0.streams.insert(stream) }
             return true
         } catch {
             state.withLock { $0.lastError = "\(error)" }
-            logger.warning("clustering: stream for \(table.database).\(table.table) not created: \(error)")
+            logger.warning("clustering: stream \(configuration.name) not created: \(error)")
             return false
         }
     }
 
     /// Publishes until it succeeds; false when stopped first.
     private func publish(_ message: ReplicationMessage, id: String) -> Bool {
-        let table = TableKey(database: message.database, table: message.table)
+        let stream: ReplicationStream = message.change.isSchema ? .schema : .table(TableKey(database: message.database, table: message.table))
         let bytes = message.encoded()
-        let subject = NATSNames.subject(node: node, database: message.database, table: message.table)
+        let subject = stream.subject(node: node)
         var pause = 0.05
         while !isStopped {
-            if ensureStream(table) {
+            if ensureStream(stream) {
                 do {
                     _ = try jetStream.publish(subject: subject, data: bytes, messageID: id,
                                               headers: ["origin": node, "transaction": id])
@@ -189,4 +194,24 @@ final class ReplicationPublisher: Sendable {
 struct TableKey: Sendable, Hashable {
     var database: String
     var table: String
+}
+
+/// One of a node's streams: a table's changes, or the schema changes of every database.
+enum ReplicationStream: Sendable, Hashable {
+    case table(TableKey)
+    case schema
+
+    func name(node: String) -> String {
+        switch self {
+        case .table(let key): NATSNames.stream(node: node, database: key.database, table: key.table)
+        case .schema: NATSNames.schemaStream(node: node)
+        }
+    }
+
+    func subject(node: String) -> String {
+        switch self {
+        case .table(let key): NATSNames.subject(node: node, database: key.database, table: key.table)
+        case .schema: NATSNames.schemaSubject(node: node)
+        }
+    }
 }

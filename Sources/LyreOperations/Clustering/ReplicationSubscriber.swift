@@ -5,14 +5,22 @@ import LyreCore
 import LyreStorage
 import Synchronization
 
-/// Pulls one peer's changes of one table from the peer's stream (a durable consumer named
-/// after this node, kept by the peer's JetStream, so a restart of either side resumes where
-/// it stopped) and applies them here, last writer wins (`WriteContext.applyRemote`). A batch
-/// is acknowledged only after its local commit: a crash before that means redelivery,
-/// which applying again makes harmless.
+/// Pulls one of a peer's streams — one table's changes, or its schema changes — (a durable
+/// consumer named after this node, kept by the peer's JetStream; a table's is recreated
+/// at the position kept here, so a restart of either side resumes where it stopped) and
+/// applies them here, last writer wins
+/// (`WriteContext.applyRemote`). A batch is acknowledged only after its local commit: a
+/// crash before that means redelivery, which applying again makes harmless.
+///
+/// A table's subscriber keeps, in the same transaction as what it applies, the last stream
+/// sequence applied (`WriteContext.replicationPosition`). When this node lacks part of the
+/// table's history — it never received the table from this peer, or the messages after its
+/// position are gone from the stream (`purge_stream`, `streams.maxAge`, a recreated
+/// stream) — it first takes a full copy (`TableCopy`) and then consumes from the copy's
+/// point on.
 final class ReplicationSubscriber: Sendable {
     let peer: String
-    let table: TableKey
+    let source: ReplicationStream
     private let startTime: Date?
     private let connection: NATSConnection
     /// The peer's JetStream domain (its node name), or nil on an external NATS system.
@@ -22,6 +30,9 @@ final class ReplicationSubscriber: Sendable {
     private let logger: Logger
     /// Called after each applied batch (users and roles: drop cached credentials).
     private let applied: (@Sendable () -> Void)?
+    /// Schema changes: whether this node takes a change of (database, table) — it has the
+    /// database, or subscribes to the table.
+    private let takesSchema: @Sendable (_ database: String, _ table: String) -> Bool
     private struct State {
         var stopped = false
         var connected = false
@@ -30,6 +41,8 @@ final class ReplicationSubscriber: Sendable {
         var lastApplied: Date?
         var lastStored: Date?
         var lastError: String?
+        var copies = 0
+        var copying = false
     }
     private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
@@ -37,6 +50,10 @@ final class ReplicationSubscriber: Sendable {
     /// above the time one batch takes to apply, short enough that a node killed with a batch
     /// in hand gets it again soon after its restart.
     static let ackWait: Duration = .seconds(5)
+    /// How often an idle table subscriber checks that the peer's stream still holds what
+    /// comes after its position (a purge while it was caught up loses nothing; one while it
+    /// was behind does).
+    static let gapCheckInterval: TimeInterval = 3
 
     struct Status: Sendable {
         var connected: Bool
@@ -44,29 +61,38 @@ final class ReplicationSubscriber: Sendable {
         var pending: UInt64
         var lastStored: Date?
         var lastError: String?
+        /// Full copies taken since start, and whether one runs now.
+        var copies: Int
+        var copying: Bool
     }
 
-    init(peer: String, table: TableKey, startTime: Date?, connection: NATSConnection, domain: String?,
-         localNode: String, storage: StorageEngine, logger: Logger, applied: (@Sendable () -> Void)? = nil) {
+    init(peer: String, source: ReplicationStream, startTime: Date?, connection: NATSConnection, domain: String?,
+         localNode: String, storage: StorageEngine, logger: Logger, applied: (@Sendable () -> Void)? = nil,
+         takesSchema: @escaping @Sendable (String, String) -> Bool = { _, _ in true }) {
         self.applied = applied
         self.peer = peer
-        self.table = table
+        self.source = source
         self.startTime = startTime
         self.connection = connection
         self.domain = domain
         self.localNode = localNode
         self.storage = storage
         self.logger = logger
+        self.takesSchema = takesSchema
         let thread = Thread { [self] in loop() }
         thread.name = "lyre-cluster-pull"
         thread.start()
     }
 
     var status: Status {
-        state.withLock { Status(connected: $0.connected, applied: $0.applied, pending: $0.pending, lastStored: $0.lastStored, lastError: $0.lastError) }
+        state.withLock {
+            Status(connected: $0.connected, applied: $0.applied, pending: $0.pending, lastStored: $0.lastStored,
+                   lastError: $0.lastError, copies: $0.copies, copying: $0.copying)
+        }
     }
 
-    /// Stops pulling (within a second) and waits. The durable position stays on the peer.
+    /// Stops pulling (within a second, or after the copy batch in hand) and waits. The
+    /// durable position stays on the peer.
     func stop() {
         let first = state.withLock { s -> Bool in
             defer { s.stopped = true }
@@ -78,6 +104,13 @@ final class ReplicationSubscriber: Sendable {
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
+    private var what: String {
+        switch source {
+        case .table(let table): "\(table.database).\(table.table)"
+        case .schema: "schema changes"
+        }
+    }
+
     private func failed(_ error: any Error) {
         let text = "\(error)"
         let changed = state.withLock { s -> Bool in
@@ -87,26 +120,36 @@ final class ReplicationSubscriber: Sendable {
             }
             return s.lastError != text
         }
-        if changed { logger.warning("clustering: pulling \(table.database).\(table.table) from \(peer): \(text)") }
+        if changed { logger.warning("clustering: pulling \(what) from \(peer): \(text)") }
         Thread.sleep(forTimeInterval: 0.5)
+    }
+
+    /// What the loop knows about its place in the peer's stream.
+    private struct Position {
+        /// The next stream sequence this node needs (0: unknown, for the schema stream).
+        var expected: UInt64 = 0
+        /// The history is known to be incomplete: take a full copy before consuming.
+        var needsCopy = false
+        var lastGapCheck = Date()
     }
 
     private func loop() {
         defer { finished.signal() }
-        let stream = NATSNames.stream(node: peer, database: table.database, table: table.table)
-        let subject = NATSNames.subject(node: peer, database: table.database, table: table.table)
+        let stream = source.name(node: peer)
+        let subject = source.subject(node: peer)
+        let durable = NATSNames.token(localNode)
         var consumer: PullConsumer?
+        var position = Position()
         while !isStopped {
             if consumer == nil {
                 do {
                     let jetStream = try connection.jetStream(domain: domain, timeout: .seconds(3))
-                    consumer = try jetStream.pullConsumer(stream: stream, filter: subject, durable: NATSNames.token(localNode),
-                                                          start: startTime.map { .time($0) } ?? .all,
-                                                          ackWait: Self.ackWait)
+                    consumer = try bind(jetStream, stream: stream, subject: subject, durable: durable, position: &position)
                 } catch {
                     failed(error)
                     continue
                 }
+                if consumer == nil { continue }  // stopped during a copy
             }
             let messages: [ReceivedMessage]
             do {
@@ -121,17 +164,32 @@ final class ReplicationSubscriber: Sendable {
                 $0.lastError = nil
                 if messages.isEmpty { $0.pending = 0 }
             }
+            if case .table = source {
+                // Messages after the position gone from the stream: a full copy first.
+                let skipsAhead = messages.first.map { $0.streamSequence > position.expected } ?? false
+                if skipsAhead || (messages.isEmpty && Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval) {
+                    position.lastGapCheck = Date()
+                    if hasGap(stream: stream, expected: position.expected) {
+                        logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(position.expected &- 1), taking a full copy")
+                        position.needsCopy = true
+                        consumer = nil
+                        continue
+                    }
+                }
+            }
             if messages.isEmpty { continue }
             do {
                 try apply(messages)
             } catch {
-                // Not acknowledged: JetStream redelivers after the ack wait.
+                // Asked again at once (JetStream redelivers before newer messages).
+                for message in messages { try? message.nak() }
                 failed(error)
                 continue
             }
             applied?()
             for message in messages { try? message.ack() }
             let last = messages[messages.count - 1]
+            position.expected = max(position.expected, (messages.map(\.streamSequence).max() ?? 0) + 1)
             state.withLock {
                 $0.applied += UInt64(messages.count)
                 $0.pending = last.pending
@@ -141,21 +199,105 @@ final class ReplicationSubscriber: Sendable {
         }
     }
 
-    /// Applies a batch in one local transaction (creating the database or table when this
-    /// node does not have it yet).
+    /// Whether the stream lost messages this node has not applied: its first sequence is past
+    /// the expected one (a purge, an age limit), or it restarted below it (recreated).
+    private func hasGap(stream: String, expected: UInt64) -> Bool {
+        guard let jetStream = try? connection.jetStream(domain: domain, timeout: .seconds(3)),
+              let info = try? jetStream.streamState(stream) else { return false }
+        return info.firstSequence > expected || (expected > 1 && info.lastSequence + 1 < expected)
+    }
+
+    /// Binds the durable consumer: a table's after a full copy when its history is lacking
+    /// here, from the position kept here; the schema stream's from its start.
+    /// - Returns: nil when stopped during a copy.
+    private func bind(_ jetStream: JetStream, stream: String, subject: String, durable: String,
+                      position: inout Position) throws -> PullConsumer? {
+        guard case .table(let table) = source else {
+            return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .all, ackWait: Self.ackWait)
+        }
+        let stored = try storage.database(table.database)?.replicationPosition(peer: peer, table: table.table)
+        let info = try jetStream.streamState(stream)
+        var copy = position.needsCopy || stored == nil
+        if let stored, let info, info.firstSequence > stored + 1 || info.lastSequence < stored {
+            copy = true  // purged, aged out or recreated since
+        }
+        let start: UInt64
+        if copy {
+            state.withLock { $0.copying = true }
+            defer { state.withLock { $0.copying = false } }
+            let (connection, peer) = (self.connection, self.peer)
+            guard let point = try TableCopy(peer: peer, database: table.database, table: table.table, since: startTime, localNode: localNode, storage: storage, logger: logger,
+                                            isStopped: { [weak self] in self?.isStopped ?? true }, request: { bytes in
+                                                try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes,
+                                                                       timeout: TableCopy.requestTimeout)
+                                            }).run()
+            else { return nil }
+            state.withLock { $0.copies += 1 }
+            applied?()
+            try jetStream.deleteConsumer(stream: stream, durable: durable)
+            position.needsCopy = false
+            start = point + 1
+        } else {
+            // The position kept here with what was applied is the truth; the durable consumer
+            // (maybe behind it, or ahead when this node's data is older than its consumer) is
+            // recreated there. Binding to the existing one is no option: one made after a copy
+            // starts at a sequence, and NATS refuses a bind whose start policy differs.
+            start = stored! + 1
+            try jetStream.deleteConsumer(stream: stream, durable: durable)
+        }
+        position.expected = start
+        return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait)
+    }
+
     private func apply(_ messages: [ReceivedMessage]) throws {
         let decoded = try messages.map { message -> (ReplicationMessage, String) in
             (try ReplicationMessage(decoding: message.data), message.header("origin") ?? peer)
         }
-        guard let first = decoded.first?.0 else { return }
-        let db = try storage.databaseCreatingIfNeeded(first.database)
+        switch source {
+        case .schema: try applySchema(decoded)
+        case .table(let table): try applyTable(table, decoded, last: messages.map(\.streamSequence).max() ?? 0)
+        }
+    }
+
+    /// Applies a batch of a table's messages in one local transaction, with the position.
+    private func applyTable(_ table: TableKey, _ decoded: [(ReplicationMessage, String)], last: UInt64) throws {
+        let newest = decoded.map { message, _ in
+            if case .put(let records) = message.change.kind {
+                return records.compactMap { $0[TableDefinition.updatedTime]?.doubleValue }.max() ?? message.timestamp
+            }
+            return message.timestamp
+        }.max() ?? 0
+        // Nothing to do when everything is older than the database's drop here.
+        guard let found = try storage.databaseForReplication(table.database, changedAt: newest) else { return }
+        let (db, droppedAt) = found
         let localNode = self.localNode
+        let peer = self.peer
         try db.writeSync { ctx in
             for (message, origin) in decoded {
-                if ctx.catalog.tables[message.table] == nil {
-                    _ = try ctx.createTable(message.table, primaryKey: message.primaryKey)
-                }
-                _ = try ctx.applyRemote(message.change, timestamp: message.timestamp, origin: origin, localNode: localNode)
+                _ = try ctx.applyRemote(message.change, timestamp: message.timestamp, origin: origin, localNode: localNode,
+                                        primaryKey: message.primaryKey, databaseDroppedAt: droppedAt)
+            }
+            if last > 0 { try ctx.setReplicationPosition(last, peer: peer, table: table.table) }
+        }
+    }
+
+    /// Applies schema changes one by one, those of databases and tables this node takes.
+    private func applySchema(_ decoded: [(ReplicationMessage, String)]) throws {
+        let localNode = self.localNode
+        for (message, origin) in decoded {
+            guard case .schema(let change) = message.change.kind else { continue }
+            if change.databaseName != nil {
+                // A database's change: taken when this node has the database or subscribes to one of its tables.
+                guard takesSchema(message.database, "") else { continue }
+                try storage.applyRemoteDatabaseChange(change, at: message.timestamp)
+                continue
+            }
+            guard takesSchema(message.database, message.table) else { continue }
+            guard let found = try storage.databaseForReplication(message.database, changedAt: message.timestamp) else { continue }
+            let (db, droppedAt) = found
+            try db.writeSync { ctx in
+                _ = try ctx.applyRemote(message.change, timestamp: message.timestamp, origin: origin, localNode: localNode,
+                                        databaseDroppedAt: droppedAt)
             }
         }
     }

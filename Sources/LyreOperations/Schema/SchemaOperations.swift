@@ -123,8 +123,8 @@ enum SchemaOperations {
         let db = try TableAccess.database(database, in: context, status: 404)
         guard let definition = db.table(table) else { throw LyreError.tableNotFound(database, table) }
         if definition.attribute(attribute) != nil { throw LyreError.attributeExists(database, table, attribute) }
-        let added = try await db.write { ctx in try ctx.addAttributes([attribute], to: table, indexed: indexed) }
-        guard !added.isEmpty else { throw LyreError.attributeExists(database, table, attribute) }
+        let added = try await db.write { ctx in try ctx.createAttribute(attribute, in: table, indexed: indexed) }
+        guard added else { throw LyreError.attributeExists(database, table, attribute) }
         return .message("attribute '\(database).\(table).\(attribute)' successfully created.")
     }
 

@@ -48,6 +48,7 @@ enum ConfigurationSchema {
             "replication.blobTimeout": .number(min: 0), "replication.shard": .number(),
             "authentication.operationTokenTimeout": .stringOrNumber, "authentication.refreshTokenTimeout": .stringOrNumber,
             "replication.databases": .stringOrArray, "storage.maxTransactionQueueTime": .duration,
+            "clustering.tombstoneRetention": .duration,
             "http.corsAccessList": .array, "operationsApi.network.corsAccessList": .array, "replication.routes": .array,
             "clustering.hubServer.cluster.network.routes": .array, "clustering.leafServer.network.routes": .array,
             "replication.hostname": .string, "replication.url": .string, "clustering.nodeName": .string,

@@ -1,0 +1,63 @@
+import LyreCore
+
+/// The times at which tables, attributes and databases were dropped, so that changes older
+/// than a drop that arrive later from another node (whose streams are not ordered with the
+/// schema's) cannot bring back what was dropped (replication's last-writer-wins for the
+/// schema). One DBI per database (`__dropped`), value the drop time (8 big-endian bytes of
+/// the double), keys:
+/// - `table`: the table was dropped;
+/// - `table · 00 · attribute`: the attribute was dropped;
+/// - `00 · database` (in the `system` database only): the database was dropped.
+///
+/// Written only while replication observes the database (clustering on), like tombstones,
+/// and removed with them after the retention (`WriteContext.expireTombstones`).
+enum DropMarkers {
+    static let dbiName = "__dropped"
+
+    static func tableKey(_ table: String) -> [UInt8] { Array(table.utf8) }
+    static func attributeKey(_ table: String, _ attribute: String) -> [UInt8] { Array(table.utf8) + [0] + Array(attribute.utf8) }
+    static func databaseKey(_ database: String) -> [UInt8] { [0] + Array(database.utf8) }
+
+    static func dbi(_ transaction: WriteTransaction) throws -> DBI {
+        guard let dbi = try transaction.openDBI(dbiName, create: true, dupSort: false) else { throw LyreError.internalError() }
+        return dbi
+    }
+
+    /// Records a drop at `time` (a later time replaces an earlier one, never the reverse).
+    static func put(_ key: [UInt8], at time: Double, in context: WriteContext) throws {
+        if let existing = try get(key, in: context.transaction.read, dbi: dbi(context.transaction)), existing >= time { return }
+        _ = try context.transaction.put(dbi(context.transaction), key, encode(time))
+    }
+
+    static func get(_ key: [UInt8], in context: WriteContext) throws -> Double? {
+        try get(key, in: context.transaction.read, dbi: dbi(context.transaction))
+    }
+
+    static func get(_ key: [UInt8], in transaction: ReadTransaction, dbi: DBI) throws -> Double? {
+        guard let bytes = try transaction.get(dbi, key) else { return nil }
+        return decode(bytes)
+    }
+
+    /// The attribute drops of one table: attribute → time.
+    static func attributes(of table: String, in context: WriteContext) throws -> [String: Double] {
+        let prefix = tableKey(table) + [0]
+        return try context.transaction.withCursor(dbi(context.transaction)) { cursor in
+            var out: [String: Double] = [:]
+            var entry = try cursor.seek(atOrAfter: prefix)
+            while let e = entry, e.key.starts(with: prefix) {
+                if let time = decode(e.value) { out[String(decoding: e.key.dropFirst(prefix.count), as: UTF8.self)] = time }
+                entry = try cursor.next()
+            }
+            return out
+        }
+    }
+
+    static func encode(_ time: Double) -> [UInt8] { withUnsafeBytes(of: time.bitPattern.bigEndian) { Array($0) } }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        guard bytes.count == 8 else { return nil }
+        var bits: UInt64 = 0
+        for b in bytes { bits = bits << 8 | UInt64(b) }
+        return Double(bitPattern: bits)
+    }
+}
