@@ -81,6 +81,7 @@ extension WriteContext {
                     continue
                 }
                 try put(record, key: key, previous: existing, in: table)
+                try renewExpiry(of: key, in: table)
                 result.applied += 1
             }
         case .delete(let ids):
@@ -93,6 +94,7 @@ extension WriteContext {
                     }
                     try removeIndexEntries(of: existing, key: key, in: table)
                     try transaction.delete(table.records, key)
+                    try removeExpiry(of: key, in: table)
                     result.applied += 1
                 }
                 try Tombstones.put(table.name, key: key, at: timestamp, in: self)
