@@ -7,7 +7,9 @@
 #
 # Needs python3, curl and a build (LYRE=path/to/lyre, default the release build). Commits are
 # not synced (storage.writeAsync) so the churn runs at the speed of the engine, not the disk:
-# page reuse does not depend on syncing.
+# page reuse does not depend on syncing. The audit log is on (Harper's default) with
+# logging.auditRetention AUDIT_RETENTION (default 60s), so it churns too; TTL (default 20 s)
+# is the expiring table's expiration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LIVE=${1:-100000}
@@ -22,6 +24,7 @@ LYRE_PID=$!
 until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do sleep 0.05; done
 post() { curl -s -u admin:password -H 'Content-Type: application/json' -d "$1" "http://127.0.0.1:$PORT/" >/dev/null; }
 post '{"operation":"set_configuration","storage_writeAsync":true}'
+post "{\"operation\":\"set_configuration\",\"logging_auditRetention\":\"${AUDIT_RETENTION:-60s}\"}"
 post '{"operation":"restart"}'
 sleep 1
 until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do sleep 0.05; done
