@@ -42,16 +42,11 @@ package struct StartCompaction: Sendable {
             throw error
         }
         if keepBackup {
-            try FileManager.default.createDirectory(atPath: backupDirectory, withIntermediateDirectories: true)
-            let backup = backupDirectory + "/" + (path as NSString).lastPathComponent
-            unlink(backup)
-            if link(path, backup) != 0 {
-                do {
-                    try FileManager.default.copyItem(atPath: path, toPath: backup)
-                } catch {
-                    unlink(temporary)
-                    throw error
-                }
+            do {
+                try Self.keepBackup(of: path, in: backupDirectory)
+            } catch {
+                unlink(temporary)
+                throw error
             }
         }
         guard rename(temporary, path) == 0 else {
@@ -61,6 +56,15 @@ package struct StartCompaction: Sendable {
         }
         Self.syncDirectory(of: path)
         return Outcome(bytesBefore: before, bytesAfter: Self.fileSize(path))
+    }
+
+    /// Keeps the file at `path` as `<directory>/<its name>` (a hard link, or a copy on another
+    /// file system), replacing an earlier backup.
+    static func keepBackup(of path: String, in directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let backup = directory + "/" + (path as NSString).lastPathComponent
+        unlink(backup)
+        if link(path, backup) != 0 { try FileManager.default.copyItem(atPath: path, toPath: backup) }
     }
 
     static func fileSize(_ path: String) -> Int {

@@ -306,10 +306,12 @@ package final class Database: Sendable {
     ///    finds it closed reads the new one).
     ///
     /// Blocking: call on a thread that may wait (never an event loop or the writer).
+    /// - Parameter backupDirectory: where to keep the original file (`<dir>/<name>.mdb`, a
+    ///   hard link made just before the swap, or a copy on another file system); nil: not kept.
     /// - Returns: the file's size before and after.
     /// - Throws: `CompactionAborted` (nothing changed) when a compaction already runs, when the
     ///   journal outgrew its bound, or when a handle could not be matched; storage errors.
-    package func compact() throws -> (bytesBefore: Int, bytesAfter: Int) {
+    package func compact(backupDirectory: String? = nil) throws -> (bytesBefore: Int, bytesAfter: Int) {
         guard !compacting.exchange(true, ordering: .acquiring) else {
             throw CompactionAborted(reason: "a compaction of database '\(name)' is already running")
         }
@@ -344,6 +346,7 @@ package final class Database: Sendable {
                     throw CompactionAborted(reason: "the writes during the copy were too many to replay")
                 }
                 try opened.replay(slots: old.dbiNames.all, changes: changes)
+                if let backupDirectory { try StartCompaction.keepBackup(of: path, in: backupDirectory) }
                 guard rename(temporary, path) == 0 else {
                     throw CompactionAborted(reason: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
                 }

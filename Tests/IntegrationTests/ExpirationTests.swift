@@ -185,6 +185,29 @@ import Testing
         #expect(try await lyre.post(#"{"operation":"compact_database"}"#).json["message"] == "Compacted database 'data'")
     }
 
+    @Test func restartWithCompactOnStartCompactsTheOpenDatabases() async throws {
+        let (root, lyre) = try await churnedLyre()
+        defer {
+            lyre.terminate()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        let path = root + "/database/dev.mdb"
+        let before = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        try await ok(lyre, #"{"operation":"set_configuration","storage_compactOnStart":true,"storage_compactOnStartKeepBackup":true}"#)
+        try await ok(lyre, #"{"operation":"restart"}"#)
+        let shrunk = try await eventually(seconds: 30) {
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? before) * 3 < before
+        }
+        #expect(shrunk)
+        #expect(FileManager.default.fileExists(atPath: root + "/backup/dev.mdb"))
+        // The listener restarts after the compaction.
+        try await Task.sleep(for: .seconds(1))
+        let back = try await eventually(seconds: 30) { (try? await lyre.post(#"{"operation":"describe_all"}"#))?.status == 200 }
+        #expect(back)
+        try await checkData(lyre)
+        try await ok(lyre, #"{"operation":"insert","database":"dev","table":"dog","records":[{"id":"after","n":3}]}"#)
+    }
+
     @Test func compactOnStartShrinksAChurnedFileAndKeepsTheData() async throws {
         let (root, lyre) = try await churnedLyre()
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -14,19 +14,36 @@ enum CompactionOperations {
         registry.register(.compactDatabase, .async(compactDatabase))
     }
 
+    /// Compacts every database online, one after the other (`storage.compactOnStart` at a
+    /// `restart`); failures are logged.
+    static func compactAll(_ app: Application, keepBackup: Bool) async {
+        let backups = keepBackup ? app.storage.root + "/backup" : nil
+        for name in app.storage.databaseNames {
+            guard let db = app.storage.database(name) else { continue }
+            do {
+                let (before, after) = try await blocking { try db.compact(backupDirectory: backups) }
+                app.logger.notice("storage.compactOnStart: database '\(name)' compacted from \(before) to \(after) bytes")
+            } catch {
+                app.logger.error("storage.compactOnStart: database '\(name)' not compacted: \(error)")
+            }
+        }
+    }
+
+    /// Runs `work` on a thread of its own (a copy takes as long as the file is large).
+    private static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     @Sendable static func compactDatabase(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {
         let name = try request.database()
         guard let db = context.app.storage.database(name) else { throw LyreError.databaseNotFound(name) }
-        // The copy takes as long as the file is large: on a thread of its own, not the task pool.
-        let (before, after) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Int, Int), any Error>) in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    do {
-                        return try db.compact()
-                    } catch let aborted as CompactionAborted {
-                        throw LyreError(.conflict, status: 409, "Database '\(name)' was not compacted: \(aborted.reason)")
-                    }
-                })
+        let (before, after) = try await blocking {
+            do {
+                return try db.compact()
+            } catch let aborted as CompactionAborted {
+                throw LyreError(.conflict, status: 409, "Database '\(name)' was not compacted: \(aborted.reason)")
             }
         }
         context.app.logger.notice("compact_database: database '\(name)' compacted from \(before) to \(after) bytes")
