@@ -149,6 +149,22 @@ extension WriteContext {
         return keys.count
     }
 
+    /// Deletes up to `limit` of the oldest audit entries of `tableName` older than `timestamp`
+    /// (ms): one bounded step of `logging.auditRetention`. - Returns: how many were removed.
+    package mutating func deleteAudit(of tableName: String, before timestamp: Double, limit: Int) throws -> Int {
+        guard let dbi = catalog.tables[tableName]?.auditLog else { return 0 }
+        var keys: [[UInt8]] = []
+        try transaction.withCursor(dbi) { cursor in
+            var entry = try cursor.first()
+            while let e = entry, keys.count < limit, AuditKey.decode(e.key) < timestamp {
+                keys.append(Array(e.key))
+                entry = try cursor.next()
+            }
+        }
+        for key in keys { try transaction.delete(dbi, key) }
+        return keys.count
+    }
+
     /// Deletes a table's audit DBI (called by `dropTable`).
     func dropAuditLog(of tableName: String) throws {
         if let dbi = try transaction.openDBI(AuditKey.dbiName(tableName), create: false, dupSort: false) {
@@ -181,6 +197,12 @@ extension ReadTransaction {
             }
         }
         return entries
+    }
+
+    /// The timestamp of a table's oldest audit entry, nil when it has none.
+    package func oldestAuditTimestamp(of table: TableDefinition) throws -> Double? {
+        guard let dbi = table.auditLog else { return nil }
+        return try withCursor(dbi) { cursor in try cursor.first().map { AuditKey.decode($0.key) } }
     }
 
     /// Number of audit entries and pages used by a table's audit log.

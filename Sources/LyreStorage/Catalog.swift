@@ -137,13 +137,19 @@ package struct DatabaseCatalog: Sendable {
     package var lastUpdated: [String: Double]
     /// The index backlog as of this commit.
     package var indexBacklog: IndexBacklogState
+    /// When records expire (`Expiry`).
+    let expiryDBI: DBI
 
-    init(name: String, indexBacklog: IndexBacklogState) {
+    init(name: String, indexBacklog: IndexBacklogState, expiryDBI: DBI) {
         self.name = name
         tables = [:]
         lastUpdated = [:]
         self.indexBacklog = indexBacklog
+        self.expiryDBI = expiryDBI
     }
+
+    /// Whether some table of the database has an `expiration`.
+    package var hasExpiringTables: Bool { tables.values.contains { $0.expiration != nil } }
 
     package subscript(table: String) -> TableDefinition? { tables[table] }
 

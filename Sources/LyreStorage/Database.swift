@@ -1,8 +1,11 @@
 internal import CLMDB
-import LyreCore
+package import LyreCore
 import Dispatch
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One database: an LMDB environment with its catalog and its group-commit writer.
 ///
@@ -14,7 +17,11 @@ import Synchronization
 /// ```
 package final class Database: Sendable {
     package let name: String
-    let environment: Environment
+    /// The LMDB environment; an online compaction (``compact()``) replaces it.
+    private let environmentBox: Mutex<Environment>
+    var environment: Environment { environmentBox.withLock { $0 } }
+    /// Set while an online compaction runs (one at a time).
+    private let compacting = Atomic<Bool>(false)
     private let committed: Mutex<DatabaseCatalog>
     // Set once in init, right after `committed` exists (the writer needs `self`).
     private let writerBox = Mutex<Writer?>(nil)
@@ -26,11 +33,20 @@ package final class Database: Sendable {
     private let commitObserver = Mutex<CommitObservation?>(nil)
     /// `storage.maxTransactionQueueTime` in nanoseconds (0: none): see ``write(_:completion:)``.
     private let maximumQueueNanoseconds = Atomic<UInt64>(0)
+    /// When records expire (`Expiry`), checked in read snapshots of databases with expiring tables.
+    private let expiryDBI: DBI
+    /// Whether some table has an `expiration` (as of the last commit).
+    private let expires: Atomic<Bool>
+    /// The time (ms since the epoch) of writes and of expiry; tests inject their own.
+    package let clock: StorageClock
 
     init(name: String, path: String, durable: Bool, initialMapSize: Int,
-         backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
+         backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, clock: @escaping StorageClock = systemClock,
+         logger: Logger) throws {
         self.name = name
-        environment = try Environment(path: path, durable: durable, initialMapSize: initialMapSize)
+        self.clock = clock
+        let environment = try Environment(path: path, durable: durable, initialMapSize: initialMapSize)
+        environmentBox = Mutex(environment)
         let catalog: DatabaseCatalog
         do {
             catalog = try Self.loadCatalog(name: name, environment: environment)
@@ -40,10 +56,16 @@ package final class Database: Sendable {
         }
         committed = Mutex(catalog)
         indexBacklog = catalog.indexBacklog.dbi
+        expiryDBI = catalog.expiryDBI
+        expires = Atomic(catalog.hasExpiringTables)
         let writer = Writer(
             environment: environment, logger: logger, indexReads: indexReads, backlogIdleDelay: backlogIdleDelay,
+            clock: clock,
             begin: { [unowned self] in self.committed.withLock { $0 } },
-            publish: { [unowned self] catalog in self.committed.withLock { $0 = catalog } },
+            publish: { [unowned self] catalog in
+                self.committed.withLock { $0 = catalog }
+                self.expires.store(catalog.hasExpiringTables, ordering: .relaxed)
+            },
             observer: { [unowned self] in self.commitObserver.withLock { $0 } })
         writerBox.withLock { $0 = writer }
     }
@@ -95,15 +117,35 @@ package final class Database: Sendable {
     ///   primary key, counts): it then never waits for the backlog.
     package func read<T>(completeIndexes: Bool = true, _ body: (ReadTransaction) throws -> T) throws -> T {
         var attempts = 0
+        // Records that expired by the time the read began are deleted before it reads.
+        let readTime = expires.load(ordering: .relaxed) ? clock() : nil
         while true {
-            let outcome = try environment.withReadTransaction { txn -> ReadOutcome<T> in
-                if completeIndexes, attempts < 8, IndexBacklog.entries(indexBacklog, in: txn) > 0,
-                   let writer = writerBox.withLock({ $0 }), !writer.isCurrentThread {
-                    return .backlog
+            let environment = environment
+            let outcome: ReadOutcome<T>
+            do {
+                outcome = try environment.withReadTransaction { txn -> ReadOutcome<T> in
+                    if let readTime, let earliest = try Expiry.earliest(expiryDBI, in: ReadTransaction(txn: txn)),
+                       Double(earliest) <= readTime, let writer = writerBox.withLock({ $0 }), !writer.isCurrentThread {
+                        return .expired
+                    }
+                    if completeIndexes, attempts < 8, IndexBacklog.entries(indexBacklog, in: txn) > 0,
+                       let writer = writerBox.withLock({ $0 }), !writer.isCurrentThread {
+                        return .backlog
+                    }
+                    return .read(try body(ReadTransaction(txn: txn)))
                 }
-                return .read(try body(ReadTransaction(txn: txn)))
+            } catch is EnvironmentClosed where self.environment !== environment {
+                continue  // an online compaction swapped the file under this read: read the new one
             }
-            if case .read(let value) = outcome { return value }
+            switch outcome {
+            case .read(let value): return value
+            case .expired:
+                // Each batch is its own group (other writes go on between them); every batch
+                // deletes what expired by `readTime`, and later writes expire later, so this ends.
+                if let readTime { _ = try deleteExpired(upTo: readTime) }
+                continue
+            case .backlog: break
+            }
             // Every group that starts after this defers nothing for a second; the job
             // applies what earlier groups deferred. The signal is renewed once the commit
             // is done, in case it took longer than that. (Eight attempts never fail in
@@ -122,6 +164,48 @@ package final class Database: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             write(body) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Deletes the records that expired at or before `time` (ms; default: now), in groups of
+    /// `Expiry.batchSize` (other writes go on between them). Blocking (never call on the
+    /// writer thread). - Returns: how many expiry entries were consumed.
+    @discardableResult
+    package func deleteExpired(upTo time: Double? = nil) throws -> Int {
+        let time = time ?? clock()
+        var total = 0
+        while true {
+            // A snapshot without expired records needs no write at all.
+            let earliest = try environment.withReadTransaction { try Expiry.earliest(expiryDBI, in: ReadTransaction(txn: $0)) }
+            guard let earliest, Double(earliest) <= time else { return total }
+            let n = try writeSync { ctx in try ctx.deleteExpired(upTo: time) }
+            total += n
+            if n < Expiry.batchSize { return total }
+        }
+    }
+
+    /// Deletes the audit entries older than `timestamp` (ms) of every table, oldest first, in
+    /// groups of `Expiry.batchSize` (`logging.auditRetention`). Blocking (never call on the
+    /// writer thread). - Returns: how many were removed.
+    @discardableResult
+    package func deleteAuditEntries(before timestamp: Double) throws -> Int {
+        var total = 0
+        for name in catalog.tableNames {
+            while true {
+                guard let table = self.table(name),
+                      let oldest = try environment.withReadTransaction({ try ReadTransaction(txn: $0).oldestAuditTimestamp(of: table) }),
+                      oldest < timestamp else { break }
+                let n = try writeSync { ctx in try ctx.deleteAudit(of: name, before: timestamp, limit: Expiry.batchSize) }
+                total += n
+                if n < Expiry.batchSize { break }
+            }
+        }
+        return total
+    }
+
+    /// When the record `id` of `table` expires (ms since the epoch), or nil when it does not.
+    package func expiryTime(of id: Value, in table: String) throws -> UInt64? {
+        guard let definition = self.table(table) else { return nil }
+        return try read(completeIndexes: false) { txn in try txn.expiryTime(expiryDBI, in: definition, id: id) }
     }
 
     /// The completion-handler form of ``write(_:)``, for callers that must not hop through
@@ -177,9 +261,8 @@ package final class Database: Sendable {
     /// flusher calls ``flushCommits()``). The switch is a job on the writer thread, so it
     /// never races a commit; switching back to syncing also flushes what was committed before.
     func setSyncsEachCommit(_ on: Bool) {
-        let environment = environment
-        write({ _ in environment.setSyncsEachCommit(on) }, completion: { _ in
-            if on { environment.flushCommits() }
+        write({ _ in self.environment.setSyncsEachCommit(on) }, completion: { _ in
+            if on { self.environment.flushCommits() }
         })
     }
 
@@ -217,6 +300,83 @@ package final class Database: Sendable {
         try environment.copy(to: fd, compact: true)
     }
 
+    /// Compacts the database file while it goes on serving (`compact_database`).
+    ///
+    /// 1. A maintenance job on the writer (between two groups) starts a journal: every group
+    ///    that commits from then on also records its changes (DBI name, key, value).
+    /// 2. LMDB's compacting copy of the current snapshot is written to `<file>.compacting-online`
+    ///    (`mdb_env_copyfd2`, `MDB_CP_COMPACT`) in a read transaction: readers and the writer
+    ///    go on meanwhile (the copy pins its snapshot's pages, so the file may grow a little).
+    /// 3. The copy is opened as a new environment, and a second maintenance job — the only
+    ///    moment writes wait — opens its DBIs at the handles they have in the old one (every
+    ///    table definition holds handles), replays the journal in one transaction, renames
+    ///    the copy over the file, and makes the new environment current for readers and the
+    ///    writer. The catalog does not change: same data, same handles.
+    /// 4. The old environment closes once the reads still running on it end (a read that
+    ///    finds it closed reads the new one).
+    ///
+    /// Blocking: call on a thread that may wait (never an event loop or the writer).
+    /// - Parameter backupDirectory: where to keep the original file (`<dir>/<name>.mdb`, a
+    ///   hard link made just before the swap, or a copy on another file system); nil: not kept.
+    /// - Returns: the file's size before and after.
+    /// - Throws: `CompactionAborted` (nothing changed) when a compaction already runs, when the
+    ///   journal outgrew its bound, or when a handle could not be matched; storage errors.
+    package func compact(backupDirectory: String? = nil) throws -> (bytesBefore: Int, bytesAfter: Int) {
+        guard !compacting.exchange(true, ordering: .acquiring) else {
+            throw CompactionAborted(reason: "a compaction of database '\(name)' is already running")
+        }
+        defer { compacting.store(false, ordering: .releasing) }
+        guard let writer = writerBox.withLock({ $0 }) else { throw WriterStopped() }
+        let old = environment
+        let path = old.path
+        let before = StartCompaction.fileSize(path)
+        let temporary = path + ".compacting-online"
+        unlink(temporary)
+        unlink(temporary + "-lock")
+        let journal = CompactionJournal()
+        var fresh: Environment?
+        do {
+            try writer.maintenanceSync { writer.setCompactionJournal(journal) }
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw CompactionAborted(reason: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+            do {
+                try old.copy(to: fd, compact: true)
+                guard fsync(fd) == 0 else { throw CompactionAborted(reason: "cannot sync \(temporary)") }
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
+            Glibc.close(fd)
+            let opened = try Environment(path: temporary, durable: old.syncsEachCommit, initialMapSize: old.currentMapSize,
+                                         finalPath: path)
+            fresh = opened
+            try writer.maintenanceSync { [self] in
+                writer.setCompactionJournal(nil)
+                guard let changes = journal.take() else {
+                    throw CompactionAborted(reason: "the writes during the copy were too many to replay")
+                }
+                try opened.replay(slots: old.dbiNames.all, changes: changes)
+                if let backupDirectory { try StartCompaction.keepBackup(of: path, in: backupDirectory) }
+                guard rename(temporary, path) == 0 else {
+                    throw CompactionAborted(reason: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
+                }
+                environmentBox.withLock { $0 = opened }
+                writer.setEnvironment(opened)
+            }
+        } catch {
+            try? writer.maintenanceSync { writer.setCompactionJournal(nil) }
+            fresh?.close()
+            unlink(temporary)
+            unlink(temporary + "-lock")
+            throw error
+        }
+        StartCompaction.syncDirectory(of: path)
+        old.close()  // waits for the reads still on the old file
+        // The new environment's lock file takes the usual name (the old one is closed).
+        rename(temporary + "-lock", path + "-lock")
+        return (before, StartCompaction.fileSize(path))
+    }
+
     /// Finishes queued writes and closes the environment.
     func close() {
         writerBox.withLock { $0 }?.stop()
@@ -227,10 +387,11 @@ package final class Database: Sendable {
     private static func loadCatalog(name: String, environment: Environment) throws -> DatabaseCatalog {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(environment.env, nil, 0, &txn), "mdb_txn_begin")
-        let write = WriteTransaction(txn: txn!)
+        let write = WriteTransaction(txn: txn!, names: environment.dbiNames)
         var catalog: DatabaseCatalog
         do {
-            catalog = DatabaseCatalog(name: name, indexBacklog: try IndexBacklog.load(write))
+            catalog = DatabaseCatalog(name: name, indexBacklog: try IndexBacklog.load(write),
+                                      expiryDBI: try Expiry.openDBI(write))
             if let catalogDBI = try write.openDBI(WriteContext.catalogDBIName, create: false, dupSort: false) {
                 var entries: [JSONObject] = []
                 try write.withCursor(catalogDBI) { cursor in
@@ -274,11 +435,18 @@ package final class Database: Sendable {
     }
 }
 
-/// A read's result, or that its snapshot held an index backlog.
+/// A read's result, or that its snapshot held an index backlog or expired records.
 private enum ReadOutcome<T> {
     case read(T)
     case backlog
+    case expired
 }
+
+/// The time in ms since the epoch (fractional).
+package typealias StorageClock = @Sendable () -> Double
+
+/// The system's real-time clock in ms since the epoch.
+package let systemClock: StorageClock = { Writer.nowMilliseconds() }
 
 /// Holds a write body's result between the writer thread and the waiting caller.
 final class ResultBox<T>: @unchecked Sendable {

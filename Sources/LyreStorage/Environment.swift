@@ -16,6 +16,8 @@ final class Environment: @unchecked Sendable {
     // the map size is changed only under `resizeLock` held exclusively.
     let env: OpaquePointer
     let path: String
+    /// The names of the DBI handles opened by the writer (online compaction).
+    let dbiNames = DBINames()
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
     private let mapSize: Mutex<Int>
     /// Reset read transactions kept for reuse (`mdb_txn_renew` skips the reader-table lock
@@ -34,12 +36,15 @@ final class Environment: @unchecked Sendable {
     /// Initial virtual map size. LMDB only reserves address space; the file grows with data.
     static let initialMapSize = 1 << 34 // 16 GiB
 
-    init(path: String, durable: Bool, initialMapSize: Int = Environment.initialMapSize, maxDatabases: UInt32 = 4096) throws {
+    /// - Parameter finalPath: the path the file will have (an online compaction opens its copy
+    ///   before renaming it over the original); `path` when nil.
+    init(path: String, durable: Bool, initialMapSize: Int = Environment.initialMapSize, maxDatabases: UInt32 = 4096,
+         finalPath: String? = nil) throws {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: -1, call: "mdb_env_create") }
         self.env = env
-        self.path = path
+        self.path = finalPath ?? path
         resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
         mapSize = Mutex(initialMapSize)
@@ -61,6 +66,9 @@ final class Environment: @unchecked Sendable {
             throw error
         }
     }
+
+    /// The map's current size in bytes.
+    var currentMapSize: Int { mapSize.withLock { $0 } }
 
     /// Largest key LMDB accepts (511 on Debian's build).
     var maxKeySize: Int { Int(mdb_env_get_maxkeysize(env)) }

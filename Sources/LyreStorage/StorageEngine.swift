@@ -27,6 +27,16 @@ package final class StorageEngine: Sendable {
     /// When each dropped database was dropped (the `system` database's drop markers, read
     /// when an observer is set): replication ignores older changes of it.
     private let databaseDrops = Mutex<[String: Double]>([:])
+    /// The time of writes and of expiry (`Expiry`), given to every database.
+    package let clock: StorageClock
+    /// Deletes expired records and audit entries past their retention every `expirySweepInterval` (`Expiry`).
+    private let expirySweeper = Mutex<(any DispatchSourceTimer)?>(nil)
+    /// `logging.auditRetention` in ms (nil: audit entries are kept until deleted by request).
+    private let auditRetention = Mutex<Double?>(nil)
+
+    /// How often the sweeper looks for expired records by default. Reads never wait for it:
+    /// one whose snapshot holds an expired record deletes it first (`Database.read`).
+    package static let expirySweepInterval = DispatchTimeInterval.seconds(1)
 
     package static let systemDatabase = "system"
     package static let defaultDatabase = "data"
@@ -43,8 +53,14 @@ package final class StorageEngine: Sendable {
     ///   - backlogIdleDelay: how long a writer waits without jobs before it applies its
     ///     database's index backlog (`IndexBacklog.idleDelay`; tests lengthen it).
     ///   - writeAsync: `storage.writeAsync` (see ``setWriteAsync(_:)``).
+    ///   - clock: the time of writes and of expiry (tests inject one).
+    ///   - expirySweepInterval: how often expired records are deleted in the background (nil: never).
+    ///   - compactOnStart: `storage.compactOnStart`: compact every database file before it opens.
     package init(root: String, durable: Bool = true, writeAsync: Bool = false, initialMapSize: Int = 1 << 34,
-                 backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, logger: Logger) throws {
+                 backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, clock: @escaping StorageClock = systemClock,
+                 expirySweepInterval: DispatchTimeInterval? = StorageEngine.expirySweepInterval,
+                 compactOnStart: StartCompaction? = nil, logger: Logger) throws {
+        self.clock = clock
         self.initialMapSize = initialMapSize
         self.backlogIdleDelay = backlogIdleDelay
         self.root = root
@@ -55,12 +71,45 @@ package final class StorageEngine: Sendable {
         try FileManager.default.createDirectory(atPath: databaseDirectory, withIntermediateDirectories: true)
         let files = try FileManager.default.contentsOfDirectory(atPath: databaseDirectory)
         var opened: [String: Database] = [:]
+        for file in files where file.hasSuffix(".mdb.compacting") || file.hasSuffix(".mdb.compacting-lock") {
+            try? FileManager.default.removeItem(atPath: databaseDirectory + "/" + file)  // an interrupted compaction's copy
+        }
         for file in files where file.hasSuffix(".mdb") {
             let name = String(file.dropLast(4))
+            if let compactOnStart {
+                let outcome = try compactOnStart.compact(path: databaseDirectory + "/" + file, backupDirectory: root + "/backup")
+                logger.notice("storage.compactOnStart: database '\(name)' compacted from \(outcome.bytesBefore) to \(outcome.bytesAfter) bytes")
+            }
             opened[name] = try open(name, path: databaseDirectory + "/" + file)
         }
         databases.withLock { $0 = opened }
         if durable && writeAsync { setWriteAsync(true) }
+        if let expirySweepInterval {
+            expirySweeper.withLock { timer in
+                let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "lyre-storage-expiry"))
+                source.schedule(deadline: .now() + expirySweepInterval, repeating: expirySweepInterval)
+                source.setEventHandler { [weak self] in
+                self?.deleteExpiredRecords()
+                self?.deleteExpiredAuditEntries()
+            }
+                source.resume()
+                timer = source
+            }
+        }
+    }
+
+    /// Deletes the records of every database that have expired by now, in bounded groups
+    /// (`Database.deleteExpired`): the background sweeper's work.
+    package func deleteExpiredRecords() {
+        for db in databases.withLock({ Array($0.values) }) {
+            do {
+                try db.deleteExpired()
+            } catch is WriterStopped {
+            } catch is EnvironmentClosed {
+            } catch {
+                logger.error("expired records of database '\(db.name)' could not be deleted: \(error)")
+            }
+        }
     }
 
     /// `storage.writeAsync`: with `true`, commits are acknowledged without waiting for the
@@ -101,10 +150,31 @@ package final class StorageEngine: Sendable {
         for db in databases.withLock({ Array($0.values) }) { db.flushCommits() }
     }
 
+    /// `logging.auditRetention`: audit entries older than `milliseconds` are deleted by the
+    /// background sweeper, continuously, in bounded groups (nil: kept until deleted by request).
+    package func setAuditRetention(milliseconds: Double?) {
+        auditRetention.withLock { $0 = milliseconds.flatMap { $0 > 0 ? $0 : nil } }
+    }
+
+    /// Deletes every audit entry older than `logging.auditRetention` (the sweeper's work).
+    package func deleteExpiredAuditEntries() {
+        guard let retention = auditRetention.withLock({ $0 }) else { return }
+        let cut = clock() - retention
+        for db in databases.withLock({ Array($0.values) }) {
+            do {
+                try db.deleteAuditEntries(before: cut)
+            } catch is WriterStopped {
+            } catch is EnvironmentClosed {
+            } catch {
+                logger.error("audit entries of database '\(db.name)' could not be deleted: \(error)")
+            }
+        }
+    }
+
     /// Opens (creating when missing) one database's environment with this engine's settings.
     private func open(_ name: String, path: String) throws -> Database {
         let db = try Database(name: name, path: path, durable: durable && !writeAsync.load(ordering: .relaxed), initialMapSize: initialMapSize,
-                              backlogIdleDelay: backlogIdleDelay, logger: logger)
+                              backlogIdleDelay: backlogIdleDelay, clock: clock, logger: logger)
         db.setMaximumQueueTime(maximumQueueTime.withLock { $0 })
         db.setCommitObserver(commitObserver.withLock { $0 })
         return db
@@ -241,6 +311,10 @@ package final class StorageEngine: Sendable {
 
     /// Finishes pending writes and closes every environment.
     package func close() {
+        expirySweeper.withLock { timer in
+            timer?.cancel()
+            timer = nil
+        }
         flusher.withLock { timer in
             timer?.cancel()
             timer = nil

@@ -70,10 +70,16 @@ package struct WriteTransaction {
     /// Counts this transaction's B-tree operations to release mapped pages now and then
     /// (the writer's transactions only).
     let pageRelease: MappedPageRelease?
+    /// The environment's DBI names, kept up to date by `openDBI` and `drop` (online compaction).
+    let names: DBINames?
+    /// Records this transaction's changes while an online compaction copies the file.
+    let journal: TransactionJournal?
 
-    init(txn: OpaquePointer, pageRelease: MappedPageRelease? = nil) {
+    init(txn: OpaquePointer, pageRelease: MappedPageRelease? = nil, names: DBINames? = nil, journal: TransactionJournal? = nil) {
         read = ReadTransaction(txn: txn)
         self.pageRelease = pageRelease
+        self.names = names
+        self.journal = journal
     }
 
     package func get(_ dbi: DBI, _ key: [UInt8]) throws -> UnsafeRawBufferPointer? {
@@ -91,6 +97,9 @@ package struct WriteTransaction {
                 let rc = mdb_put(txn, dbi.raw, &k, &v, flags)
                 if rc == MDB_KEYEXIST { return false }
                 try check(rc, "mdb_put")
+                if let journal {
+                    key.withUnsafeBytes { k in value.withUnsafeBytes { v in journal.put(dbi, k, v) } }
+                }
                 return true
             }
         }
@@ -107,6 +116,7 @@ package struct WriteTransaction {
             let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NOOVERWRITE))
             if rc == MDB_KEYEXIST { return }
             try check(rc, "mdb_put")
+            journal?.put(dbi, entry, UnsafeRawBufferPointer(d))
         }
     }
 
@@ -117,6 +127,7 @@ package struct WriteTransaction {
         let rc = mdb_del(txn, dbi.raw, &k, nil)
         if rc == MDB_NOTFOUND { return }
         try check(rc, "mdb_del")
+        journal?.delete(dbi, entry)
     }
 
     /// Deletes `key`. Returns whether it existed.
@@ -127,6 +138,7 @@ package struct WriteTransaction {
             let rc = mdb_del(txn, dbi.raw, &k, nil)
             if rc == MDB_NOTFOUND { return false }
             try check(rc, "mdb_del")
+            if let journal { key.withUnsafeBytes { journal.delete(dbi, $0) } }
             return true
         }
     }
@@ -140,22 +152,31 @@ package struct WriteTransaction {
         let rc = mdb_dbi_open(txn, name, flags, &dbi)
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "mdb_dbi_open(\(name))")
+        names?.opened(DBI(raw: dbi), name)
         return DBI(raw: dbi)
     }
 
     /// Empties a DBI, or deletes it from the environment when `delete` is true.
     package func drop(_ dbi: DBI, delete: Bool) throws {
+        journal?.drop(dbi, delete: delete)
         try check(mdb_drop(txn, dbi.raw, delete ? 1 : 0), "mdb_drop")
+        if delete { names?.dropped(dbi) }
     }
 
     package func withCursor<T>(_ dbi: DBI, _ body: (inout Cursor) throws -> T) throws -> T {
-        try read.withCursor(dbi, body)
+        guard let journal else { return try read.withCursor(dbi, body) }
+        return try read.withCursor(dbi) { cursor in
+            cursor.journal = (journal, dbi)
+            return try body(&cursor)
+        }
     }
 }
 
 /// A position in a DBI. Every move returns the entry it lands on, or `nil` at the end.
 package struct Cursor {
     let cursor: OpaquePointer
+    /// Where deletes through this cursor are recorded (a write transaction's journal).
+    var journal: (TransactionJournal, DBI)?
     package typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
 
     @inline(__always)
@@ -189,6 +210,7 @@ package struct Cursor {
 extension Cursor {
     /// Deletes the entry under the cursor.
     package func deleteCurrent() throws {
+        if let (journal, dbi) = journal, let entry = try current() { journal.delete(dbi, entry.key) }
         try check(mdb_cursor_del(cursor, 0), "mdb_cursor_del")
     }
 }

@@ -100,6 +100,7 @@ extension WriteContext {
                 try created.flush(into: self, table: table)
                 try put(stored, encoded: encoded, key: key, previous: existing, in: table)
             }
+            try renewExpiry(of: key, in: table)
             result.written.append(keyValue)
             result.stored.append(stored)
             result.storedEncodings.append(encoded)
@@ -127,6 +128,7 @@ extension WriteContext {
             }
             try removeIndexEntries(of: old, key: key, in: table)
             try transaction.delete(table.records, key)
+            try removeExpiry(of: key, in: table)
             if keepsTombstones { try Tombstones.put(tableName, key: key, at: now, in: self) }
             deleted.append(id)
             records.append(old)

@@ -106,6 +106,7 @@ extension WriteContext {
                     continue
                 }
                 try put(record, key: key, previous: existing, in: table)
+                try renewExpiry(of: key, in: table)
                 result.applied += 1
             }
             if result.applied > 0 { touch(table.name) }
@@ -124,6 +125,7 @@ extension WriteContext {
                     }
                     try removeIndexEntries(of: existing, key: key, in: table)
                     try transaction.delete(table.records, key)
+                    try removeExpiry(of: key, in: table)
                     result.applied += 1
                 }
                 // Also for a table not here (yet): an older write of the record arriving later stays out.

@@ -76,6 +76,7 @@ package struct WriteContext {
         // empty both anyway so a new table never sees old rows.
         try transaction.drop(records, delete: false)
         try transaction.drop(index, delete: false)
+        try removeExpiries(of: name)
         var attributes: [AttributeDefinition]
         if schemaDefined {
             attributes = declaredAttributes
@@ -121,6 +122,7 @@ package struct WriteContext {
         try transaction.drop(table.records, delete: true)
         try transaction.drop(table.index, delete: true)
         try dropAuditLog(of: name)
+        try removeExpiries(of: name)
         catalog.tables[name] = nil
         catalog.lastUpdated[name] = nil
         dirtyTables.remove(name)

@@ -9,10 +9,15 @@ final class WriteJob: @unchecked Sendable {
     // @unchecked: `body` runs only on the writer thread; `complete` is called once.
     let body: (inout WriteContext) throws -> Void
     let complete: @Sendable ((any Error)?) -> Void
+    /// Work run on the writer thread between two groups, outside any transaction (an online
+    /// compaction's start and swap); `body` is then unused.
+    let maintenance: (() throws -> Void)?
 
-    init(body: @escaping (inout WriteContext) throws -> Void, complete: @escaping @Sendable ((any Error)?) -> Void) {
+    init(body: @escaping (inout WriteContext) throws -> Void, complete: @escaping @Sendable ((any Error)?) -> Void,
+         maintenance: (() throws -> Void)? = nil) {
         self.body = body
         self.complete = complete
+        self.maintenance = maintenance
     }
 }
 
@@ -32,9 +37,11 @@ final class Writer: Sendable {
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let environment: Environment
-    /// Drops the map's resident pages every so many B-tree operations of the transactions.
-    private let pageRelease: MappedPageRelease
+    /// The environment written, with what drops its map's resident pages every so many
+    /// B-tree operations; replaced by an online compaction (between groups, on this thread).
+    private let current: Mutex<(environment: Environment, pageRelease: MappedPageRelease)>
+    /// While an online compaction copies the file: where committed changes are recorded.
+    private let compactionJournal = Mutex<CompactionJournal?>(nil)
     private let logger: Logger
     /// Called on the writer thread to start each attempt from the committed catalog.
     private let begin: @Sendable () -> DatabaseCatalog
@@ -46,6 +53,8 @@ final class Writer: Sendable {
     private let indexReads: IndexReadSignal
     /// Quiet time after which a backlog of index changes is applied.
     private let backlogIdleDelay: DispatchTimeInterval
+    /// The time of each group (`WriteContext.now`).
+    private let clock: StorageClock
     /// The writer thread's `pthread_self()` (0 until it runs).
     private let thread = Atomic<UInt>(0)
 
@@ -69,14 +78,15 @@ final class Writer: Sendable {
     static let maximumGroupSize = 4096
 
     init(environment: Environment, logger: Logger, indexReads: IndexReadSignal, backlogIdleDelay: DispatchTimeInterval,
+         clock: @escaping StorageClock = systemClock,
          begin: @escaping @Sendable () -> DatabaseCatalog,
          publish: @escaping @Sendable (DatabaseCatalog) -> Void,
          observer: @escaping @Sendable () -> CommitObservation? = { nil }) {
-        self.environment = environment
-        pageRelease = MappedPageRelease(environment: environment)
+        current = Mutex((environment, MappedPageRelease(environment: environment)))
         self.logger = logger
         self.indexReads = indexReads
         self.backlogIdleDelay = backlogIdleDelay
+        self.clock = clock
         self.begin = begin
         self.publish = publish
         self.observer = observer
@@ -130,17 +140,57 @@ final class Writer: Sendable {
             } else {
                 wakeup.wait()
             }
-            let jobs = takeQueued(upTo: Self.maximumGroupSize)
-            if !jobs.isEmpty { commit(jobs) }
+            var batch: [WriteJob] = []
+            for job in takeQueued(upTo: Self.maximumGroupSize) {
+                guard let maintenance = job.maintenance else {
+                    batch.append(job)
+                    continue
+                }
+                if !batch.isEmpty { commit(batch) }
+                batch = []
+                do {
+                    try maintenance()
+                    job.complete(nil)
+                } catch {
+                    job.complete(error)
+                }
+            }
+            if !batch.isEmpty { commit(batch) }
             if state.withLock({ $0.stopped && $0.jobs.isEmpty }) { break }
         }
         finished.signal()
     }
 
-    /// Takes up to `limit` queued jobs, oldest first.
-    private func takeQueued(upTo limit: Int) -> [WriteJob] {
+    /// Runs `body` on the writer thread between two groups and waits for it (never call on
+    /// the writer thread).
+    func maintenanceSync(_ body: @escaping () throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        submit(WriteJob(body: { _ in }, complete: { error in
+            failure.withLock { $0 = error }
+            done.signal()
+        }, maintenance: body))
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// Starts (or with nil stops) recording the changes of the groups that commit from now
+    /// on. Call from a maintenance job.
+    func setCompactionJournal(_ journal: CompactionJournal?) {
+        compactionJournal.withLock { $0 = journal }
+    }
+
+    /// Writes to `environment` from the next group on. Call from a maintenance job.
+    func setEnvironment(_ environment: Environment) {
+        current.withLock { $0 = (environment, MappedPageRelease(environment: environment)) }
+    }
+
+    /// Takes up to `limit` queued jobs, oldest first; with `stopAtMaintenance`, only those
+    /// before the first maintenance job.
+    private func takeQueued(upTo limit: Int, stopAtMaintenance: Bool = false) -> [WriteJob] {
         state.withLock { s in
-            let n = min(s.jobs.count, limit)
+            var n = min(s.jobs.count, limit)
+            if stopAtMaintenance, let m = s.jobs.prefix(n).firstIndex(where: { $0.maintenance != nil }) { n = m }
             let taken = Array(s.jobs.prefix(n))
             s.jobs.removeFirst(n)
             return taken
@@ -150,8 +200,11 @@ final class Writer: Sendable {
     private func commit(_ jobs: [WriteJob]) {
         var pending = jobs
         var attempts = 0
+        let (environment, pageRelease) = current.withLock { $0 }
+        let compaction = compactionJournal.withLock { $0 }
         while !pending.isEmpty {
             attempts += 1
+            let journal = compaction.map { _ in TransactionJournal(names: environment.dbiNames) }
             var txnPointer: OpaquePointer?
             let rc = mdb_txn_begin(environment.env, nil, 0, &txnPointer)
             guard rc == 0, let txn = txnPointer else {
@@ -161,8 +214,8 @@ final class Writer: Sendable {
                 return
             }
             let observe = observer()
-            var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease), catalog: begin(),
-                                       now: Self.nowMilliseconds(), defersIndexChanges: indexReads.mayDefer,
+            var context = WriteContext(transaction: WriteTransaction(txn: txn, pageRelease: pageRelease, names: environment.dbiNames, journal: journal), catalog: begin(),
+                                       now: clock(), defersIndexChanges: indexReads.mayDefer,
                                        gathersChanges: observe != nil)
             var failedIndex: Int?
             var failure: (any Error)?
@@ -182,7 +235,7 @@ final class Writer: Sendable {
                 // answered by the previous commit; left for the next group, the clients would
                 // split into two cohorts that alternate, each paying a commit for half of them.
                 guard failedIndex == nil, pending.count < Self.maximumGroupSize else { break }
-                let more = takeQueued(upTo: Self.maximumGroupSize - pending.count)
+                let more = takeQueued(upTo: Self.maximumGroupSize - pending.count, stopAtMaintenance: true)
                 if more.isEmpty { break }
                 pending += more
             }
@@ -201,7 +254,7 @@ final class Writer: Sendable {
             }
             if let failure, (failure as? LMDBError)?.isMapFull == true {
                 mdb_txn_abort(txn)
-                if !grow(pending, attempts: attempts, failure) { return }
+                if !grow(environment, pending, attempts: attempts, failure) { return }
                 continue
             }
             if let failedIndex, let failure {
@@ -218,7 +271,7 @@ final class Writer: Sendable {
             }
             let commitCode = mdb_txn_commit(txn)
             if commitCode == MDB_MAP_FULL {
-                if !grow(pending, attempts: attempts, LMDBError(code: commitCode, call: "mdb_txn_commit")) { return }
+                if !grow(environment, pending, attempts: attempts, LMDBError(code: commitCode, call: "mdb_txn_commit")) { return }
                 continue
             }
             if commitCode != 0 {
@@ -227,6 +280,7 @@ final class Writer: Sendable {
                 pending.forEach { $0.complete(error) }
                 return
             }
+            if let compaction, let journal { compaction.append(journal) }
             publish(context.catalog)
             if let acknowledged { self.outbox.withLock { $0.removed = max($0.removed, acknowledged) } }
             if let observe, let outbox {
@@ -239,7 +293,7 @@ final class Writer: Sendable {
     }
 
     /// Grows the map for a replay; on failure answers every job with the error and returns false.
-    private func grow(_ pending: [WriteJob], attempts: Int, _ cause: any Error) -> Bool {
+    private func grow(_ environment: Environment, _ pending: [WriteJob], attempts: Int, _ cause: any Error) -> Bool {
         do {
             guard attempts <= 40 else { throw cause }
             try environment.growMap()

@@ -9,15 +9,21 @@ package final class TemporaryStorage: Sendable {
     package let engine: StorageEngine
 
     private let backlogIdleDelay: DispatchTimeInterval
+    private let clock: StorageClock
+    private let expirySweepInterval: DispatchTimeInterval?
 
     package init(durable: Bool = false, initialMapSize: Int = 1 << 34,
-                 backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay) throws {
+                 backlogIdleDelay: DispatchTimeInterval = IndexBacklog.idleDelay, clock: @escaping StorageClock = systemClock,
+                 expirySweepInterval: DispatchTimeInterval? = StorageEngine.expirySweepInterval) throws {
+        self.clock = clock
+        self.expirySweepInterval = expirySweepInterval
         root = TestApplication.temporaryRoot()
         var logger = Logger(label: "lyre-storage-test")
         logger.logLevel = .critical
         self.backlogIdleDelay = backlogIdleDelay
         engine = try StorageEngine(root: root, durable: durable, initialMapSize: initialMapSize,
-                                   backlogIdleDelay: backlogIdleDelay, logger: logger)
+                                   backlogIdleDelay: backlogIdleDelay, clock: clock,
+                                   expirySweepInterval: expirySweepInterval, logger: logger)
     }
 
     /// Database `dev` with an empty table `dog` keyed by `id`, the storage tests' usual start.
@@ -32,7 +38,8 @@ package final class TemporaryStorage: Sendable {
         engine.close()
         var logger = Logger(label: "lyre-storage-test")
         logger.logLevel = .critical
-        return try StorageEngine(root: root, durable: false, backlogIdleDelay: backlogIdleDelay, logger: logger)
+        return try StorageEngine(root: root, durable: false, backlogIdleDelay: backlogIdleDelay, clock: clock,
+                                 expirySweepInterval: expirySweepInterval, logger: logger)
     }
 
     deinit {

@@ -204,4 +204,25 @@ import Testing
         let bad = await h.post(#"{"operation":"restart_service","service":"dns"}"#)
         #expect(bad.status == 400 && bad.text == #"{"error":"Invalid service"}"#)
     }
+
+    /// `logging.auditRetention` read as Harper's `convertToMS` reads it (inferred from its
+    /// source): numbers are seconds, `M` months of 30 days, `d` days, `h` hours, `m` minutes.
+    @Test func auditRetentionTakesHarpersDurations_inferred() async throws {
+        let h = try Harness()
+        try ConfigurationFile.writeDefaultsIfMissing(root: h.root)
+        #expect(try h.app.reloadConfiguration().auditRetentionMilliseconds == 3 * 86_400_000)
+        let cases: [(String, Double)] = [
+            (#""3d""#, 259_200_000), (#""12h""#, 43_200_000), (#""30m""#, 1_800_000), (#""1M""#, 2_592_000_000),
+            ("90", 90_000), (#""45s""#, 45_000), (#""2.5h""#, 9_000_000),
+        ]
+        for (value, milliseconds) in cases {
+            let r = await h.post(#"{"operation":"set_configuration","logging_auditRetention":\#(value)}"#)
+            #expect(r.status == 200, "\(value): \(r)")
+            #expect(try h.app.reloadConfiguration().auditRetentionMilliseconds == milliseconds, "\(value)")
+        }
+        for value in [#""soon""#, "-5", #""3w""#, "true"] {
+            let r = await h.post(#"{"operation":"set_configuration","logging_auditRetention":\#(value)}"#)
+            #expect(r.status == 400, "\(value): \(r)")
+        }
+    }
 }

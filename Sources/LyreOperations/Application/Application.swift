@@ -45,7 +45,10 @@ public final class Application: Sendable {
         let storage: StorageEngine
         do {
             storage = try StorageEngine(root: configuration.root, durable: configuration.durableWrites,
-                                        writeAsync: configuration.writeAsync, logger: logger)
+                                        writeAsync: configuration.writeAsync,
+                                        compactOnStart: configuration.compactOnStart
+                                            ? StartCompaction(keepBackup: configuration.compactOnStartKeepBackup) : nil,
+                                        logger: logger)
         } catch let error as LyreError {
             throw error
         } catch {
@@ -53,6 +56,7 @@ public final class Application: Sendable {
         }
         self.storage = storage
         storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
+        storage.setAuditRetention(milliseconds: configuration.auditRetentionMilliseconds)
         BackupOperations.removeLeftovers(root: configuration.root)
         registry = OperationRegistry.standard()
         jobs = JobRunner(storage: storage, logger: logger)
@@ -225,6 +229,7 @@ public final class Application: Sendable {
         authenticationAudit.configure(configuration)
         storage.setWriteAsync(configuration.writeAsync)
         storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
+        storage.setAuditRetention(milliseconds: configuration.auditRetentionMilliseconds)
         return configuration
     }
 }

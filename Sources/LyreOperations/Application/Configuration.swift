@@ -28,6 +28,10 @@ public struct Configuration: Sendable {
     /// `storage.maxTransactionQueueTime` (Harper's default `45s`): a write that waited longer
     /// for the writer is refused with `503`; `nil`: no limit.
     public var maximumTransactionQueueTime: Duration? = .seconds(45)
+    /// `storage.compactOnStart`: compact every database file when the server starts.
+    public var compactOnStart: Bool = false
+    /// `storage.compactOnStartKeepBackup`: keep each original as `<root>/backup/<name>.mdb`.
+    public var compactOnStartKeepBackup: Bool = false
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 
@@ -55,6 +59,9 @@ public struct Configuration: Sendable {
     public var logLevel: String = "warn"
     /// `logging.auditLog`: record every write for `read_audit_log` (on in Harper's installed configuration).
     public var auditLog: Bool = true
+    /// `logging.auditRetention` in ms (Harper's default `3d`): older audit entries are deleted
+    /// continuously (`StorageEngine.setAuditRetention`).
+    public var auditRetentionMilliseconds: Double = 3 * 86_400_000
     /// `logging.auditAuthEvents.logFailed`: log each failed authentication (tag `auth-event`).
     public var logFailedAuthentication: Bool = false
     /// `logging.auditAuthEvents.logSuccessful`: log each successful authentication (every

@@ -89,6 +89,7 @@ struct OperationRegistry: Sendable {
         SystemInformation.register(into: &registry)
         StatusOperations.register(into: &registry)
         BackupOperations.register(into: &registry)
+        CompactionOperations.register(into: &registry)
         LicenseOperations.register(into: &registry)
         SearchOperations.register(into: &registry)
         RoleOperations.register(into: &registry)

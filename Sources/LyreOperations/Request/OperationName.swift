@@ -15,6 +15,8 @@ package enum OperationName: String, Sendable, CaseIterable {
     case createAttribute = "create_attribute"
     case dropAttribute = "drop_attribute"
     case getBackup = "get_backup"
+    /// Lyre's own: compacts one database file online (docs/compatibility.md).
+    case compactDatabase = "compact_database"
     case cleanupOrphanBlobs = "cleanup_orphan_blobs"
     case insert = "insert"
     case update = "update"
@@ -133,7 +135,7 @@ package enum OperationName: String, Sendable, CaseIterable {
     /// Restricted to super users (spec README §7, column SU).
     package var isSuperUserOnly: Bool {
         switch self {
-        case .createDatabase, .createSchema, .dropDatabase, .dropSchema, .createTable, .dropTable, .dropAttribute, .getBackup, .cleanupOrphanBlobs, .deleteRecordsBefore, .deleteFilesBefore, .exportLocal, .exportToS3, .searchJobsByStartDate, .listRoles, .addRole, .alterRole, .dropRole, .listUsers, .addUser, .alterUser, .dropUser, .readLog, .readTransactionLog, .deleteTransactionLogsBefore, .readAuditLog, .deleteAuditLogsBefore, .getConfiguration, .setConfiguration, .restart, .restartService, .systemInformation, .setStatus, .getStatus, .clearStatus, .catchup, .getFingerprint, .setLicense, .installUsageLicense, .getUsageLicenses, .addCertificate, .removeCertificate, .listCertificates, .addNode, .updateNode, .setNodeReplication, .removeNode, .clusterStatus, .clusterNetwork, .configureCluster, .clusterSetRoutes, .clusterGetRoutes, .clusterDeleteRoutes, .purgeStream, .addComponent, .deployComponent, .packageComponent, .dropComponent, .getComponents, .getComponentFile, .setComponentFile, .addSshKey, .updateSshKey, .deleteSshKey, .listSshKeys, .setSshKnownHosts, .getSshKnownHosts, .installNodeModules, .customFunctionsStatus, .getCustomFunctions, .getCustomFunction, .setCustomFunction, .dropCustomFunction, .addCustomFunctionProject, .dropCustomFunctionProject, .packageCustomFunctionProject, .deployCustomFunctionProject, .addWafRule, .alterWafRule, .dropWafRule, .listWafRules, .setWafMode: true
+        case .createDatabase, .createSchema, .dropDatabase, .dropSchema, .createTable, .dropTable, .dropAttribute, .getBackup, .compactDatabase, .cleanupOrphanBlobs, .deleteRecordsBefore, .deleteFilesBefore, .exportLocal, .exportToS3, .searchJobsByStartDate, .listRoles, .addRole, .alterRole, .dropRole, .listUsers, .addUser, .alterUser, .dropUser, .readLog, .readTransactionLog, .deleteTransactionLogsBefore, .readAuditLog, .deleteAuditLogsBefore, .getConfiguration, .setConfiguration, .restart, .restartService, .systemInformation, .setStatus, .getStatus, .clearStatus, .catchup, .getFingerprint, .setLicense, .installUsageLicense, .getUsageLicenses, .addCertificate, .removeCertificate, .listCertificates, .addNode, .updateNode, .setNodeReplication, .removeNode, .clusterStatus, .clusterNetwork, .configureCluster, .clusterSetRoutes, .clusterGetRoutes, .clusterDeleteRoutes, .purgeStream, .addComponent, .deployComponent, .packageComponent, .dropComponent, .getComponents, .getComponentFile, .setComponentFile, .addSshKey, .updateSshKey, .deleteSshKey, .listSshKeys, .setSshKnownHosts, .getSshKnownHosts, .installNodeModules, .customFunctionsStatus, .getCustomFunctions, .getCustomFunction, .setCustomFunction, .dropCustomFunction, .addCustomFunctionProject, .dropCustomFunctionProject, .packageCustomFunctionProject, .deployCustomFunctionProject, .addWafRule, .alterWafRule, .dropWafRule, .listWafRules, .setWafMode: true
         default: false
         }
     }

@@ -56,6 +56,11 @@ extension Application {
             _ = try? await ClusteringOperations.blocking { [self] in
                 try cluster.apply(configuration, storage: storage, logger: logger) { [authenticator] in authenticator.invalidate() }
             }
+            // Harper compacts during a restart when `storage.compactOnStart` is set; Lyre's
+            // databases stay open, so they are compacted online.
+            if case .restart = kind, configuration.compactOnStart {
+                await CompactionOperations.compactAll(self, keepBackup: configuration.compactOnStartKeepBackup)
+            }
             logger.notice("restarting: \(kind)")
             switch kind {
             case .restart: eventSink.yield(.restart(configuration))

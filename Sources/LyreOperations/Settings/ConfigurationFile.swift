@@ -235,10 +235,15 @@ public enum ConfigurationFile {
             c.maximumTransactionQueueTime = queueTime.isNull ? .seconds(45) : ConfigurationSchema.duration(queueTime)
         }
         if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
+        if let compact = v("storage.compactOnStart") { c.compactOnStart = compact.boolValue ?? false }
+        if let keep = v("storage.compactOnStartKeepBackup") { c.compactOnStartKeepBackup = keep.boolValue ?? false }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let failed = v("logging.auditAuthEvents.logFailed") { c.logFailedAuthentication = failed.boolValue ?? false }
         if let successful = v("logging.auditAuthEvents.logSuccessful") { c.logSuccessfulAuthentication = successful.boolValue ?? false }
         if let audit = v("logging.auditLog")?.boolValue { c.auditLog = audit }
+        if let retention = v("logging.auditRetention") {
+            c.auditRetentionMilliseconds = ConfigurationSchema.retentionMilliseconds(retention) ?? 3 * 86_400_000
+        }
         if let t = v("authentication.operationTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.operationTokenTimeout = s }
         if let t = v("authentication.refreshTokenTimeout"), let s = t.stringValue ?? t.intValue.map(String.init) { c.refreshTokenTimeout = s }
         if let local = v("authentication.authorizeLocal")?.boolValue { c.authorizeLocal = local }

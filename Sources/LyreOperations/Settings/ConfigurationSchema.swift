@@ -28,6 +28,8 @@ enum ConfigurationSchema {
         case rotationSize, rotationInterval, issuerKeys
         /// A duration: milliseconds as a number, or a number with a unit (`45s`, `500ms`, `2m`, `1h`, `1d`).
         case duration
+        /// `logging.auditRetention`: seconds as a number, or a number with a unit (`3d`, `12h`, `30m`, `1M`).
+        case retention
     }
 
     /// Kinds that the defaults do not tell (a null default, an enum, bounds, paths);
@@ -49,6 +51,7 @@ enum ConfigurationSchema {
             "authentication.operationTokenTimeout": .stringOrNumber, "authentication.refreshTokenTimeout": .stringOrNumber,
             "replication.databases": .stringOrArray, "storage.maxTransactionQueueTime": .duration,
             "clustering.tombstoneRetention": .duration,
+            "logging.auditRetention": .retention,
             "http.corsAccessList": .array, "operationsApi.network.corsAccessList": .array, "replication.routes": .array,
             "clustering.hubServer.cluster.network.routes": .array, "clustering.leafServer.network.routes": .array,
             "replication.hostname": .string, "replication.url": .string, "clustering.nodeName": .string,
@@ -147,6 +150,9 @@ enum ConfigurationSchema {
         case .duration:
             return duration(value) == nil
                 ? "'\(dotted)' must be a number of milliseconds or a duration such as '45s', '500ms' or '2m'" : nil
+        case .retention:
+            return retentionMilliseconds(value) == nil
+                ? "'\(dotted)' must be a positive number of seconds or a duration such as '3d', '12h', '30m' or '1M'" : nil
         case .issuerKeys:
             do {
                 _ = try IssuerKeys.parse(value)
@@ -197,6 +203,27 @@ enum ConfigurationSchema {
         case "d": return .seconds(n * 86_400)
         default: return nil
         }
+    }
+
+    /// `logging.auditRetention` in ms, read as Harper's `convertToMS` reads it (inferred from
+    /// its source): a number is seconds; a string is a number with an optional unit — `M`
+    /// months of 30 days, `d`/`D` days, `h`/`H` hours, `m` minutes, `s` or none seconds.
+    /// Nil when there is no positive number (the default `3d` then applies).
+    static func retentionMilliseconds(_ value: Value) -> Double? {
+        if value.isNumber, let n = value.doubleValue { return n > 0 && n.isFinite ? n * 1000 : nil }
+        guard let text = value.stringValue?.trimmingCharacters(in: .whitespaces) else { return nil }
+        let digits = text.prefix { $0.isNumber || $0 == "." }
+        guard let n = Double(digits), n > 0, n.isFinite else { return nil }
+        let factor: Double
+        switch text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
+        case "M": factor = 30 * 86_400
+        case "d", "D": factor = 86_400
+        case "h", "H": factor = 3_600
+        case "m": factor = 60
+        case "", "s", "S": factor = 1
+        default: return nil
+        }
+        return n * factor * 1000
     }
 
     /// `"10M"` → bytes (K/M/G, powers of 1024; lower case accepted).
