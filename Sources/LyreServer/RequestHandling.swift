@@ -1,3 +1,4 @@
+import LyreCore
 public import LyreOperations
 
 /// What the HTTP server calls for each `POST /`: the operation layer, or a fake in tests.
@@ -7,6 +8,20 @@ public import LyreOperations
 /// runs it in a `Task` and writes the answer back on the connection's event loop.
 public protocol RequestHandling: Sendable {
     func handle(_ request: IncomingRequest) -> Outcome
+    /// `GET /metrics` (the request's body is empty). Default: 404.
+    func metricsExposition(_ request: IncomingRequest) -> Outcome
+    /// A connection was accepted / closed (for `lyre_open_connections`). Default: nothing.
+    func connectionOpened()
+    func connectionClosed()
+}
+
+extension RequestHandling {
+    public func metricsExposition(_ request: IncomingRequest) -> Outcome {
+        .immediate(OutgoingResponse(status: 404, body: .json(["error": "Not found"])))
+    }
+
+    public func connectionOpened() {}
+    public func connectionClosed() {}
 }
 
 extension Application: RequestHandling {}

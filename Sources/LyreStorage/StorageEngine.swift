@@ -24,6 +24,8 @@ package final class StorageEngine: Sendable {
     private let databases: Mutex<[String: Database]>
     /// The commit observer of every database, also those opened later (replication).
     private let commitObserver = Mutex<CommitObservation?>(nil)
+    /// What every database tells of its committed groups (metrics), also those opened later.
+    private let commitStatistics = Mutex<(any CommitStatistics)?>(nil)
 
     package static let systemDatabase = "system"
     package static let defaultDatabase = "data"
@@ -104,6 +106,7 @@ package final class StorageEngine: Sendable {
                               backlogIdleDelay: backlogIdleDelay, logger: logger)
         db.setMaximumQueueTime(maximumQueueTime.withLock { $0 })
         db.setCommitObserver(commitObserver.withLock { $0 })
+        db.setCommitStatistics(commitStatistics.withLock { $0 })
         return db
     }
 
@@ -113,6 +116,15 @@ package final class StorageEngine: Sendable {
         databases.withLock { dbs in
             commitObserver.withLock { $0 = observer }
             for db in dbs.values { db.setCommitObserver(observer) }
+        }
+    }
+
+    /// Sets (nil: removes) what every database, present and future, tells of its
+    /// committed groups (`CommitStatistics`).
+    package func setCommitStatistics(_ statistics: (any CommitStatistics)?) {
+        databases.withLock { dbs in
+            commitStatistics.withLock { $0 = statistics }
+            for db in dbs.values { db.setCommitStatistics(statistics) }
         }
     }
 

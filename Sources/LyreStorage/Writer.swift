@@ -42,6 +42,9 @@ final class Writer: Sendable {
     private let publish: @Sendable (DatabaseCatalog) -> Void
     /// The commit observer, read at the start of each group (nil: no changes are gathered).
     private let observer: @Sendable () -> CommitObservation?
+    /// Told of each committed group: its write count and the time from the transaction's
+    /// begin to the end of its commit and sync (metrics; read once per group).
+    private let statistics: @Sendable () -> CommitStatistics?
     /// Whether readers want index changes written directly (`IndexBacklog`).
     private let indexReads: IndexReadSignal
     /// Quiet time after which a backlog of index changes is applied.
@@ -55,7 +58,8 @@ final class Writer: Sendable {
     init(environment: Environment, logger: Logger, indexReads: IndexReadSignal, backlogIdleDelay: DispatchTimeInterval,
          begin: @escaping @Sendable () -> DatabaseCatalog,
          publish: @escaping @Sendable (DatabaseCatalog) -> Void,
-         observer: @escaping @Sendable () -> CommitObservation? = { nil }) {
+         observer: @escaping @Sendable () -> CommitObservation? = { nil },
+         statistics: @escaping @Sendable () -> CommitStatistics? = { nil }) {
         self.environment = environment
         pageRelease = MappedPageRelease(environment: environment)
         self.logger = logger
@@ -64,6 +68,7 @@ final class Writer: Sendable {
         self.begin = begin
         self.publish = publish
         self.observer = observer
+        self.statistics = statistics
         let thread = Thread { [self] in self.run() }
         thread.name = "lyre-writer-\(environment.path.split(separator: "/").last ?? "")"
         thread.start()
@@ -137,6 +142,7 @@ final class Writer: Sendable {
         while !pending.isEmpty {
             attempts += 1
             var txnPointer: OpaquePointer?
+            let started = ContinuousClock.now
             let rc = mdb_txn_begin(environment.env, nil, 0, &txnPointer)
             guard rc == 0, let txn = txnPointer else {
                 let error = LMDBError(code: rc, call: "mdb_txn_begin")
@@ -210,6 +216,7 @@ final class Writer: Sendable {
                 return
             }
             publish(context.catalog)
+            statistics()?.committed(pending.count, ContinuousClock.now - started)
             if let observe, let outbox {
                 observe.observe(CommittedGroup(database: context.catalog.name, timestamp: context.now, changes: outbox.changes,
                                                outboxKey: outbox.key))
@@ -238,6 +245,12 @@ final class Writer: Sendable {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec / 1000) / 1000
     }
+}
+
+/// Receives each committed group's size (write jobs) and its begin-to-synced duration,
+/// on the writer thread right after the commit: keep it quick (atomics, a short lock).
+package protocol CommitStatistics: Sendable {
+    func committed(_ writes: Int, _ duration: Duration)
 }
 
 struct WriterStopped: Error, Sendable, CustomStringConvertible {

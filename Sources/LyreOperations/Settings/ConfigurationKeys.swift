@@ -13,6 +13,7 @@ enum ConfigurationKeys {
         "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",
         "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
         IssuerKeys.configurationPath, "clustering.externalNats.url",
+        "metrics.enabled", "metrics.authorizeLocal", "analytics.retention",
     ]
 
     static let aliases: [String: String] = [

@@ -34,7 +34,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     static let maximumLineSize = 4 * 1024
 
     enum Route {
-        case operation, health, preflight, notFound
+        case operation, health, metrics, preflight, notFound
     }
 
     /// What is kept of a request head until its response is written.
@@ -90,6 +90,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Accepted on a Unix domain socket (`operationsApi.network.domainSocket`).
     var viaDomainSocket = false
     var isClosed = false
+    /// Whether `connectionOpened()` was reported (so `connectionClosed()` is reported once).
+    var counted = false
     var quiescing = false
     var readHeld = false
     var needsFlush = false
@@ -108,9 +110,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         if case .unixDomainSocket? = context.channel.localAddress { viaDomainSocket = true }
+        counted = true
+        handler.connectionOpened()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        if counted {
+            counted = false
+            handler.connectionClosed()
+        }
         isClosed = true
         timer?.cancel()
         timer = nil
@@ -431,6 +439,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let route: Route = switch (head.method, head.path) {
         case (.post, "/"): .operation
         case (.get, "/health"): .health
+        case (.get, "/metrics"): .metrics
         case (.options, _): .preflight
         default: .notFound
         }
@@ -489,6 +498,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                           context: context)
         case .notFound:
             writeFixed(status: 404, body: ServerResponses.notFound, info: info, context: context)
+        case .metrics:
+            dispatch(info, context: context, metrics: true)
         case .operation:
             guard info.acceptable else {
                 writeFixed(status: 406, body: ServerResponses.notAcceptable, info: info, context: context)
@@ -498,12 +509,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    func dispatch(_ info: RequestInfo, context: ChannelHandlerContext) {
+    func dispatch(_ info: RequestInfo, context: ChannelHandlerContext, metrics: Bool = false) {
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
         let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress,
                                        viaDomainSocket: viaDomainSocket)
-        switch handler.handle(incoming) {
+        switch metrics ? handler.metricsExposition(incoming) : handler.handle(incoming) {
         case .immediate(let response):
             // The fast path: answered inline on the event loop, no task, no hop.
             write(response, info: info, context: context)
