@@ -15,11 +15,19 @@ public struct ProcessUsage: Sendable {
     public static func current() -> ProcessUsage {
         var usage = rusage()
         var cpu = 0.0
-        if getrusage(RUSAGE_SELF, &usage) == 0 {
+        if selfUsage(&usage) {
             cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
                 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         }
         return ProcessUsage(residentBytes: residentBytes(), cpuSeconds: cpu)
+    }
+
+    private static func selfUsage(_ usage: inout rusage) -> Bool {
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0
+        #else
+        getrusage(RUSAGE_SELF, &usage) == 0
+        #endif
     }
 
     private static func residentBytes() -> Int {
@@ -36,7 +44,7 @@ public struct ProcessUsage: Sendable {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
         #else
         var usage = rusage()
-        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        guard selfUsage(&usage) else { return 0 }
         return Int(usage.ru_maxrss)  // macOS reports bytes (the peak, the best it offers cheaply)
         #endif
     }

@@ -38,28 +38,28 @@ public final class ServerMetrics: Sendable {
     static let groupBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 
     let registry = PrometheusCollectorRegistry()
-    private let requestCounterName = MetricNameDescriptor(
+    private static var requestCounterName: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "lyre", metricName: "requests", unitName: "total",
-        helpText: "Operations API requests answered, by operation and HTTP status")
-    private let requestDurationName = MetricNameDescriptor(
+        helpText: "Operations API requests answered, by operation and HTTP status") }
+    private static var requestDurationName: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "lyre", metricName: "request_duration", unitName: "seconds",
-        helpText: "Time from a request's arrival at the operation layer to its response, by operation")
+        helpText: "Time from a request's arrival at the operation layer to its response, by operation") }
     private let shards: ThreadSharded<Shard>
-    private let connections: Gauge
-    private let groupCommits: Counter
+    private let connections: Prometheus.Gauge
+    private let groupCommits: Prometheus.Counter
     private let groupSize: ValueHistogram
     private let commitDuration: DurationHistogram
-    private let indexBacklog: Gauge
-    private let residentMemory: Gauge
-    private let cpuSeconds: Counter
+    private let indexBacklog: Prometheus.Gauge
+    private let residentMemory: Prometheus.Gauge
+    private let cpuSeconds: Prometheus.Counter
     /// CPU seconds already added to `cpuSeconds` (the counter only grows by deltas).
     private let cpuReported = Mutex<Double>(0)
     /// Label sets of the gauges set per scrape, so a dropped table or a finished status disappears.
-    private let scraped = Mutex<[Gauge]>([])
+    private let scraped = Mutex<[Prometheus.Gauge]>([])
 
     /// The instruments of one operation and status, and that operation's analytics period.
     struct Instruments {
-        let counter: Counter
+        let counter: Prometheus.Counter
         let duration: DurationHistogram
     }
 
@@ -108,9 +108,9 @@ public final class ServerMetrics: Sendable {
             let key = RequestKey(operation: operation, status: status)
             if let found = shard.instruments[key] { return found }
             let made = Instruments(
-                counter: registry.makeCounter(descriptor: requestCounterName,
+                counter: registry.makeCounter(descriptor: Self.requestCounterName,
                                               labels: [("operation", operation), ("status", String(status))]),
-                duration: registry.makeDurationHistogram(descriptor: requestDurationName,
+                duration: registry.makeDurationHistogram(descriptor: Self.requestDurationName,
                                                          labels: [("operation", operation)], buckets: Self.requestBuckets))
             shard.instruments[key] = made
             return made
@@ -192,7 +192,7 @@ public final class ServerMetrics: Sendable {
                                              helpText: "Bytes of a table's records and indexes (B-tree pages)")
         let jobsName = MetricNameDescriptor(namespace: "lyre", metricName: "jobs", unitName: "",
                                             helpText: "Jobs in system.hdb_job by status")
-        var gauges: [Gauge] = []
+        var gauges: [Prometheus.Gauge] = []
         for table in snapshot.tables {
             let labels = [("database", table.database), ("table", table.table)]
             let records = registry.makeGauge(descriptor: recordsName, labels: labels)

@@ -46,8 +46,8 @@ enum AnalyticsOperations {
             try QueryExecutor.run(plan, table: table, in: txn) { bytes in latest = try RecordCodec.decode(bytes) }
         }
         guard let latest else { return .json(.object(JSONObject())) }
-        let attributes: [Value] = latest.map { key, value in
-            .object(JSONObject([("name", .string(key)), ("type", .string(typeName(value)))]))
+        let attributes: [Value] = latest.map { entry in
+            .object(JSONObject([("name", .string(entry.key)), ("type", .string(typeName(entry.value)))]))
         }
         return .json(.object(JSONObject([("attributes", .array(attributes))])))
     }
