@@ -38,9 +38,9 @@ import Testing
         #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
         #expect(try await lyre.post(Self.dogs).status == 200)
         for _ in 0..<2 {
-            #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1]}"#).status == 200)
+            #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1],"get_attributes":["*"]}"#).status == 200)
         }
-        #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"cat","ids":[1]}"#).status == 404)
+        #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"cat","ids":[1],"get_attributes":["*"]}"#).status == 404)
         #expect(try await lyre.post(#"{"operation":"no_such_operation_\#(UUID().uuidString)"}"#).status == 400)
 
         let response = try await Self.metrics(lyre)
@@ -80,7 +80,8 @@ import Testing
         defer { lyre.terminate() }
         #expect(try await Self.metrics(lyre, authorization: nil).status == 401)
         #expect(try await Self.metrics(lyre, authorization: TestApplication.basic("admin", "wrong")).status == 401)
-        #expect(try await lyre.post(#"{"operation":"add_role","role":"reader","permission":{"super_user":false,"dev":{"tables":{}}}}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"add_role","role":"reader","permission":{"dev":{"tables":{"dog":{"read":true,"insert":false,"update":false,"delete":false,"attribute_permissions":[]}}}}}"#).status == 200)
         #expect(try await lyre.post(#"{"operation":"add_user","role":"reader","username":"rita","password":"pw","active":true}"#).status == 200)
         let refused = try await Self.metrics(lyre, authorization: TestApplication.basic("rita", "pw"))
         #expect(refused.status == 403, "\(refused)")
@@ -131,7 +132,7 @@ import Testing
         #expect(try await lyre.post(#"{"operation":"list_metrics","metric_types":["custom"]}"#).json == [])
         #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
         #expect(try await lyre.post(Self.dogs).status == 200)
-        #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1]}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1],"get_attributes":["*"]}"#).status == 200)
 
         let usage = try await Self.analytics(lyre, #"{"operation":"get_analytics","metric":"resource-usage"}"#, atLeast: 2)
         #expect(usage.count >= 2)
@@ -181,7 +182,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
         defer { lyre.terminate() }
-        #expect(try await lyre.post(#"{"operation":"add_role","role":"reader","permission":{"super_user":false,"dev":{"tables":{}}}}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        #expect(try await lyre.post(#"{"operation":"add_role","role":"reader","permission":{"dev":{"tables":{"dog":{"read":true,"insert":false,"update":false,"delete":false,"attribute_permissions":[]}}}}}"#).status == 200)
         #expect(try await lyre.post(#"{"operation":"add_user","role":"reader","username":"rita","password":"pw","active":true}"#).status == 200)
         let rita = TestApplication.basic("rita", "pw")
         #expect(try await lyre.post(#"{"operation":"list_metrics"}"#, authorization: rita).status == 200)

@@ -37,7 +37,7 @@ import Testing
         #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
         #expect(try await lyre.post(#"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1,"name":"Penny"}]}"#).status == 200)
         for _ in 0..<5 {
-            #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1]}"#).status == 200)
+            #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1],"get_attributes":["*"]}"#).status == 200)
         }
 
         try FileManager.default.createDirectory(atPath: workspace + "/data", withIntermediateDirectories: true)
