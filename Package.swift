@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Observability (LyreMetrics): the metrics API and its Prometheus backend.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C
@@ -95,10 +98,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Observability: GET /metrics in the Prometheus text format (swift-metrics +
+        // swift-prometheus). No Prometheus type leaves this target.
+        .target(
+            name: "LyreMetrics",
+            dependencies: [
+                "LyreCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LyreOperations",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "LyreCluster", "CLyreZlib", "LyreS3",
+                "LyreCore", "LyreStorage", "LyreQuery", "LyreSQL", "LyreAuth", "LyreCluster", "CLyreZlib", "LyreS3", "LyreMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -182,6 +196,7 @@ let package = Package(
         ),
         .testTarget(name: "LyreClusterTests", dependencies: ["LyreCore", "LyreCluster", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreS3Tests", dependencies: ["LyreS3"], swiftSettings: swiftSettings),
+        .testTarget(name: "LyreMetricsTests", dependencies: ["LyreMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "LyreAuthTests", dependencies: ["LyreCore", "LyreAuth", "LyreTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LyreOperationsTests",

@@ -1,3 +1,4 @@
+import LyreCore
 public import LyreOperations
 
 /// What the HTTP server calls for each `POST /`: the operation layer, or a fake in tests.
@@ -11,6 +12,20 @@ public protocol RequestHandling: Sendable {
     /// Whether `GET /` serves the web console (`localStudio.enabled`). Read per request, so
     /// a `restart` that changes the setting applies at once.
     var servesStudio: Bool { get }
+    /// `GET /metrics` (the request's body is empty). Default: 404.
+    func metricsExposition(_ request: IncomingRequest) -> Outcome
+    /// A connection was accepted / closed (for `lyre_open_connections`). Default: nothing.
+    func connectionOpened()
+    func connectionClosed()
+}
+
+extension RequestHandling {
+    public func metricsExposition(_ request: IncomingRequest) -> Outcome {
+        .immediate(OutgoingResponse(status: 404, body: .json(["error": "Not found"])))
+    }
+
+    public func connectionOpened() {}
+    public func connectionClosed() {}
 }
 
 extension RequestHandling {

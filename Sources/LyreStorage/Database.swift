@@ -31,6 +31,8 @@ package final class Database: Sendable {
     private let indexBacklog: DBI
     /// Sees every committed group (replication); nil for a database nobody observes.
     private let commitObserver = Mutex<CommitObservation?>(nil)
+    /// Told of every committed group (metrics); nil: nobody counts.
+    private let commitStatistics = Mutex<(any CommitStatistics)?>(nil)
     /// `storage.maxTransactionQueueTime` in nanoseconds (0: none): see ``write(_:completion:)``.
     private let maximumQueueNanoseconds = Atomic<UInt64>(0)
     /// When records expire (`Expiry`), checked in read snapshots of databases with expiring tables.
@@ -66,7 +68,8 @@ package final class Database: Sendable {
                 self.committed.withLock { $0 = catalog }
                 self.expires.store(catalog.hasExpiringTables, ordering: .relaxed)
             },
-            observer: { [unowned self] in self.commitObserver.withLock { $0 } })
+            observer: { [unowned self] in self.commitObserver.withLock { $0 } },
+            statistics: { [unowned self] in self.commitStatistics.withLock { $0 } })
         writerBox.withLock { $0 = writer }
     }
 
@@ -75,6 +78,11 @@ package final class Database: Sendable {
     /// tombstones (`Tombstones`).
     package func setCommitObserver(_ observer: CommitObservation?) {
         commitObserver.withLock { $0 = observer }
+    }
+
+    /// Sets (nil: removes) what is told of each committed group (`CommitStatistics`).
+    package func setCommitStatistics(_ statistics: (any CommitStatistics)?) {
+        commitStatistics.withLock { $0 = statistics }
     }
 
     /// Removes the outbox's groups up to `key` (they were handed on), in the next write

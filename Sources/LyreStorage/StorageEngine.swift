@@ -37,6 +37,8 @@ package final class StorageEngine: Sendable {
     /// How often the sweeper looks for expired records by default. Reads never wait for it:
     /// one whose snapshot holds an expired record deletes it first (`Database.read`).
     package static let expirySweepInterval = DispatchTimeInterval.seconds(1)
+    /// What every database tells of its committed groups (metrics), also those opened later.
+    private let commitStatistics = Mutex<(any CommitStatistics)?>(nil)
 
     package static let systemDatabase = "system"
     package static let defaultDatabase = "data"
@@ -177,6 +179,7 @@ package final class StorageEngine: Sendable {
                               backlogIdleDelay: backlogIdleDelay, clock: clock, logger: logger)
         db.setMaximumQueueTime(maximumQueueTime.withLock { $0 })
         db.setCommitObserver(commitObserver.withLock { $0 })
+        db.setCommitStatistics(commitStatistics.withLock { $0 })
         return db
     }
 
@@ -250,6 +253,15 @@ package final class StorageEngine: Sendable {
         guard let system = database(Self.systemDatabase) else { return }
         try system.writeSync { ctx in try ctx.replaying { try $0.noteDatabaseChange(.dropDatabase(name), at: time) } }
         databaseDrops.withLock { $0[name] = max($0[name] ?? -.infinity, time) }
+    }
+
+    /// Sets (nil: removes) what every database, present and future, tells of its
+    /// committed groups (`CommitStatistics`).
+    package func setCommitStatistics(_ statistics: (any CommitStatistics)?) {
+        databases.withLock { dbs in
+            commitStatistics.withLock { $0 = statistics }
+            for db in dbs.values { db.setCommitStatistics(statistics) }
+        }
     }
 
     package func database(_ name: String) -> Database? {

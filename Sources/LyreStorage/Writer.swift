@@ -49,6 +49,9 @@ final class Writer: Sendable {
     private let publish: @Sendable (DatabaseCatalog) -> Void
     /// The commit observer, read at the start of each group (nil: no changes are gathered).
     private let observer: @Sendable () -> CommitObservation?
+    /// Told of each committed group: its write count and the time from the transaction's
+    /// begin to the end of its commit and sync (metrics; read once per group).
+    private let statistics: @Sendable () -> CommitStatistics?
     /// Whether readers want index changes written directly (`IndexBacklog`).
     private let indexReads: IndexReadSignal
     /// Quiet time after which a backlog of index changes is applied.
@@ -81,7 +84,8 @@ final class Writer: Sendable {
          clock: @escaping StorageClock = systemClock,
          begin: @escaping @Sendable () -> DatabaseCatalog,
          publish: @escaping @Sendable (DatabaseCatalog) -> Void,
-         observer: @escaping @Sendable () -> CommitObservation? = { nil }) {
+         observer: @escaping @Sendable () -> CommitObservation? = { nil },
+         statistics: @escaping @Sendable () -> CommitStatistics? = { nil }) {
         current = Mutex((environment, MappedPageRelease(environment: environment)))
         self.logger = logger
         self.indexReads = indexReads
@@ -90,6 +94,7 @@ final class Writer: Sendable {
         self.begin = begin
         self.publish = publish
         self.observer = observer
+        self.statistics = statistics
         let thread = Thread { [self] in self.run() }
         thread.name = "lyre-writer-\(environment.path.split(separator: "/").last ?? "")"
         thread.start()
@@ -206,6 +211,7 @@ final class Writer: Sendable {
             attempts += 1
             let journal = compaction.map { _ in TransactionJournal(names: environment.dbiNames) }
             var txnPointer: OpaquePointer?
+            let started = ContinuousClock.now
             let rc = mdb_txn_begin(environment.env, nil, 0, &txnPointer)
             guard rc == 0, let txn = txnPointer else {
                 let error = LMDBError(code: rc, call: "mdb_txn_begin")
@@ -283,6 +289,7 @@ final class Writer: Sendable {
             if let compaction, let journal { compaction.append(journal) }
             publish(context.catalog)
             if let acknowledged { self.outbox.withLock { $0.removed = max($0.removed, acknowledged) } }
+            statistics()?.committed(pending.count, ContinuousClock.now - started)
             if let observe, let outbox {
                 observe.observe(CommittedGroup(database: context.catalog.name, timestamp: context.now, changes: outbox.changes,
                                                outboxKey: outbox.key))
@@ -311,6 +318,12 @@ final class Writer: Sendable {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec / 1000) / 1000
     }
+}
+
+/// Receives each committed group's size (write jobs) and its begin-to-synced duration,
+/// on the writer thread right after the commit: keep it quick (atomics, a short lock).
+package protocol CommitStatistics: Sendable {
+    func committed(_ writes: Int, _ duration: Duration)
 }
 
 struct WriterStopped: Error, Sendable, CustomStringConvertible {

@@ -89,6 +89,8 @@ struct RunCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode.failure
         }
+        // Libraries reporting through swift-metrics show up on GET /metrics too.
+        application.bootstrapSwiftMetrics()
 
         let service = OperationsAPIService(application: application, overrides: overrides, logger: logger)
         let group = ServiceGroup(configuration: .init(

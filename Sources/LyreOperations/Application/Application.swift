@@ -1,5 +1,6 @@
 import LyreCore
 public import Logging
+import LyreMetrics
 public import LyreAuth
 import LyreStorage
 import Synchronization
@@ -31,6 +32,11 @@ public final class Application: Sendable {
     let cluster = ClusterController()
     /// `logging.auditAuthEvents` (read on every request, so kept apart from `configuration`).
     let authenticationAudit: AuthenticationAudit
+    /// The instruments behind `GET /metrics` and the per-operation analytics; nil when
+    /// `metrics.enabled` is off (then requests are not measured at all).
+    let metrics: ServerMetrics?
+    /// Writes `system.hdb_analytics` every `analytics.aggregatePeriod` and enforces `analytics.retention`.
+    let analytics: AnalyticsAggregator
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -55,6 +61,10 @@ public final class Application: Sendable {
             throw LyreError(.internalError, status: 500, "cannot open the root '\(configuration.root)': \(error)")
         }
         self.storage = storage
+        let metrics = configuration.metricsEnabled ? ServerMetrics() : nil
+        self.metrics = metrics
+        if let metrics { storage.setCommitStatistics(CommitMetrics(metrics: metrics)) }
+        analytics = AnalyticsAggregator(storage: storage, metrics: metrics, logger: logger)
         storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         storage.setAuditRetention(milliseconds: configuration.auditRetentionMilliseconds)
         BackupOperations.removeLeftovers(root: configuration.root)
@@ -70,6 +80,7 @@ public final class Application: Sendable {
             throw error
         }
         JobStore.recoverInterrupted(storage, logger: logger)
+        analytics.start(period: configuration.analyticsAggregatePeriod, retention: configuration.analyticsRetention)
         CSVDownload.removeStaleSpools(root: configuration.root)
         do {
             try cluster.apply(configuration, storage: storage, logger: logger) { [authenticator] in authenticator.invalidate() }
@@ -83,7 +94,16 @@ public final class Application: Sendable {
     /// Runs one request: parse, authenticate, look up, authorize, execute, encode.
     /// Errors become their status and `{"error": ...}` body; anything unexpected is a logged 500.
     /// Bearer tokens are verified asynchronously, so such requests always complete deferred.
+    /// With metrics on, each answer is counted by operation and status, and timed.
     public func handle(_ request: IncomingRequest) -> Outcome {
+        var label = Self.unparsedOperation
+        guard let metrics else { return answer(request, operation: &label) }
+        let started = ContinuousClock.now
+        let outcome = answer(request, operation: &label)
+        return measured(outcome, operation: label, started: started, metrics: metrics)
+    }
+
+    private func answer(_ request: IncomingRequest, operation label: inout String) -> Outcome {
         let body: JSONObject
         let operation: String
         do {
@@ -98,6 +118,7 @@ public final class Application: Sendable {
             for reserved in ["hdb_user", "hdbAuthHeader", "bypass_auth"] { object.removeValue(forKey: reserved) }
             body = object
             operation = name
+            label = OperationName(rawValue: name)?.canonical.rawValue ?? Self.unknownOperation
         } catch {
             return .immediate(response(for: error))
         }
@@ -209,6 +230,7 @@ public final class Application: Sendable {
 
     /// Finishes pending writes and closes storage. Nothing is half-written.
     public func shutdown() {
+        analytics.stop()
         cluster.stop()
         jobs.shutdown()
         downloads.shutdown()

@@ -96,6 +96,19 @@ public struct Configuration: Sendable {
     /// from `licensing.issuerKeys` (PEM file paths, PEM text or base64 keys).
     public var usageLicensePublicKeys: [[UInt8]] = []
 
+    /// `metrics.enabled` (Lyre's own key, default on): `GET /metrics` and per-operation
+    /// request analytics. Off, requests are not measured at all. Restart applies a change.
+    public var metricsEnabled: Bool = true
+    /// `metrics.authorizeLocal` (Lyre's own key, default off): `GET /metrics` from a
+    /// loopback address needs no credentials (a Prometheus on the same host).
+    public var metricsAuthorizeLocal: Bool = false
+    /// `analytics.aggregatePeriod` in seconds (Harper's default 60): how often samples are
+    /// aggregated into `system.hdb_analytics`. Restart applies a change.
+    public var analyticsAggregatePeriod: Double = 60
+    /// `analytics.retention` (Lyre's own key, default `3d`): analytics records older than
+    /// this are deleted, in bounded batches after each aggregation. Restart applies a change.
+    public var analyticsRetention: Duration = .seconds(3 * 86_400)
+
     /// `clustering.*`: the NATS engine and replication (`ClusterNode`).
     public var clustering = ClusteringSettings()
 

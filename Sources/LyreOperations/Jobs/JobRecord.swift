@@ -4,7 +4,7 @@ import LyreCore
 /// The statuses of a job (bulk-and-jobs.md §1.3), plus `CANCELLED` for `cancel_job`.
 /// A job is stored `IN_PROGRESS` from the start, also while it waits for a slot, so clients
 /// polling `get_job` never see Harper's transitional `CREATED` (docs/jobs.md).
-enum JobStatus: String, Sendable {
+enum JobStatus: String, Sendable, CaseIterable {
     /// Only in records written by earlier versions (recovered at start-up); never stored now.
     case created = "CREATED"
     case inProgress = "IN_PROGRESS"

@@ -97,6 +97,7 @@ struct OperationRegistry: Sendable {
         TokenOperations.register(into: &registry)
         SQLOperation.register(into: &registry)
         ClusteringOperations.register(into: &registry)
+        AnalyticsOperations.register(into: &registry)
         return registry
     }
 }

@@ -8,6 +8,8 @@ struct SearchByConditionsRequest {
     var limit: Int?
     var offset: Int
     var sort: [SortKey]
+    /// `explain: true`: answer the plan instead of the records (Lyre's own parameter).
+    var explain: Bool
 
     static let comparatorList = "[" + Comparator.allCases.map(\.rawValue).joined(separator: ", ") + "]"
 
@@ -40,6 +42,7 @@ struct SearchByConditionsRequest {
         limit = SearchParameters.limit(request, problems: &problems)
         offset = SearchParameters.offset(request, problems: &problems)
         sort = SearchParameters.sort(request, problems: &problems)
+        explain = SearchParameters.explain(request, problems: &problems)
         guard problems.isEmpty else { throw LyreError.validation(problems) }
         self.filter = filter
     }

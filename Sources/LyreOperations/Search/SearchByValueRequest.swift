@@ -10,6 +10,8 @@ struct SearchByValueRequest {
     var offset: Int
     var reverse: Bool
     var sort: [SortKey]
+    /// `explain: true`: answer the plan instead of the records (Lyre's own parameter).
+    var explain: Bool
 
     /// - Throws: the spec's validation texts (400; Harper answers these with 500), joined with ". ".
     init(_ request: Request) throws {
@@ -37,6 +39,7 @@ struct SearchByValueRequest {
             if case .bool(let b) = v { reverse = b } else { problems.append("'reverse' must be a boolean") }
         }
         sort = SearchParameters.sort(request, problems: &problems)
+        explain = SearchParameters.explain(request, problems: &problems)
         guard problems.isEmpty else { throw LyreError.validation(problems) }
         self.attribute = attribute
         self.value = value

@@ -18,6 +18,7 @@ enum SearchOperations {
         let unknown = SearchParameters.unknown([search.attribute] + (search.getAttributes ?? []) + search.sort.map(\.attribute), table: table)
         if !unknown.isEmpty { throw LyreError.unknownAttribute(Projection.list(unknown)) }
         let projection = try Projection(Authorization.readableAttributes(search.getAttributes, table: table, user: context.user), table: table)
+        if search.explain { return try SearchParameters.explainPlan(search.query, table: table, db: db) }
         return try SearchParameters.respond(search.query, projection: projection, table: table, db: db)
     }
 
@@ -35,6 +36,7 @@ enum SearchOperations {
             throw LyreError.sortAttributeNotDefined(key.attribute)
         }
         let projection = try Projection(Authorization.readableAttributes(search.getAttributes, table: table, user: context.user), table: table)
+        if search.explain { return try SearchParameters.explainPlan(search.query, table: table, db: db) }
         return try SearchParameters.respond(search.query, projection: projection, table: table, db: db)
     }
 }

@@ -1,5 +1,6 @@
 import LyreCore
 import LyreQuery
+import LyreSQL
 import LyreStorage
 
 /// Parameters both searches share (nosql.md §7.3–7.4): `limit`, `offset`, `sort`, and
@@ -80,6 +81,39 @@ enum SearchParameters {
             out.append(name)
         }
         return out
+    }
+
+    /// `explain` (a Lyre extension, for `search_by_value` and `search_by_conditions`):
+    /// `true` answers the plan instead of the records. Anything but a boolean or null is a problem.
+    static func explain(_ request: Request, problems: inout [String]) -> Bool {
+        switch request["explain"] {
+        case nil, .null?: return false
+        case .bool(let b)?: return b
+        default:
+            problems.append("'explain' must be a boolean")
+            return false
+        }
+    }
+
+    /// The plan `respond` would run, in the shape `EXPLAIN SELECT` answers (`table`, `access`
+    /// from the same `AccessPath.explainJSON`, `estimated_rows`, `planner`, `joins` (always
+    /// empty here), `filter`), plus `order`, `offset` and `limit`.
+    static func explainPlan(_ query: Query, table: TableDefinition, db: Database) throws -> OutgoingResponse.Body {
+        let plan = try db.read { txn in try QueryPlanner.plan(query, table: table, in: txn) }
+        var o = JSONObject()
+        o.appendUnchecked("table", .string(db.name + "." + table.name))
+        o.appendUnchecked("access", plan.access.explainJSON)
+        o.appendUnchecked("estimated_rows", .int(Int64(plan.estimate)))
+        o.appendUnchecked("planner", .string(plan.description))
+        o.appendUnchecked("joins", .array([]))
+        if let filter = plan.filter { o.appendUnchecked("filter", .string(filter.description)) }
+        let order = plan.order.map { Value.string($0.description) }
+            + [.string("primary key" + (plan.primaryKeyDescending ? " desc" : " asc"))]
+        o.appendUnchecked("order", .array(order))
+        o.appendUnchecked("streamed", .bool(plan.streamed))
+        o.appendUnchecked("offset", .int(Int64(plan.offset)))
+        o.appendUnchecked("limit", plan.limit.map { Value.int(Int64($0)) } ?? .null)
+        return .json(.object(o))
     }
 
     /// Plans and runs `query`, writing the results as a JSON array straight from storage.

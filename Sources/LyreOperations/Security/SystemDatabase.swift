@@ -15,12 +15,13 @@ enum SystemDatabase {
     static let statusTable = "hdb_status"
     static let certificateTable = "hdb_certificate"
     static let temporaryTable = "hdb_temp"
+    static let analyticsTable = "hdb_analytics"
 
     /// Tables and their primary keys.
     static let tables: [(name: String, primaryKey: String)] = [
         (userTable, "username"), (roleTable, "id"), (jobTable, "id"), (infoTable, "info_id"),
         (nodesTable, "name"), (licenseTable, "id"), (statusTable, "id"), (certificateTable, "name"),
-        (temporaryTable, "id"),
+        (temporaryTable, "id"), (analyticsTable, "id"),
     ]
 
     /// System tables whose records a super user may write directly (§8.2).

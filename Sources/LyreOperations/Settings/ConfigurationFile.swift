@@ -259,6 +259,12 @@ public enum ConfigurationFile {
         if let disk = v("operationsApi.sysInfo.disk")?.boolValue { c.sysInfoDisk = disk }
         if let network = v("operationsApi.sysInfo.network")?.boolValue { c.sysInfoNetwork = network }
         if let studio = v("localStudio.enabled")?.boolValue { c.studioEnabled = studio }
+        if let enabled = v("metrics.enabled")?.boolValue { c.metricsEnabled = enabled }
+        if let local = v("metrics.authorizeLocal")?.boolValue { c.metricsAuthorizeLocal = local }
+        if let period = v("analytics.aggregatePeriod")?.doubleValue, period >= 1 { c.analyticsAggregatePeriod = period }
+        if let retention = v("analytics.retention").flatMap(ConfigurationSchema.duration), retention > .zero {
+            c.analyticsRetention = retention
+        }
         c.clustering = ClusteringSettings(tree: tree)
     }
 

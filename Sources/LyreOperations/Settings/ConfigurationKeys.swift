@@ -14,6 +14,7 @@ enum ConfigurationKeys {
         "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
         IssuerKeys.configurationPath, "clustering.externalNats.url",
         "clustering.tombstoneRetention",
+        "metrics.enabled", "metrics.authorizeLocal", "analytics.retention",
     ]
 
     static let aliases: [String: String] = [

@@ -58,6 +58,8 @@ enum ConfigurationSchema {
             "clustering.user": .string, "clustering.externalNats.url": .string, "operationsApi.network.host": .string,
             "operationsApi.sysInfo.disk": .boolean, "operationsApi.sysInfo.network": .boolean,
             "replication.enableRootCAs": .boolean, "replication.failOver": .boolean, "http.mtls": .boolean,
+            "metrics.enabled": .boolean, "metrics.authorizeLocal": .boolean, "analytics.retention": .duration,
+            "analytics.aggregatePeriod": .number(min: 1),
         ]
         for key in ConfigurationKeys.fileKeys where kinds[key] == nil { kinds[key] = .path }
         return kinds

@@ -35,7 +35,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     static let maximumLineSize = 4 * 1024
 
     enum Route {
-        case operation, health, preflight, notFound
+        case operation, health, metrics, preflight, notFound
         /// A static page: the web console's files, or the "running" page (``RequestInfo/page``).
         case page
     }
@@ -95,6 +95,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Accepted on a Unix domain socket (`operationsApi.network.domainSocket`).
     var viaDomainSocket = false
     var isClosed = false
+    /// Whether `connectionOpened()` was reported (so `connectionClosed()` is reported once).
+    var counted = false
     var quiescing = false
     var readHeld = false
     var needsFlush = false
@@ -113,9 +115,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         if case .unixDomainSocket? = context.channel.localAddress { viaDomainSocket = true }
+        counted = true
+        handler.connectionOpened()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        if counted {
+            counted = false
+            handler.connectionClosed()
+        }
         isClosed = true
         timer?.cancel()
         timer = nil
@@ -440,6 +448,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let route: Route = switch (head.method, head.path) {
         case (.post, "/"): .operation
         case (.get, "/health"): .health
+        case (.get, "/metrics"): .metrics
         case (.options, _): .preflight
         case (.get, _) where page != nil, (.head, _) where page != nil: .page
         default: .notFound
@@ -512,6 +521,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             writeResponse(status: 200, contentType: page.contentType,
                           body: ResponseBody(allocator: context.channel.allocator, bytes: page.bytes),
                           extraHeaders: Studio.headers, info: info, context: context)
+        case .metrics:
+            dispatch(info, context: context, metrics: true)
         case .operation:
             guard info.acceptable else {
                 writeFixed(status: 406, body: ServerResponses.notAcceptable, info: info, context: context)
@@ -521,12 +532,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    func dispatch(_ info: RequestInfo, context: ChannelHandlerContext) {
+    func dispatch(_ info: RequestInfo, context: ChannelHandlerContext, metrics: Bool = false) {
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
         let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress,
                                        viaDomainSocket: viaDomainSocket)
-        switch handler.handle(incoming) {
+        switch metrics ? handler.metricsExposition(incoming) : handler.handle(incoming) {
         case .immediate(let response):
             // The fast path: answered inline on the event loop, no task, no hop.
             write(response, info: info, context: context)
