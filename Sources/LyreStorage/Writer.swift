@@ -51,7 +51,7 @@ final class Writer: Sendable {
     private let observer: @Sendable () -> CommitObservation?
     /// Told of each committed group: its write count and the time from the transaction's
     /// begin to the end of its commit and sync (metrics; read once per group).
-    private let statistics: @Sendable () -> CommitStatistics?
+    private let statistics: @Sendable () -> (any CommitStatistics)?
     /// Whether readers want index changes written directly (`IndexBacklog`).
     private let indexReads: IndexReadSignal
     /// Quiet time after which a backlog of index changes is applied.
@@ -85,7 +85,7 @@ final class Writer: Sendable {
          begin: @escaping @Sendable () -> DatabaseCatalog,
          publish: @escaping @Sendable (DatabaseCatalog) -> Void,
          observer: @escaping @Sendable () -> CommitObservation? = { nil },
-         statistics: @escaping @Sendable () -> CommitStatistics? = { nil }) {
+         statistics: @escaping @Sendable () -> (any CommitStatistics)? = { nil }) {
         current = Mutex((environment, MappedPageRelease(environment: environment)))
         self.logger = logger
         self.indexReads = indexReads
