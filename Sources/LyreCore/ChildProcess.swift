@@ -1,4 +1,5 @@
 import Foundation
+package import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,6 +13,12 @@ import Darwin
 /// a terminal or a pipe send. `lyre start` (a detached server, in a new session) and the
 /// clustering engine's supervisor (nats-server) both start their children through it.
 package enum ChildProcess {
+    /// Held while a child is started, by `spawn` and by the tests' launches of Foundation's
+    /// `Process` (`LyreProcess.launch`): `Process.run()` has crashed inside its memcpy while
+    /// other threads of the test process started children at the same time (three times in
+    /// parallel suites), so no two starts overlap in one process.
+    package static let starting = Mutex(())
+
     /// Why `posix_spawn` failed: `code` is its error number.
     package struct SpawnError: Error, Sendable, CustomStringConvertible {
         package let code: Int32
@@ -54,7 +61,7 @@ package enum ChildProcess {
         let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
+        let status = starting.withLock { _ in posix_spawn(&pid, command[0], &actions, &attributes, argv, environ) }
         guard status == 0 else { throw SpawnError(code: status) }
         return pid
     }

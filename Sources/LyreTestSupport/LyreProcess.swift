@@ -26,13 +26,13 @@ public final class LyreProcess: @unchecked Sendable {
         throw HTTPClient.Failure(reason: "lyre executable not found near \(bundleDirectory.path)")
     }
 
-    private static let launching = Mutex(())
-
-    /// Starts `process`, one launch at a time in this test process: Foundation's
-    /// `Process.run()` crashed once in a CI run (a bad read inside its memcpy) while
-    /// parallel tests launched children at the same moment. Waiting is not serialized.
+    /// Starts `process`, one start at a time in this test process, also against
+    /// `ChildProcess.spawn` (nats-servers of in-process engines): Foundation's
+    /// `Process.run()` crashed in parallel runs (a bad read inside its memcpy) while other
+    /// tests started children at the same moment. Waiting is not serialized. Every test
+    /// start of a `Process` goes through here.
     public static func launch(_ process: Process) throws {
-        try launching.withLock { _ in try process.run() }
+        try ChildProcess.starting.withLock { _ in try process.run() }
     }
 
     /// Starts `lyre run` on `root` and waits until it answers. `environment` adds variables

@@ -26,7 +26,7 @@ package enum TestCertificates {
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try LyreProcess.launch(process)
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw OpenSSLFailed(arguments: arguments) }
         }

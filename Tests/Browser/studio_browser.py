@@ -202,6 +202,7 @@ def flow_pages(s):
         ("#/users", "main", s.args.username, "09-users"),
         ("#/config", "#config-json", "operationsApi", "10-configuration"),
         ("#/system", "#system-json", "node_version", "11-system"),
+        ("#/metrics/resource-usage", "#metric-names", "table-size", "13-metrics"),
     ]:
         s.go(route)
         s.text_appears(css, text)

@@ -145,3 +145,23 @@ export async function clusterPage({ session, main }) {
   }
   main.appendChild(h("div", { class: "panel" }, h("pre", { id: "cluster-json" }, JSON.stringify(cluster, null, 2))));
 }
+
+export async function metricsPage({ session, main }, metric) {
+  const status = h("div");
+  replace(main, h("h1", {}, "Metrics"), status);
+  const names = await attempt(status, () => session.call({ operation: "list_metrics" }));
+  if (!names) return;
+  const chosen = metric ?? names[0];
+  main.appendChild(h("div", { class: "panel row", id: "metric-names" }, names.map((name) =>
+    h("a", { href: `#/metrics/${encodeURIComponent(name)}`, class: name === chosen ? "pill COMPLETE" : "pill" }, name))));
+  if (!chosen) return;
+  const since = Date.now() - 15 * 60_000;
+  const samples = await attempt(status, () => session.call({ operation: "get_analytics", metric: chosen, start_time: since }));
+  if (!samples) return;
+  const latest = samples.slice(-50).reverse();
+  main.appendChild(h("div", { class: "panel" },
+    h("p", { class: "muted" }, `${chosen}: ${samples.length} samples in the last 15 minutes, newest first. `,
+      "Prometheus scrapes the same figures from ", h("code", {}, "GET /metrics"), "."),
+    latest.length ? grid(latest, { columns: [...new Set(latest.flatMap((s) => Object.keys(s)))].filter((c) => !c.startsWith("__")) })
+      : h("p", { id: "metric-empty" }, "No samples yet: they are taken every analytics.aggregatePeriod seconds.")));
+}

@@ -3,7 +3,7 @@ import { Session } from "./api.js";
 import { h, replace } from "./dom.js";
 import { databasesPage, tablePage } from "./data.js";
 import { sqlPage, uploadPage, jobsPage, logsPage } from "./tools.js";
-import { usersPage, configPage, systemPage, clusterPage } from "./admin.js";
+import { usersPage, configPage, systemPage, clusterPage, metricsPage } from "./admin.js";
 
 const root = document.getElementById("app");
 const session = new Session(() => render());
@@ -18,6 +18,7 @@ const pages = [
   ["config", "Configuration", configPage, true],
   ["system", "System", systemPage, true],
   ["cluster", "Cluster", clusterPage, true],
+  ["metrics", "Metrics", metricsPage],
 ];
 
 function route() {
