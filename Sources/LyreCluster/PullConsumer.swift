@@ -69,16 +69,7 @@ package final class PullConsumer: @unchecked Sendable {
         let status = natsSubscription_Fetch(&list, subscription, Int32(batch), timeout.milliseconds, &code)
         if status == NATS_TIMEOUT { return [] }
         try check(status, "fetch \(stream)/\(durable)", code)
-        var messages: [ReceivedMessage] = []
-        messages.reserveCapacity(Int(list.Count))
-        for i in 0..<Int(list.Count) {
-            if let message = list.Msgs[i] {
-                messages.append(ReceivedMessage(message))
-                list.Msgs[i] = nil  // owned by the ReceivedMessage now
-            }
-        }
-        natsMsgList_Destroy(&list)
-        return messages
+        return take(&list)
     }
 
     /// This consumer's progress as the server sees it.

@@ -33,12 +33,7 @@ struct CSVLoad: Sendable {
     func run(storage: StorageEngine, control: JobControl) async throws -> JobOutcome {
         guard let db = storage.database(database) else { throw LyreError.databaseNotFound(database, status: 400) }
         guard let definition = db.table(table) else { throw LyreError.tableNotFound(database, table, status: 400) }
-
-        if case .url(_, let spool) = source {
-            defer { try? FileManager.default.removeItem(atPath: spool) }
-            return try await load(db: db, definition: definition, control: control)
-        }
-        return try await load(db: db, definition: definition, control: control)
+        return try await source.removingSpool { try await load(db: db, definition: definition, control: control) }
     }
 
     private func load(db: Database, definition: TableDefinition, control: JobControl) async throws -> JobOutcome {

@@ -28,6 +28,13 @@ enum CSVSource: Sendable {
         close(fd)
     }
 
+    /// Runs a load of this source, then removes a download's spool file, whatever the outcome.
+    func removingSpool<T>(after load: () async throws -> T) async throws -> T {
+        guard case .url(_, let spool) = self else { return try await load() }
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        return try await load()
+    }
+
     /// A fresh reader positioned at the start.
     func reader() throws -> CSVChunkReader {
         switch self {
