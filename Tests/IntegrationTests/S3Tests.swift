@@ -404,8 +404,9 @@ struct S3Tests {
         for (name, figures) in growth.sorted(by: { $0.key < $1.key }) {
             let a = try #require(figures[5_000]), b = try #require(figures[50_000])
             print("S3Tests: \(name) peak growth \(a) MiB for \(small) MiB, \(b) MiB for \(large) MiB")
-            // Holding the result would add more than its size (67 MiB more for the larger one).
-            #expect(b - a < (large - small) / 2, "\(name): peak growth \(a) MiB for \(small) MiB, \(b) MiB for \(large) MiB")
+            // Holding the result adds more than its size (67 MiB more for the larger one): the
+            // code that held it grew by 133 (export_local) and 317 MiB (export_to_s3) more.
+            #expect(b - a < large - small, "\(name): peak growth \(a) MiB for \(small) MiB, \(b) MiB for \(large) MiB")
         }
     }
 
