@@ -1,5 +1,6 @@
 import Foundation
 import LyreCore
+@testable import LyreOperations
 import LyreTestSupport
 import Testing
 
@@ -113,6 +114,28 @@ import Testing
             let text = try String(contentsOfFile: folder.path + "/out." + format, encoding: .utf8)
             #expect(text == (format == "json" ? JSON.string(answer.json) : Self.csv(records)), "\(format)")
         }
+    }
+
+    /// Which searches an export reads in batches, and how (`ExportRecords`): plain scans of
+    /// the records in key order resume after a key; index orders gather their keys first;
+    /// sorted, grouped or index-driven SQL and searches by id run whole.
+    @Test(arguments: [
+        (#"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"id","search_value":"*","get_attributes":["*"]}"#, "scan"),
+        (#"{"operation":"search_by_conditions","database":"dev","table":"many","get_attributes":["*"],"conditions":[{"attribute":"id","comparator":"between","value":[100,4900]}]}"#, "scan"),
+        (#"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"n","search_value":3,"get_attributes":["id","n"]}"#, "keys"),
+        (#"{"operation":"sql","sql":"SELECT * FROM dev.many"}"#, "rows"),
+        (#"{"operation":"sql","sql":"SELECT id, name FROM dev.many WHERE id >= 4990 LIMIT 3"}"#, "rows"),
+        (#"{"operation":"sql","sql":"SELECT id, name FROM dev.many ORDER BY name DESC"}"#, "whole"),
+        (#"{"operation":"sql","sql":"SELECT n, COUNT(*) AS c FROM dev.many GROUP BY n"}"#, "whole"),
+        (#"{"operation":"search_by_id","database":"dev","table":"many","ids":[3,1],"get_attributes":["id"]}"#, "whole"),
+    ])
+    func anExportReadsPlainScansInBatches(search: String, kind: String) async throws {
+        let lyre = try TestApplication()
+        await Self.seedMany(lyre)
+        let admin = User(username: "admin", active: true, role: Role(id: "r", name: "super_user", permission: ["super_user": true]))
+        let body = try #require(try JSON.parse(search).objectValue)
+        let records = try await ExportRecords.prepare(body, app: lyre.app, user: admin, gate: StorageGate())
+        #expect(records.kind == kind)
     }
 
     @Test(arguments: [

@@ -54,6 +54,17 @@ struct ExportRecords {
         self.limit = limit
     }
 
+    /// How the records are read: `scan` (resumed after a key), `keys` (gathered first),
+    /// `rows` (SQL, resumed after a key) or `whole` (the search's answer). For tests and logs.
+    var kind: String {
+        switch source {
+        case .whole: "whole"
+        case .scan: "scan"
+        case .keys: "keys"
+        case .rows: "rows"
+        }
+    }
+
     /// The number of records, when known before reading them.
     var knownCount: Int? {
         switch source {
