@@ -1,6 +1,6 @@
 /// Streams an object of unknown length to S3 in bounded memory: bytes gather in a buffer;
 /// the first time it reaches `partSize` a multipart upload starts and each full buffer
-/// goes up as one part. An object that never reaches `partSize` is one `PutObject`.
+/// goes up as one part (callers append pieces much smaller than a part). An object that never reaches `partSize` is one `PutObject`.
 /// At most one part is held at a time.
 package struct S3Upload: ~Copyable {
     package let client: S3Client
@@ -26,13 +26,16 @@ package struct S3Upload: ~Copyable {
         buffer.reserveCapacity(self.partSize)
     }
 
+    /// Adds `bytes`; once the buffer holds a part, it goes up whole (a part is `partSize`
+    /// plus less than one append), so a part is never copied out of the buffer.
     package mutating func append(_ bytes: [UInt8]) async throws(S3Error) {
         buffer.append(contentsOf: bytes)
         byteCount += bytes.count
-        while buffer.count >= partSize {
-            let part = Array(buffer[0..<partSize])
-            buffer.removeFirst(partSize)
+        if buffer.count >= partSize {
+            let part = buffer
+            buffer = []
             try await upload(part)
+            buffer.reserveCapacity(partSize)
         }
     }
 

@@ -9,8 +9,12 @@ public final class LyreProcess: @unchecked Sendable {
     public let port: Int
     private let process: Process
 
-    /// The `lyre` executable next to the test bundle (built by `swift build --build-tests`).
+    /// The `lyre` executable next to the test bundle (built by `swift build --build-tests`),
+    /// or `LYRE_TEST_BINARY` when set (to run a test against another build, e.g. main's).
     public static func executable() throws -> URL {
+        if let path = ProcessInfo.processInfo.environment["LYRE_TEST_BINARY"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
         let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var candidates = [bundleDirectory.appendingPathComponent("lyre")]
         var dir = bundleDirectory

@@ -1,5 +1,6 @@
 import Foundation
 import LyreCore
+@testable import LyreOperations
 import LyreTestSupport
 import Testing
 
@@ -48,6 +49,93 @@ import Testing
             2,Kato,,,4,true,
 
             """)
+    }
+
+    // MARK: Streamed in batches: the same bytes as serializing the search's answer
+
+    /// 5,000 records (several export batches of 2,000 visits / 1,000 keys); every 1,000th
+    /// has an attribute of its own, so a CSV header needs the later batches too.
+    static func seedMany(_ lyre: TestApplication) async {
+        await lyre.makeTable("many")
+        let records = (0..<5_000).map { i in
+            #"{"id":\#(i),"name":"dog \#(i)","n":\#(i % 7)\#(i % 1_000 == 999 ? #","late_\#(i)":\#(i)"# : "")}"#
+        }
+        let r = await lyre.post(#"{"operation":"insert","database":"dev","table":"many","records":[\#(records.joined(separator: ","))]}"#)
+        #expect(r.status == 200, "\(r)")
+    }
+
+    /// The CSV `export_local` writes for `records` (cells here are numbers and plain text).
+    static func csv(_ records: [Value]) -> String {
+        var columns: [String] = []
+        for case .object(let o) in records { for key in o.keys where !columns.contains(key) { columns.append(key) } }
+        var text = columns.joined(separator: ",") + "\n"
+        for record in records {
+            text += columns.map { key in
+                switch record[key] {
+                case nil, .null?: ""
+                case .string(let s)?: s
+                case let v?: JSON.string(v)
+                }
+            }.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// Every kind of search an export reads (a resumable scan of the records, ascending and
+    /// descending, with offset and limit across batches; an index order through gathered
+    /// keys; SQL row by row with a residual filter and with LIMIT/OFFSET; SQL that sorts,
+    /// run whole; `search_by_id`): the JSON file is the search's answer, byte for byte, and
+    /// the CSV has every record and the union of their attributes.
+    @Test(arguments: [
+        #"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"id","search_value":"*","get_attributes":["*"]}"#,
+        #"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"id","search_value":"*","reverse":true,"get_attributes":["id","name","late_1999"]}"#,
+        #"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"n","search_value":3,"get_attributes":["id","n"]}"#,
+        #"{"operation":"search_by_conditions","database":"dev","table":"many","offset":1999,"limit":2500,"get_attributes":["*"],"conditions":[{"attribute":"id","comparator":"between","value":[100,4900]}]}"#,
+        #"{"operation":"search_by_conditions","database":"dev","table":"many","get_attributes":["id","name"],"sort":{"attribute":"name","descending":true},"conditions":[{"attribute":"n","comparator":"less_than","value":2}]}"#,
+        #"{"operation":"search_by_conditions","database":"dev","table":"many","limit":3,"get_attributes":["id"],"conditions":[{"attribute":"id","comparator":"greater_than","value":4998}]}"#,
+        #"{"operation":"sql","sql":"SELECT * FROM dev.many"}"#,
+        #"{"operation":"sql","sql":"SELECT id, name, n * 2 AS twice FROM dev.many WHERE n * 2 = 4 LIMIT 1500 OFFSET 333"}"#,
+        #"{"operation":"sql","sql":"SELECT id, name FROM dev.many WHERE id >= 4990"}"#,
+        #"{"operation":"sql","sql":"SELECT id, name FROM dev.many ORDER BY name DESC LIMIT 2100"}"#,
+        #"{"operation":"sql","sql":"SELECT n, COUNT(*) AS c FROM dev.many GROUP BY n"}"#,
+        #"{"operation":"search_by_id","database":"dev","table":"many","ids":[3,1,4999,77],"get_attributes":["id","late_999","name"]}"#,
+    ])
+    func anExportInBatchesIsTheSearchsAnswer(search: String) async throws {
+        let lyre = try TestApplication()
+        let folder = try TemporaryFolder()
+        await Self.seedMany(lyre)
+        let answer = await lyre.post(search)
+        #expect(answer.status == 200, "\(answer)")
+        let records = try #require(answer.json.arrayValue)
+        #expect(!records.isEmpty)
+        for format in ["json", "csv"] {
+            let job = try await lyre.runJob(#"{"operation":"export_local","format":"\#(format)","path":\#(jsonString(folder.path)),"filename":"out","search_operation":\#(search)}"#)
+            #expect(job["status"] == "COMPLETE", "\(job)")
+            let text = try String(contentsOfFile: folder.path + "/out." + format, encoding: .utf8)
+            #expect(text == (format == "json" ? JSON.string(answer.json) : Self.csv(records)), "\(format)")
+        }
+    }
+
+    /// Which searches an export reads in batches, and how (`ExportRecords`): plain scans of
+    /// the records in key order resume after a key; index orders gather their keys first;
+    /// sorted, grouped or index-driven SQL and searches by id run whole.
+    @Test(arguments: [
+        (#"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"id","search_value":"*","get_attributes":["*"]}"#, "scan"),
+        (#"{"operation":"search_by_conditions","database":"dev","table":"many","get_attributes":["*"],"conditions":[{"attribute":"id","comparator":"between","value":[100,4900]}]}"#, "scan"),
+        (#"{"operation":"search_by_value","database":"dev","table":"many","search_attribute":"n","search_value":3,"get_attributes":["id","n"]}"#, "keys"),
+        (#"{"operation":"sql","sql":"SELECT * FROM dev.many"}"#, "rows"),
+        (#"{"operation":"sql","sql":"SELECT id, name FROM dev.many WHERE id >= 4990 LIMIT 3"}"#, "rows"),
+        (#"{"operation":"sql","sql":"SELECT id, name FROM dev.many ORDER BY name DESC"}"#, "whole"),
+        (#"{"operation":"sql","sql":"SELECT n, COUNT(*) AS c FROM dev.many GROUP BY n"}"#, "whole"),
+        (#"{"operation":"search_by_id","database":"dev","table":"many","ids":[3,1],"get_attributes":["id"]}"#, "whole"),
+    ])
+    func anExportReadsPlainScansInBatches(search: String, kind: String) async throws {
+        let lyre = try TestApplication()
+        await Self.seedMany(lyre)
+        let admin = User(username: "admin", active: true, role: Role(id: "r", name: "super_user", permission: ["super_user": true]))
+        let body = try #require(try JSON.parse(search).objectValue)
+        let records = try await ExportRecords.prepare(body, app: lyre.app, user: admin, gate: StorageGate())
+        #expect(records.kind == kind)
     }
 
     @Test(arguments: [

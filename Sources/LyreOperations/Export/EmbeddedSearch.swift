@@ -2,8 +2,9 @@ import LyreCore
 
 /// Runs a search request embedded in another operation (`export_local`'s
 /// `search_operation`) through the application's registry, as the pipeline would run it
-/// for `user`, and returns its JSON result. Searches plug in by registering their handler:
-/// nothing here names them.
+/// for `user`, and returns its whole JSON result. Searches plug in by registering their
+/// handler: nothing here names them. Exports read the searches that allow it in batches
+/// instead (`ExportRecords`) and come here for the others.
 enum EmbeddedSearch {
     /// `search_operation.operation` values `export_local` accepts (§9; `search_by_id` too,
     /// which the spec calls harmless).

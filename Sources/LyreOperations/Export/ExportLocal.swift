@@ -1,8 +1,9 @@
 import Foundation
 import LyreCore
 
-/// The job of `export_local` (bulk-and-jobs.md §9): validate the parameters, run the
-/// embedded search through the registry, write `<path>/<filename>.<format>` atomically.
+/// The job of `export_local` (bulk-and-jobs.md §9): validate the parameters, then stream
+/// the embedded search's records (`ExportStream`) into `<path>/<filename>.<format>`,
+/// written atomically.
 struct ExportLocal: Sendable {
     var body: JSONObject
     var user: User
@@ -18,16 +19,12 @@ struct ExportLocal: Sendable {
         case let value?: filename = try Request.nameText(value, field: "filename")
         }
 
-        let records = try await Self.search(search, app: app, user: user, control: control)
+        var stream = try await ExportStream(search: search, format: format, app: app, user: user, control: control)
         var writer = try ExportWriter(directory: path, fileName: "\(filename).\(format)")
-        var encoder = ExportEncoder(records: records, format: format)
-        while let chunk = encoder.next() {
+        while let chunk = try stream.next(control) {
             try writer.append(chunk)
-            control.setDone(encoder.recordsDone)
-            try control.checkInterrupted()
         }
         try writer.commit()
-        control.setDone(records.count)
         var result = JSONObject()
         result.appendUnchecked("message", .string("Successfully exported \(format.uppercased()) locally."))
         result.appendUnchecked("path", .string(writer.finalPath))
@@ -47,15 +44,6 @@ struct ExportLocal: Sendable {
             throw LyreError.badRequest("searchOperation.operation must be one of the following values: search_by_value, search_by_hash, sql, search_by_conditions")
         }
         return (format, search)
-    }
-
-    /// Runs the embedded search; its records, the job's total.
-    static func search(_ search: JSONObject, app: Application, user: User, control: JobControl) async throws -> [Value] {
-        let found = try await control.gate.readAsync { try await EmbeddedSearch.run(search, app: app, user: user) }
-        let records: [Value] = found.arrayValue ?? [found]
-        control.setTotal(records.count)
-        try control.checkInterrupted()
-        return records
     }
 
     /// - Throws: the §9 texts for a missing, inaccessible or non-directory path.

@@ -55,54 +55,99 @@ struct ExportWriter: ~Copyable {
     }
 }
 
-/// Serializes exported records in chunks of about `chunkSize` bytes: a JSON array, or CSV
-/// with a header row (`CSVExport`). The records are held by the caller (the embedded
-/// search's result); their serialized form never is, whole.
+/// Serializes exported records batch by batch: a JSON array, or CSV with a header row
+/// (`CSVExport`) whose columns the caller knows before the first record.
 struct ExportEncoder {
-    let records: [Value]
     let format: String
-    private var columns: [String] = []
-    private var index = 0
+    let columns: [String]
+    /// Records serialized so far.
+    private(set) var recordsDone = 0
+
+    init(format: String, columns: [String]) {
+        self.format = format
+        self.columns = columns
+    }
+
+    /// The opening: `[`, or the CSV header line.
+    func start(into out: inout [UInt8]) {
+        if format == "json" {
+            out.append(UInt8(ascii: "["))
+        } else {
+            out.append(contentsOf: CSVExport.line(columns).utf8)
+        }
+    }
+
+    mutating func append(_ records: [Value], into out: inout [UInt8]) {
+        for record in records {
+            if format == "json" {
+                if recordsDone > 0 { out.append(UInt8(ascii: ",")) }
+                JSON.write(record, into: &out)
+            } else {
+                out.append(contentsOf: CSVExport.line(columns.map { CSVExport.cell(record[$0]) }).utf8)
+            }
+            recordsDone += 1
+        }
+    }
+
+    /// The closing `]` of JSON.
+    func finish(into out: inout [UInt8]) {
+        if format == "json" { out.append(UInt8(ascii: "]")) }
+    }
+}
+
+/// An export's serialized form in chunks of about `chunkSize` bytes, read from the search
+/// batch by batch (`ExportRecords`): neither the result nor its serialization is held whole.
+/// CSV first reads the result once for its header (the union of the records' attributes in
+/// first-seen order, as serializing the whole answer gives), then again for the rows.
+struct ExportStream {
+    private var records: ExportRecords
+    private var encoder: ExportEncoder
     private var started = false
     private var finished = false
 
     static let chunkSize = 1 << 20
 
-    init(records: [Value], format: String) {
+    /// Prepares the search (its errors are the export's) and, for CSV, reads the header.
+    /// - Throws: the search's errors, `JobInterruption`.
+    init(search: JSONObject, format: String, app: Application, user: User, control: JobControl) async throws {
+        var records = try await ExportRecords.prepare(search, app: app, user: user, gate: control.gate)
+        control.setTotal(records.knownCount)
+        try control.checkInterrupted()
+        var columns = CSVExport.Columns()
+        if format == "csv" {
+            var count = 0
+            while let batch = try records.next(control.gate) {
+                columns.add(batch)
+                count += batch.count
+                try control.checkInterrupted()
+            }
+            records.rewind()
+            control.setTotal(count)
+        }
         self.records = records
-        self.format = format
+        encoder = ExportEncoder(format: format, columns: columns.names)
     }
 
-    /// Records serialized so far.
-    var recordsDone: Int { index }
-
-    /// The next chunk; nil at the end.
-    mutating func next() -> [UInt8]? {
+    /// The next chunk; nil at the end. Reports progress and stops when the job is interrupted.
+    /// - Throws: the search's errors, `JobInterruption`.
+    mutating func next(_ control: JobControl) throws -> [UInt8]? {
         guard !finished else { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(Self.chunkSize + 4096)
+        out.reserveCapacity(Self.chunkSize + Self.chunkSize / 4)
         if !started {
             started = true
-            if format == "json" {
-                out.append(UInt8(ascii: "["))
-            } else {
-                columns = CSVExport.columns(records)
-                out.append(contentsOf: CSVExport.line(columns).utf8)
-            }
+            encoder.start(into: &out)
         }
-        while index < records.count && out.count < Self.chunkSize {
-            let record = records[index]
-            if format == "json" {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.write(record, into: &out)
-            } else {
-                out.append(contentsOf: CSVExport.line(columns.map { CSVExport.cell(record[$0]) }).utf8)
+        while out.count < Self.chunkSize {
+            guard let batch = try records.next(control.gate) else {
+                encoder.finish(into: &out)
+                finished = true
+                control.setTotal(encoder.recordsDone)
+                break
             }
-            index += 1
-        }
-        if index == records.count {
-            if format == "json" { out.append(UInt8(ascii: "]")) }
-            finished = true
+            encoder.append(batch, into: &out)
+            control.setDone(encoder.recordsDone)
+            try control.checkInterrupted()
         }
         return out
     }
@@ -112,13 +157,16 @@ struct ExportEncoder {
 /// per record; strings as text, `null` and missing as empty cells, other values as JSON
 /// text (nested values: bulk-and-jobs.md §9, inferred). RFC 4180 quoting where needed.
 enum CSVExport {
-    static func columns(_ records: [Value]) -> [String] {
-        var seen = Set<String>()
-        var columns: [String] = []
-        for case .object(let record) in records {
-            for key in record.keys where seen.insert(key).inserted { columns.append(key) }
+    /// The header's columns, gathered batch by batch.
+    struct Columns {
+        private(set) var names: [String] = []
+        private var seen = Set<String>()
+
+        mutating func add(_ records: [Value]) {
+            for case .object(let record) in records {
+                for key in record.keys where seen.insert(key).inserted { names.append(key) }
+            }
         }
-        return columns
     }
 
     static func line(_ cells: [String]) -> String {

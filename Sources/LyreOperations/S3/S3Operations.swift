@@ -70,8 +70,8 @@ enum S3Operations {
 }
 
 /// The job of `export_to_s3`: the `s3` checks, then `export_local`'s format and search
-/// checks, the search, and the serialized result streamed to `<s3.key>.<format>` through
-/// `S3Upload` (one `PutObject` below a part, multipart above). The result is the upload's
+/// checks, and the search's records streamed batch by batch (`ExportStream`) to
+/// `<s3.key>.<format>` through `S3Upload` (one `PutObject` below a part, multipart above). The result is the upload's
 /// answer in the AWS SDK's shape: `ETag`, `VersionId` (versioned buckets), `Location`,
 /// `Key`, `Bucket`.
 struct ExportToS3: Sendable {
@@ -84,19 +84,17 @@ struct ExportToS3: Sendable {
             return "\(field) is missing."
         }
         let (format, search) = try ExportLocal.formatAndSearch(body)
-        let records = try await ExportLocal.search(search, app: app, user: user, control: control)
+        var stream = try await ExportStream(search: search, format: format, app: app, user: user, control: control)
 
         let key = s3.key + "." + format
         let client = S3Client(location: s3.location, credentials: s3.credentials, http: try app.downloads.client())
         var upload = S3Upload(client: client, key: key, contentType: format == "json" ? "application/json" : "text/csv")
-        var encoder = ExportEncoder(records: records, format: format)
         let answer: S3PutResult
         do {
-            while let chunk = encoder.next() {
+            while let chunk = try stream.next(control) {
                 try await upload.append(chunk)
-                control.setDone(encoder.recordsDone)
-                try control.checkInterrupted()
             }
+            try control.checkInterrupted()
             answer = try await upload.finish()
         } catch {
             await upload.abort()

@@ -63,6 +63,23 @@ enum SQLOperation {
         try SQLPermissions.check(SQLPermissions.expandWildcards(sql.statement, user: user, catalog: catalog), user: user)
     }
 
+    /// An embedded `sql` search (an export's) whose rows `SelectExecutor` can hand out one
+    /// record at a time (`isRowByRow`), checked as `run` checks it; nil for every other
+    /// statement, which the caller runs whole through `run` (so it answers what `run` answers).
+    /// - Throws: `run`'s 400s and 403s for the statement.
+    static func rowByRowSelect(_ body: JSONObject, user: User, storage: StorageEngine) throws -> SelectExecutor? {
+        guard case .string(let text)? = body["sql"] else { return nil }
+        let trimmed = JS.trimWhitespace(text)
+        if trimmed.count > 8, trimmed.prefix(8).uppercased() == "EXPLAIN " { return nil }
+        let sql = try SQLRequest(sql: text)
+        guard sql.isSupportedKind else { return nil }
+        let statement = SQLPermissions.expandWildcards(sql.statement, user: user, catalog: storage)
+        try SQLPermissions.check(statement, user: user)
+        guard !SQLPermissions.selectsNothing(sql.statement, statement), case .select(let select) = statement else { return nil }
+        let executor = SelectExecutor(try SelectBinder(catalog: storage).bind(select))
+        return executor.isRowByRow ? executor : nil
+    }
+
     /// `EXPLAIN <select>` (a Lyre extension): the chosen plan as JSON.
     private static func explain(_ text: String, _ context: OperationContext) throws -> OutgoingResponse.Body? {
         let trimmed = JS.trimWhitespace(text)

@@ -1,5 +1,5 @@
 package import LyreCore
-import LyreQuery
+package import LyreQuery
 import LyreStorage
 
 /// Runs a bound `SELECT`: scan (with pushdown) → joins → `WHERE` → grouping/`HAVING` →
@@ -92,6 +92,54 @@ package struct SelectExecutor {
         if select.offset > 0 { result = Array(result.dropFirst(select.offset)) }
         if let limit = select.limit { result = Array(result.prefix(max(0, limit))) }
         return result
+    }
+
+    // MARK: Pieces (exports)
+
+    /// Whether the result is the first table's matching records projected one at a time, in
+    /// primary-key order (one table; no grouping, `DISTINCT` or `ORDER BY`), so it can be read
+    /// in pieces with `rows(_:from:visits:)` when its access plan is `ResumableScan`'s.
+    package var isRowByRow: Bool {
+        !select.isVacuous && select.tables.count == 1 && !select.isGrouped && select.orderKeys.isEmpty
+            && select.statement.orderBy.isEmpty && !select.statement.distinct
+    }
+
+    /// The first table's access plan, as `run()` would choose it (in its own read transaction).
+    /// - Throws: `sqlSearchFailed` for storage failures.
+    package func accessPlan() throws(LyreError) -> QueryPlan {
+        let first = select.tables[0]
+        do {
+            return try first.database.read { txn in
+                try Planner.accessPlan(for: first, where: select.whereClause, resolver: select.resolver, txn: txn)
+            }
+        } catch {
+            throw .sqlSearchFailed(error)
+        }
+    }
+
+    /// The rows of at most `visits` records from `position`, in their own read transaction:
+    /// `WHERE` applied and projected as `run()` does; `OFFSET`/`LIMIT` are the caller's.
+    /// - Precondition: `isRowByRow` and `ResumableScan.supports(plan)`.
+    /// - Throws: `sqlSearchFailed` for any evaluation or storage failure, as `run()`.
+    package func rows(_ plan: QueryPlan, from position: ResumableScan.Position,
+                      visits: Int) throws(LyreError) -> (rows: [JSONObject], next: ResumableScan.Position) {
+        let first = select.tables[0]
+        let columns = columns(of: 0)
+        do {
+            return try first.database.read { txn in
+                var rows: [JSONObject] = []
+                let next = try ResumableScan.run(plan, table: first.definition, in: txn, from: position, visits: visits) { _, bytes in
+                    let record = try RecordCodec.decode(bytes, only: columns)
+                    let row = ExecutionRow(records: [record], context: context)
+                    if let w = select.whereClause, !(try evaluator.isTrue(w, row: row)) { return true }
+                    rows.append(try project(row).object)
+                    return true
+                }
+                return (rows, next)
+            }
+        } catch {
+            throw .sqlSearchFailed(error)
+        }
     }
 
     // MARK: Scan
