@@ -29,7 +29,9 @@ package enum ChildProcess {
     /// - Parameters:
     ///   - log: the file stdout and stderr are appended to (created when missing).
     ///   - newSession: start it in a session of its own (detached from the terminal).
-    package static func spawn(_ command: [String], log: String, newSession: Bool = false) throws(SpawnError) -> Int32 {
+    ///   - environment: the child's environment; nil: this process's.
+    package static func spawn(_ command: [String], log: String, newSession: Bool = false,
+                              environment: [String: String]? = nil) throws(SpawnError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -60,8 +62,14 @@ package enum ChildProcess {
 
         let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0.key + "=" + $0.value) } + [nil] }
+        defer { for pointer in envp ?? [] { free(pointer) } }
         var pid: pid_t = 0
-        let status = starting.withLock { _ in posix_spawn(&pid, command[0], &actions, &attributes, argv, environ) }
+        let status = starting.withLock { _ in
+            if let envp { posix_spawn(&pid, command[0], &actions, &attributes, argv, envp) } else {
+                posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
+            }
+        }
         guard status == 0 else { throw SpawnError(code: status) }
         return pid
     }
