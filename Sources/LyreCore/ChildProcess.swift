@@ -14,9 +14,10 @@ import Darwin
 /// clustering engine's supervisor (nats-server) both start their children through it.
 package enum ChildProcess {
     /// Held while a child is started, by `spawn` and by the tests' launches of Foundation's
-    /// `Process` (`LyreProcess.launch`): `Process.run()` has crashed inside its memcpy while
-    /// other threads of the test process started children at the same time (three times in
-    /// parallel suites), so no two starts overlap in one process.
+    /// `Process` (`LyreProcess.launch`), so no two starts overlap in one process. (The
+    /// memcpy crash inside `Process.run()` this was meant to stop is an over-read of
+    /// `/proc/self/fd` entries, swift-corelibs-foundation PR 5472, which a lock does not
+    /// prevent: the `lyre` servers of tests are started with `spawn` instead.)
     package static let starting = Mutex(())
 
     /// Why `posix_spawn` failed: `code` is its error number.
