@@ -183,6 +183,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "lyre-fuzz", dependencies: ["LyreFuzzing"], swiftSettings: swiftSettings),
+        // Benchmarks/regex-bench.sh: LinearRegex timed outside the test suite (release builds).
+        .executableTarget(name: "lyre-regex-bench", dependencies: ["LyreSQL"], path: "Benchmarks/RegexBench",
+                          swiftSettings: swiftSettings),
 
         // Tests: one target per library, plus the live-port integration suite.
         .testTarget(name: "LyreCoreTests", dependencies: ["LyreCore", "LyreFuzzing", "LyreTestSupport"], swiftSettings: swiftSettings),

@@ -14,9 +14,10 @@ import Darwin
 /// clustering engine's supervisor (nats-server) both start their children through it.
 package enum ChildProcess {
     /// Held while a child is started, by `spawn` and by the tests' launches of Foundation's
-    /// `Process` (`LyreProcess.launch`): `Process.run()` has crashed inside its memcpy while
-    /// other threads of the test process started children at the same time (three times in
-    /// parallel suites), so no two starts overlap in one process.
+    /// `Process` (`LyreProcess.launch`), so no two starts overlap in one process. (The
+    /// memcpy crash inside `Process.run()` this was meant to stop is an over-read of
+    /// `/proc/self/fd` entries, swift-corelibs-foundation PR 5472, which a lock does not
+    /// prevent: the `lyre` servers of tests are started with `spawn` instead.)
     package static let starting = Mutex(())
 
     /// Why `posix_spawn` failed: `code` is its error number.
@@ -29,7 +30,9 @@ package enum ChildProcess {
     /// - Parameters:
     ///   - log: the file stdout and stderr are appended to (created when missing).
     ///   - newSession: start it in a session of its own (detached from the terminal).
-    package static func spawn(_ command: [String], log: String, newSession: Bool = false) throws(SpawnError) -> Int32 {
+    ///   - environment: the child's environment; nil: this process's.
+    package static func spawn(_ command: [String], log: String, newSession: Bool = false,
+                              environment: [String: String]? = nil) throws(SpawnError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -60,8 +63,14 @@ package enum ChildProcess {
 
         let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0.key + "=" + $0.value) } + [nil] }
+        defer { for pointer in envp ?? [] { free(pointer) } }
         var pid: pid_t = 0
-        let status = starting.withLock { _ in posix_spawn(&pid, command[0], &actions, &attributes, argv, environ) }
+        let status = starting.withLock { _ in
+            if let envp { posix_spawn(&pid, command[0], &actions, &attributes, argv, envp) } else {
+                posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
+            }
+        }
         guard status == 0 else { throw SpawnError(code: status) }
         return pid
     }

@@ -3,11 +3,18 @@ import LyreCore
 import Synchronization
 
 /// The real `lyre` binary run as a child process on a root, for tests that must kill it.
-public final class LyreProcess: @unchecked Sendable {
-    // @unchecked: `process` is started in init and only signalled afterwards.
+///
+/// Started with `posix_spawn` (`ChildProcess.spawn`), not Foundation's `Process`: its
+/// `run()` over-reads a 256-byte `d_name` while listing `/proc/self/fd` and crashed the
+/// parallel suite now and then (swift-corelibs-foundation PR 5472, not in this toolchain),
+/// and every integration test starts a server.
+public final class LyreProcess: Sendable {
     public let root: String
     public let port: Int
-    private let process: Process
+    /// The server's process id.
+    private let pid: pid_t
+    /// Its wait status once reaped (so it is reaped once).
+    private let reaped = Mutex<Int32?>(nil)
 
     /// The `lyre` executable next to the test bundle (built by `swift build --build-tests`),
     /// or `LYRE_TEST_BINARY` when set (to run a test against another build, e.g. main's).
@@ -44,24 +51,23 @@ public final class LyreProcess: @unchecked Sendable {
     public init(root: String, port: Int, environment extra: [String: String] = [:]) async throws {
         self.root = root
         self.port = port
-        process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = ["run", "--root", root, "--port", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
         environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
         environment.merge(extra) { _, new in new }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try Self.launch(process)
+        do {
+            pid = try ChildProcess.spawn([try Self.executable().path, "run", "--root", root, "--port", String(port)],
+                                         log: "/dev/null", environment: environment)
+        } catch let error as ChildProcess.SpawnError {
+            throw HTTPClient.Failure(reason: "lyre could not be started: \(error)")
+        }
         for _ in 0..<600 {
             if (try? await HTTPClient.request(port: port, method: "GET", path: "/health", headers: [], body: []))?.status == 200 {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
+        terminate()
         throw HTTPClient.Failure(reason: "lyre did not start on port \(port)")
     }
 
@@ -72,20 +78,32 @@ public final class LyreProcess: @unchecked Sendable {
     }
 
     /// The server's process id (for reading its memory figures in `/proc`).
-    public var processIdentifier: Int32 { process.processIdentifier }
+    public var processIdentifier: Int32 { pid }
 
     /// SIGKILL: no chance to flush or close anything.
     public func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        signalAndWait(SIGKILL)
     }
 
-    /// SIGTERM, then waits for a clean exit. Returns the exit status.
+    /// SIGTERM, then waits for a clean exit. Returns the exit status (the signal's number if
+    /// a signal ended it, as Foundation's `terminationStatus`).
     @discardableResult
     public func terminate() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        return process.terminationStatus
+        let status = signalAndWait(SIGTERM)
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+    }
+
+    /// Sends `signal` unless the server was reaped already, then reaps it; its wait status.
+    @discardableResult
+    private func signalAndWait(_ signal: Int32) -> Int32 {
+        reaped.withLock { reaped in
+            if let status = reaped { return status }
+            Foundation.kill(pid, signal)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reaped = status
+            return status
+        }
     }
 
     /// A free TCP port: random below Linux's ephemeral range (32768-60999), so it never
@@ -104,16 +122,10 @@ public final class LyreProcess: @unchecked Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = INADDR_ANY
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
+        return IPv4Socket.bindAnyInterface(fd, port: port)
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        signalAndWait(SIGTERM)
     }
 }

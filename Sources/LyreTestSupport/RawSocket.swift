@@ -11,14 +11,7 @@ public final class RawSocket: @unchecked Sendable {
 
     public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else { throw Failure(reason: "connect failed: \(errno)") }
+        guard IPv4Socket.connect(fd, port: port) == 0 else { throw Failure(reason: "connect failed: \(errno)") }
     }
 
     deinit { close(fd) }

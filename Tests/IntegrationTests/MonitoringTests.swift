@@ -13,17 +13,24 @@ import Testing
         return root
     }
 
-    static func metrics(_ lyre: LyreProcess, authorization: String? = TestApplication.adminAuthorization) async throws -> TestResponse {
-        try await HTTPClient.request(port: lyre.port, method: "GET", path: "/metrics",
-                                     headers: authorization.map { ["Authorization: \($0)"] } ?? [], body: [])
+    /// One `GET /metrics` answer: its status and headers, its text, and its samples by series.
+    struct Scrape {
+        let response: TestResponse
+        var status: Int { response.status }
+        var text: String { response.text }
+
+        /// The value of the sample line `series` (name with its labels, as exposed), nil if absent.
+        subscript(_ series: String) -> Double? {
+            for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+                return Double(line.dropFirst(series.count + 1))
+            }
+            return nil
+        }
     }
 
-    /// The value of the sample line `series` (name with its labels, as exposed), nil if absent.
-    static func sample(_ text: String, _ series: String) -> Double? {
-        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Double(line.dropFirst(series.count + 1))
-        }
-        return nil
+    static func scrape(_ lyre: LyreProcess, authorization: String? = TestApplication.adminAuthorization) async throws -> Scrape {
+        Scrape(response: try await HTTPClient.request(port: lyre.port, method: "GET", path: "/metrics",
+                                                      headers: authorization.map { ["Authorization: \($0)"] } ?? [], body: []))
     }
 
     static let dogs = """
@@ -43,34 +50,34 @@ import Testing
         #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"cat","ids":[1],"get_attributes":["*"]}"#).status == 404)
         #expect(try await lyre.post(#"{"operation":"no_such_operation_\#(UUID().uuidString)"}"#).status == 400)
 
-        let response = try await Self.metrics(lyre)
-        #expect(response.status == 200)
-        #expect(response.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
-        let text = response.text
-        #expect(Self.sample(text, #"lyre_requests_total{operation="search_by_id",status="200"}"#) == 2, "\(text)")
-        #expect(Self.sample(text, #"lyre_requests_total{operation="search_by_id",status="404"}"#) == 1)
-        #expect(Self.sample(text, #"lyre_requests_total{operation="insert",status="200"}"#) == 1)
-        #expect(Self.sample(text, #"lyre_requests_total{operation="unknown",status="400"}"#) == 1,
+        let scrape = try await Self.scrape(lyre)
+        #expect(scrape.status == 200)
+        #expect(scrape.response.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+        let text = scrape.text
+        #expect(scrape[#"lyre_requests_total{operation="search_by_id",status="200"}"#] == 2, "\(text)")
+        #expect(scrape[#"lyre_requests_total{operation="search_by_id",status="404"}"#] == 1)
+        #expect(scrape[#"lyre_requests_total{operation="insert",status="200"}"#] == 1)
+        #expect(scrape[#"lyre_requests_total{operation="unknown",status="400"}"#] == 1,
                 "unknown operation names share one label")
         #expect(!text.contains("no_such_operation"))
-        #expect(Self.sample(text, #"lyre_request_duration_seconds_count{operation="search_by_id"}"#) == 3)
+        #expect(scrape[#"lyre_request_duration_seconds_count{operation="search_by_id"}"#] == 3)
         #expect(text.contains("# TYPE lyre_request_duration_seconds histogram"))
-        #expect(Self.sample(text, #"lyre_table_records{database="dev",table="dog"}"#) == 3)
-        #expect((Self.sample(text, #"lyre_table_size_bytes{database="dev",table="dog"}"#) ?? 0) > 0)
-        #expect((Self.sample(text, "lyre_writer_group_commits_total") ?? 0) >= 2, "create_table and insert commit")
-        #expect((Self.sample(text, "lyre_writer_group_writes_count") ?? 0) >= 2)
-        #expect((Self.sample(text, "lyre_writer_commit_duration_seconds_count") ?? 0) >= 2)
-        #expect((Self.sample(text, "lyre_open_connections") ?? 0) >= 1, "the scrape's own connection")
-        #expect(Self.sample(text, "lyre_index_backlog_changes") != nil)
-        #expect(Self.sample(text, #"lyre_jobs{status="COMPLETE"}"#) == 0)
-        #expect((Self.sample(text, "process_resident_memory_bytes") ?? 0) > 1_000_000)
-        #expect((Self.sample(text, "process_cpu_seconds_total") ?? 0) > 0)
+        #expect(scrape[#"lyre_table_records{database="dev",table="dog"}"#] == 3)
+        #expect((scrape[#"lyre_table_size_bytes{database="dev",table="dog"}"#] ?? 0) > 0)
+        #expect((scrape["lyre_writer_group_commits_total"] ?? 0) >= 2, "create_table and insert commit")
+        #expect((scrape["lyre_writer_group_writes_count"] ?? 0) >= 2)
+        #expect((scrape["lyre_writer_commit_duration_seconds_count"] ?? 0) >= 2)
+        #expect((scrape["lyre_open_connections"] ?? 0) >= 1, "the scrape's own connection")
+        #expect(scrape["lyre_index_backlog_changes"] != nil)
+        #expect(scrape[#"lyre_jobs{status="COMPLETE"}"#] == 0)
+        #expect((scrape["process_resident_memory_bytes"] ?? 0) > 1_000_000)
+        #expect((scrape["process_cpu_seconds_total"] ?? 0) > 0)
 
         // Dropping the table drops its series.
         #expect(try await lyre.post(#"{"operation":"drop_table","database":"dev","table":"dog"}"#).status == 200)
-        let after = try await Self.metrics(lyre).text
-        #expect(!after.contains(#"table="dog""#))
-        #expect(Self.sample(after, #"lyre_requests_total{operation="search_by_id",status="200"}"#) == 2)
+        let after = try await Self.scrape(lyre)
+        #expect(!after.text.contains(#"table="dog""#))
+        #expect(after[#"lyre_requests_total{operation="search_by_id",status="200"}"#] == 2)
     }
 
     @Test func metricsNeedASuperUsersCredentialsByDefault() async throws {
@@ -78,16 +85,16 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
         defer { lyre.terminate() }
-        #expect(try await Self.metrics(lyre, authorization: nil).status == 401)
-        #expect(try await Self.metrics(lyre, authorization: TestApplication.basic("admin", "wrong")).status == 401)
+        #expect(try await Self.scrape(lyre, authorization: nil).status == 401)
+        #expect(try await Self.scrape(lyre, authorization: TestApplication.basic("admin", "wrong")).status == 401)
         #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
         #expect(try await lyre.post(#"{"operation":"add_role","role":"reader","permission":{"dev":{"tables":{"dog":{"read":true,"insert":false,"update":false,"delete":false,"attribute_permissions":[]}}}}}"#).status == 200)
         #expect(try await lyre.post(#"{"operation":"add_user","role":"reader","username":"rita","password":"pw","active":true}"#).status == 200)
-        let refused = try await Self.metrics(lyre, authorization: TestApplication.basic("rita", "pw"))
+        let refused = try await Self.scrape(lyre, authorization: TestApplication.basic("rita", "pw"))
         #expect(refused.status == 403, "\(refused)")
         let token = try await lyre.post(#"{"operation":"create_authentication_tokens","username":"admin","password":"password"}"#)
         let bearer = try #require(token.json["operation_token"]?.stringValue)
-        #expect(try await Self.metrics(lyre, authorization: "Bearer " + bearer).status == 200)
+        #expect(try await Self.scrape(lyre, authorization: "Bearer " + bearer).status == 200)
     }
 
     @Test func metricsAuthorizeLocalOpensTheEndpointToLoopbackScrapers() async throws {
@@ -95,7 +102,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
         defer { lyre.terminate() }
-        let open = try await Self.metrics(lyre, authorization: nil)
+        let open = try await Self.scrape(lyre, authorization: nil)
         #expect(open.status == 200)
         #expect(open.text.contains("lyre_open_connections"))
         // The operations themselves still need credentials.
@@ -107,8 +114,58 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
         defer { lyre.terminate() }
-        #expect(try await Self.metrics(lyre).status == 404)
+        #expect(try await Self.scrape(lyre).status == 404)
         #expect(try await lyre.post(#"{"operation":"describe_all"}"#).status == 200)
+    }
+
+    @Test func restartAppliesMetricsAndAnalyticsSettingsChangedBySetConfiguration() async throws {
+        // Started with an hourly period: a sample within the test can only come from the
+        // period the restart applies.
+        let root = try Self.root("analytics:\n  aggregatePeriod: 3600\n")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        defer { lyre.terminate() }
+        #expect(try await Self.scrape(lyre).status == 200)
+        #expect(try await Self.scrape(lyre, authorization: nil).status == 401)
+        let resourceUsage = #"{"operation":"get_analytics","metric":"resource-usage"}"#
+
+        // Off, and analytics every second kept 2 s: in force after the restart.
+        let off = try await lyre.post(#"{"operation":"set_configuration","metrics_enabled":false,"analytics_aggregatePeriod":1,"analytics_retention":"2s"}"#)
+        #expect(off.status == 200, "\(off)")
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+        try await ClusteringTests.waitFor("GET /metrics to answer 404 after the restart") {
+            try await Self.scrape(lyre).status == 404
+        }
+        var first: Double?
+        try await ClusteringTests.waitFor("samples every second (the new period)") {
+            first = try await lyre.post(resourceUsage).json.arrayValue?.first?["id"]?.doubleValue
+            return first != nil
+        }
+        let firstSample = try #require(first)
+        try await ClusteringTests.waitFor("the first sample deleted (the new retention)") {
+            let oldest = try await lyre.post(resourceUsage).json.arrayValue?.first?["id"]?.doubleValue
+            return oldest.map { $0 > firstSample } == true
+        }
+
+        // On again, open to loopback scrapers: requests and group commits are measured again.
+        let on = try await lyre.post(#"{"operation":"set_configuration","metrics_enabled":true,"metrics_authorizeLocal":true}"#)
+        #expect(on.status == 200, "\(on)")
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+        try await ClusteringTests.waitFor("GET /metrics to answer 200 without credentials after the restart") {
+            try await Self.scrape(lyre, authorization: nil).status == 200
+        }
+        let before = try await Self.scrape(lyre, authorization: nil)
+        #expect(try await lyre.post(#"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#).status == 200)
+        #expect(try await lyre.post(Self.dogs).status == 200)
+        #expect(try await lyre.post(#"{"operation":"search_by_id","database":"dev","table":"dog","ids":[1],"get_attributes":["*"]}"#).status == 200)
+        let after = try await Self.scrape(lyre, authorization: nil)
+        #expect(after[#"lyre_requests_total{operation="search_by_id",status="200"}"#] == 1, "\(after.text)")
+        #expect((after["lyre_writer_group_commits_total"] ?? 0) >= (before["lyre_writer_group_commits_total"] ?? 0) + 2)
+        #expect((after["lyre_open_connections"] ?? 0) >= 1, "connections opened while metrics were off are counted too")
+        let durations = try await Self.analytics(lyre, #"""
+            {"operation":"get_analytics","metric":"duration","conditions":[{"attribute":"path","value":"search_by_id"}]}
+            """#, atLeast: 1)
+        #expect(durations.first?["count"] == 1, "the aggregator reads the re-enabled instruments: \(durations)")
     }
 
     /// get_analytics until it answers at least `count` records whose last satisfies `until`

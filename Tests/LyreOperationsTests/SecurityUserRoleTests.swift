@@ -118,6 +118,35 @@ import Testing
         }
     }
 
+    /// Harper 4.x's `alterUser` (security/user.js) counts a null `password`, `role` or
+    /// `active` as not supplied in its checks (so nulls alone are "nothing to update"), but
+    /// then writes the nulls into the user record, leaving the user without a password or a
+    /// role. Lyre keeps the stored ones (docs/compatibility.md, "Users").
+    @Test func alterUserTakesANullPasswordOrRoleAsNotGivenAndKeepsTheStoredOnes() async throws {
+        let lyre = try await Self.devRoot()
+        let auth = try await lyre.addUser("dev1", password: "old", role: "developer", permission: #"{"super_user": false}"#)
+        _ = await lyre.post(#"{"operation": "add_role", "role": "reader", "permission": {"super_user": false}}"#)
+        let nothing = #"{"error":"nothing to update, must supply active, role or password to update"}"#
+        for body in [#""password": null"#, #""role": null"#, #""password": null, "role": null, "active": null"#] {
+            let r = await lyre.post(#"{"operation": "alter_user", "username": "dev1", \#(body)}"#)
+            #expect(r.status == 400, "\(body)")
+            #expect(r.text == nothing, "\(body)")
+        }
+        let updated = #"{"message":"updated 1 of 1 records","update_hashes":["dev1"],"skipped_hashes":[]}"#
+        let both = await lyre.post(#"{"operation": "alter_user", "username": "dev1", "password": null, "role": null, "active": true}"#)
+        #expect(both.text == updated)
+        let info = await lyre.post(#"{"operation": "user_info"}"#, authorization: auth)
+        #expect(info.status == 200, "the old password still works")
+        #expect(info.json["role"]?["role"] == "developer")
+        // A null password next to a new role changes the role only, and the other way round.
+        #expect(await lyre.post(#"{"operation": "alter_user", "username": "dev1", "password": null, "role": "reader"}"#).text == updated)
+        #expect(await lyre.post(#"{"operation": "user_info"}"#, authorization: auth).json["role"]?["role"] == "reader")
+        #expect(await lyre.post(#"{"operation": "alter_user", "username": "dev1", "password": "new", "role": null}"#).text == updated)
+        let renewed = await lyre.post(#"{"operation": "user_info"}"#, authorization: TestApplication.basic("dev1", "new"))
+        #expect(renewed.json["role"]?["role"] == "reader")
+        #expect(await lyre.post(#"{"operation": "user_info"}"#, authorization: auth).status == 401)
+    }
+
     @Test func listUsersAndUserInfoNeverShowSecrets() async throws {
         let lyre = try await Self.devRoot()
         _ = try await Self.tokensFor(lyre)

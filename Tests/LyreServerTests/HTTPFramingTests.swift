@@ -134,15 +134,23 @@ import Testing
     }
 
     @Test func quiescingFinishesTheRequestInFlightThenCloses() async throws {
+        // The request is in flight (its handler started, its answer held back) when the
+        // server is told to quiesce; the answer is let go only after that: no timing.
+        let (started, didStart) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseAnswer) = AsyncStream.makeStream(of: Void.self)
         let handler = FakeHandler { _ in
-            .deferred {
-                try? await Task.sleep(for: .milliseconds(20))
+            didStart.yield()
+            return .deferred {
+                for await _ in release { break }
                 return OutgoingResponse(body: .rawJSON(Array("{}".utf8)))
             }
         }
         var connection = try await TestConnection(handler: handler)
         try await connection.send(post("{}"))
+        for await _ in started { break }
         connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        releaseAnswer.yield()
+        releaseAnswer.finish()
         let response = try await connection.response()
         #expect(response.status == 200)
         #expect(response.header("connection") == "close")

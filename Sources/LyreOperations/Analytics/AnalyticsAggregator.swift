@@ -29,34 +29,42 @@ final class AnalyticsAggregator: Sendable {
     static let maximumRecordsPerPeriod = 1000
 
     private let storage: StorageEngine
-    private let metrics: ServerMetrics?
+    /// The per-operation periods (empty while `metrics.enabled` is off: nothing is recorded).
+    private let metrics: ServerMetrics
     private let logger: Logger
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    /// The running loop and the period and retention it was started with.
+    private let task = Mutex<(task: Task<Void, Never>, period: Double, retention: Duration)?>(nil)
     /// The previous period's end: when and how much CPU time the process had used.
     private let previous = Mutex<(time: ContinuousClock.Instant, cpuSeconds: Double)?>(nil)
 
-    init(storage: StorageEngine, metrics: ServerMetrics?, logger: Logger) {
+    init(storage: StorageEngine, metrics: ServerMetrics, logger: Logger) {
         self.storage = storage
         self.metrics = metrics
         self.logger = logger
     }
 
-    /// Starts aggregating every `period` seconds.
-    func start(period: Double, retention: Duration) {
-        previous.withLock { $0 = (.now, ProcessUsage.current().cpuSeconds) }
-        let started = Task.detached { [self] in
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: .seconds(period)) } catch { return }
-                await aggregate(retention: retention)
+    /// Aggregates every `period` seconds from now on, keeping `retention`: starts the loop,
+    /// or replaces a running one whose period or retention differ (`restart`); an unchanged
+    /// loop keeps its rhythm.
+    func schedule(period: Double, retention: Duration) {
+        task.withLock { running in
+            if let running, running.period == period, running.retention == retention { return }
+            running?.task.cancel()
+            if running == nil { previous.withLock { $0 = (.now, ProcessUsage.current().cpuSeconds) } }
+            let started = Task.detached { [self] in
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .seconds(period)) } catch { return }
+                    await aggregate(retention: retention)
+                }
             }
+            running = (started, period, retention)
         }
-        task.withLock { $0 = started }
     }
 
     func stop() {
-        task.withLock { task in
-            task?.cancel()
-            task = nil
+        task.withLock { running in
+            running?.task.cancel()
+            running = nil
         }
     }
 
@@ -124,7 +132,7 @@ final class AnalyticsAggregator: Sendable {
             ("cpu_time", .double(cpu)),
             ("cpu_utilization", .double(elapsed > 0 ? cpu / elapsed : 0)),
         ])
-        let periods = metrics?.takeRequestPeriods() ?? [:]
+        let periods = metrics.takeRequestPeriods()
         let busy = periods.values.reduce(0) { $0 + $1.totalSeconds }
         add("utilization", [
             ("utilization", .double(elapsed > 0 ? busy / elapsed : 0)),

@@ -39,14 +39,39 @@ extension Application {
     }
 
     /// Makes this application's registry the process's swift-metrics backend (once per
-    /// process: `lyre run` calls it). Nothing happens with metrics off.
+    /// process: `lyre run` calls it). With metrics off, it happens when a restart turns
+    /// them on.
     public func bootstrapSwiftMetrics() {
-        metrics?.bootstrapSwiftMetrics()
+        swiftMetrics.withLock { state in
+            state.wanted = true
+            if metricsOn.load(ordering: .relaxed), !state.bootstrapped {
+                instruments.bootstrapSwiftMetrics()
+                state.bootstrapped = true
+            }
+        }
     }
 
-    /// Counts an opened / closed Operations API connection (`lyre_open_connections`).
-    public func connectionOpened() { metrics?.connectionOpened() }
-    public func connectionClosed() { metrics?.connectionClosed() }
+    /// Applies `metrics.enabled` and `analytics.*` (at start and on every `restart`, as
+    /// Harper's restart re-reads them): measuring requests and group commits starts or
+    /// stops, and the aggregator follows a new period or retention. Counters keep their
+    /// values across an off-and-on (the process lives on; Prometheus sees no reset).
+    func applyObservability(_ configuration: Configuration) {
+        swiftMetrics.withLock { state in
+            let enabled = configuration.metricsEnabled
+            metricsOn.store(enabled, ordering: .relaxed)
+            storage.setCommitStatistics(enabled ? CommitMetrics(metrics: instruments) : nil)
+            if enabled, state.wanted, !state.bootstrapped {
+                instruments.bootstrapSwiftMetrics()
+                state.bootstrapped = true
+            }
+        }
+        analytics.schedule(period: configuration.analyticsAggregatePeriod, retention: configuration.analyticsRetention)
+    }
+
+    /// Counts an opened / closed Operations API connection (`lyre_open_connections`), also
+    /// with metrics off, so the gauge is right when a restart turns them on.
+    public func connectionOpened() { instruments.connectionOpened() }
+    public func connectionClosed() { instruments.connectionClosed() }
 
     /// `GET /metrics`: the Prometheus text exposition. A super user's credentials (Basic or
     /// Bearer) are required, unless `metrics.authorizeLocal` is on and the request comes

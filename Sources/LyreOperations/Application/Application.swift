@@ -32,9 +32,17 @@ public final class Application: Sendable {
     let cluster = ClusterController()
     /// `logging.auditAuthEvents` (read on every request, so kept apart from `configuration`).
     let authenticationAudit: AuthenticationAudit
-    /// The instruments behind `GET /metrics` and the per-operation analytics; nil when
-    /// `metrics.enabled` is off (then requests are not measured at all).
-    let metrics: ServerMetrics?
+    /// The instruments behind `GET /metrics` and the per-operation analytics, made whether
+    /// or not `metrics.enabled` is on, so a restart can switch them on (connections are
+    /// counted either way: the open-connections gauge stays right across such a restart).
+    let instruments: ServerMetrics
+    /// `metrics.enabled` in force (start and `restart` set it; see `applyObservability`).
+    let metricsOn = Atomic<Bool>(false)
+    /// Whether `lyre run` asked for the swift-metrics backend, and whether it is bootstrapped.
+    let swiftMetrics = Mutex<(wanted: Bool, bootstrapped: Bool)>((false, false))
+    /// The instruments while `metrics.enabled` is on; nil when off (then requests are not
+    /// measured at all).
+    var metrics: ServerMetrics? { metricsOn.load(ordering: .relaxed) ? instruments : nil }
     /// Writes `system.hdb_analytics` every `analytics.aggregatePeriod` and enforces `analytics.retention`.
     let analytics: AnalyticsAggregator
 
@@ -61,10 +69,9 @@ public final class Application: Sendable {
             throw LyreError(.internalError, status: 500, "cannot open the root '\(configuration.root)': \(error)")
         }
         self.storage = storage
-        let metrics = configuration.metricsEnabled ? ServerMetrics() : nil
-        self.metrics = metrics
-        if let metrics { storage.setCommitStatistics(CommitMetrics(metrics: metrics)) }
-        analytics = AnalyticsAggregator(storage: storage, metrics: metrics, logger: logger)
+        let instruments = ServerMetrics()
+        self.instruments = instruments
+        analytics = AnalyticsAggregator(storage: storage, metrics: instruments, logger: logger)
         storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         storage.setAuditRetention(milliseconds: configuration.auditRetentionMilliseconds)
         BackupOperations.removeLeftovers(root: configuration.root)
@@ -80,7 +87,7 @@ public final class Application: Sendable {
             throw error
         }
         JobStore.recoverInterrupted(storage, logger: logger)
-        analytics.start(period: configuration.analyticsAggregatePeriod, retention: configuration.analyticsRetention)
+        applyObservability(configuration)
         CSVDownload.removeStaleSpools(root: configuration.root)
         do {
             try cluster.apply(configuration, storage: storage, logger: logger) { [authenticator] in authenticator.invalidate() }
@@ -239,8 +246,8 @@ public final class Application: Sendable {
     }
 
     /// Re-reads `harperdb-config.yaml` (and `configuration.environment` overrides) into
-    /// `configuration` and applies the log settings and `storage.writeAsync`. Storage stays
-    /// open and jobs are untouched.
+    /// `configuration` and applies the log settings, `storage.writeAsync`, `metrics.*` and
+    /// `analytics.*`. Storage stays open and jobs are untouched.
     /// - Throws: `LyreError` when the file is unreadable or invalid; the old configuration stays.
     @discardableResult
     public func reloadConfiguration() throws -> Configuration {
@@ -252,6 +259,7 @@ public final class Application: Sendable {
         storage.setWriteAsync(configuration.writeAsync)
         storage.setMaximumTransactionQueueTime(configuration.maximumTransactionQueueTime)
         storage.setAuditRetention(milliseconds: configuration.auditRetentionMilliseconds)
+        applyObservability(configuration)
         return configuration
     }
 }

@@ -66,9 +66,16 @@ enum UserOperations {
         guard case .string(let username)? = request["username"], !username.isEmpty else {
             throw failure("username is required")
         }
-        let password = request["password"].flatMap { $0.isNull ? nil : $0 }
-        let role = request["role"].flatMap { $0.isNull ? nil : $0 }
-        let active = request["active"].flatMap { $0.isNull ? nil : $0 }
+        // A null is not given (Harper's checks treat it so; docs/compatibility.md, "Users").
+        // Not `flatMap { $0.isNull ? nil : $0 }`: `Value` is nil-literal expressible, so that
+        // `nil` was `Value.null` and a null password came through as a value.
+        func given(_ key: String) -> Value? {
+            guard let value = request[key], !value.isNull else { return nil }
+            return value
+        }
+        let password = given("password")
+        let role = given("role")
+        let active = given("active")
         guard password != nil || role != nil || active != nil else {
             throw failure("nothing to update, must supply active, role or password to update")
         }

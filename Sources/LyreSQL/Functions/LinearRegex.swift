@@ -37,72 +37,94 @@ package struct LinearRegex: Sendable {
     }
 
     /// Whether the pattern matches somewhere in `text` (JavaScript's `RegExp.test`).
-    func search(_ text: String) -> Bool { run(Array(text.unicodeScalars), anchored: false) }
+    func search(_ text: String) -> Bool { run(text, anchored: false) }
 
     /// Whether the pattern matches all of `text`.
-    func wholeMatch(_ text: String) -> Bool { run(Array(text.unicodeScalars), anchored: true) }
+    func wholeMatch(_ text: String) -> Bool { run(text, anchored: true) }
 
     // MARK: - Simulation
 
-    private func run(_ input: [Unicode.Scalar], anchored: Bool) -> Bool {
-        var current = StateList(capacity: program.count)
-        var next = StateList(capacity: program.count)
-        var stack: [Int] = []
-        stack.reserveCapacity(16)
-        var position = 0
-        while true {
-            if position == 0 || !anchored {
-                if add(0, at: position, in: input, to: &current, stack: &stack, anchored: anchored) { return true }
-            }
-            if current.isEmpty || position == input.count { return false }
-            let scalar = input[position]
-            next.clear()
-            for pc in current.members {
-                guard case .scalar(let index) = program[pc] else { continue }
-                if sets[index].contains(scalar, ignoringCase: ignoresCase),
-                   add(pc + 1, at: position + 1, in: input, to: &next, stack: &stack, anchored: anchored) {
-                    return true
+    /// The simulation allocates nothing: it walks `text`'s scalars with an iterator, keeping
+    /// the previous and current scalar for the assertions, and its two state lists and the
+    /// closure stack live in one temporary buffer (on the stack unless the program is large).
+    /// A compiled pattern is shared by the threads of a scan, so nothing is cached in it.
+    private func run(_ text: String, anchored: Bool) -> Bool {
+        let n = program.count
+        // Two lists (dense and sparse halves) and the closure stack, which holds at most two
+        // entries per state (each state is expanded once per list) plus the start.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 6 * n + 1) { buffer in
+            buffer.initialize(repeating: 0)
+            let base = buffer.baseAddress!
+            var current = StateList(base, capacity: n)
+            var next = StateList(base + 2 * n, capacity: n)
+            var stack = Stack(base + 4 * n)
+            var scalars = text.unicodeScalars.makeIterator()
+            var at = Cursor(before: nil, at: scalars.next())
+            var atStart = true
+            while true {
+                if atStart || !anchored {
+                    if add(0, at, to: &current, stack: &stack, anchored: anchored) { return true }
                 }
+                atStart = false
+                guard !current.isEmpty, let scalar = at.at else { return false }
+                let following = Cursor(before: scalar, at: scalars.next())
+                next.clear()
+                for i in 0..<current.count {
+                    let pc = current[i]
+                    guard case .scalar(let index) = program[pc] else { continue }
+                    if sets[index].contains(scalar, ignoringCase: ignoresCase),
+                       add(pc + 1, following, to: &next, stack: &stack, anchored: anchored) {
+                        return true
+                    }
+                }
+                swap(&current, &next)
+                at = following
             }
-            swap(&current, &next)
-            position += 1
         }
+    }
+
+    /// A position in the text: the scalars either side of it (nil at the text's start / end).
+    private struct Cursor {
+        var before: Unicode.Scalar?
+        var at: Unicode.Scalar?
     }
 
     /// Adds `start` and every state reachable from it without consuming input (an explicit
     /// stack: no recursion). Returns `true` when that reaches an accepting state.
-    private func add(_ start: Int, at position: Int, in input: [Unicode.Scalar], to list: inout StateList,
-                     stack: inout [Int], anchored: Bool) -> Bool {
-        stack.append(start)
-        while let pc = stack.popLast() {
+    private func add(_ start: Int, _ position: Cursor, to list: inout StateList,
+                     stack: inout Stack, anchored: Bool) -> Bool {
+        stack.push(start)
+        while let pc = stack.pop() {
             guard list.insert(pc) else { continue }
             switch program[pc] {
             case .scalar: break
             case .accept:
-                if !anchored || position == input.count {
-                    stack.removeAll(keepingCapacity: true)
+                if !anchored || position.at == nil {
+                    stack.clear()
                     return true
                 }
-            case .jump(let target): stack.append(target)
+            case .jump(let target): stack.push(target)
             case .split(let first, let second):
-                stack.append(second)
-                stack.append(first)
+                stack.push(second)
+                stack.push(first)
             case .assert(let assertion):
-                if holds(assertion, at: position, in: input) { stack.append(pc + 1) }
+                if holds(assertion, at: position) { stack.push(pc + 1) }
             }
         }
         return false
     }
 
-    private func holds(_ assertion: Assertion, at position: Int, in input: [Unicode.Scalar]) -> Bool {
+    private func holds(_ assertion: Assertion, at position: Cursor) -> Bool {
         switch assertion {
         case .start:
-            return position == 0 || multiline && Self.isLineTerminator(input[position - 1])
+            guard let before = position.before else { return true }
+            return multiline && Self.isLineTerminator(before)
         case .end:
-            return position == input.count || multiline && Self.isLineTerminator(input[position])
+            guard let at = position.at else { return true }
+            return multiline && Self.isLineTerminator(at)
         case .wordBoundary, .notWordBoundary:
-            let before = position > 0 && ScalarSet.isWord(input[position - 1])
-            let after = position < input.count && ScalarSet.isWord(input[position])
+            let before = position.before.map(ScalarSet.isWord) ?? false
+            let after = position.at.map(ScalarSet.isWord) ?? false
             return (before != after) == (assertion == .wordBoundary)
         }
     }
@@ -112,19 +134,21 @@ package struct LinearRegex: Sendable {
     }
 
     /// The states of one step: a sparse set (constant-time insert, clear and iteration in
-    /// insertion order, which is the priority order; irrelevant to a yes/no answer).
+    /// insertion order, which is the priority order; irrelevant to a yes/no answer) over
+    /// `2 × capacity` integers of `run`'s buffer (initialized, so `sparse` is never read
+    /// uninitialized).
     private struct StateList {
-        private var dense: [Int]
-        private var sparse: [Int]
+        private let dense: UnsafeMutablePointer<Int>
+        private let sparse: UnsafeMutablePointer<Int>
         private(set) var count = 0
 
-        init(capacity: Int) {
-            dense = Array(repeating: 0, count: capacity)
-            sparse = Array(repeating: 0, count: capacity)
+        init(_ memory: UnsafeMutablePointer<Int>, capacity: Int) {
+            dense = memory
+            sparse = memory + capacity
         }
 
         var isEmpty: Bool { count == 0 }
-        var members: ArraySlice<Int> { dense[0..<count] }
+        subscript(_ i: Int) -> Int { dense[i] }
 
         mutating func clear() { count = 0 }
 
@@ -136,6 +160,27 @@ package struct LinearRegex: Sendable {
             count += 1
             return true
         }
+    }
+
+    /// The closure stack, over the rest of `run`'s buffer (`2 × capacity + 1` integers).
+    private struct Stack {
+        private let memory: UnsafeMutablePointer<Int>
+        private var top = 0
+
+        init(_ memory: UnsafeMutablePointer<Int>) { self.memory = memory }
+
+        mutating func push(_ pc: Int) {
+            memory[top] = pc
+            top += 1
+        }
+
+        mutating func pop() -> Int? {
+            guard top > 0 else { return nil }
+            top -= 1
+            return memory[top]
+        }
+
+        mutating func clear() { top = 0 }
     }
 
     // MARK: - Program
@@ -534,6 +579,14 @@ struct ScalarSet: Sendable {
         if excludesLineTerminators { return !LinearRegex.isLineTerminator(s) }
         var found = containsExactly(s)
         if !found && ignoringCase {
+            if s.isASCII {
+                // An ASCII letter's only single-scalar other case is its ASCII one (what
+                // `caseVariants` answers, without building strings for every scalar).
+                let v = s.value
+                let other: UInt32? = (0x41...0x5A).contains(v) ? v + 32 : (0x61...0x7A).contains(v) ? v - 32 : nil
+                found = other.map { containsExactly(Unicode.Scalar(UInt8($0))) } ?? false
+                return found != negated
+            }
             for variant in Self.caseVariants(s) where containsExactly(variant) {
                 found = true
                 break
