@@ -13,11 +13,11 @@ import Darwin
 /// a terminal or a pipe send. `lyre start` (a detached server, in a new session) and the
 /// clustering engine's supervisor (nats-server) both start their children through it.
 package enum ChildProcess {
-    /// Held while a child is started, by `spawn` and by the tests' launches of Foundation's
-    /// `Process` (`LyreProcess.launch`), so no two starts overlap in one process. (The
-    /// memcpy crash inside `Process.run()` this was meant to stop is an over-read of
-    /// `/proc/self/fd` entries, swift-corelibs-foundation PR 5472, which a lock does not
-    /// prevent: the `lyre` servers of tests are started with `spawn` instead.)
+    /// Held while a child is started, so no two starts of this process overlap. (The
+    /// memcpy crash inside Foundation's `Process.run()` that this was first meant to stop is
+    /// an over-read of `/proc/self/fd` entries, swift-corelibs-foundation PR 5472, which a
+    /// lock does not prevent: no test or server code starts children with `Process` any
+    /// more; tests use `Subprocess` in LyreTestSupport, which comes here.)
     package static let starting = Mutex(())
 
     /// Why `posix_spawn` failed: `code` is its error number.
@@ -29,16 +29,21 @@ package enum ChildProcess {
     /// Starts `command` (its first element is the executable's path) and returns its pid.
     /// - Parameters:
     ///   - log: the file stdout and stderr are appended to (created when missing).
+    ///   - errorLog: a separate file for stderr; nil: stderr goes to `log` too.
     ///   - newSession: start it in a session of its own (detached from the terminal).
     ///   - environment: the child's environment; nil: this process's.
-    package static func spawn(_ command: [String], log: String, newSession: Bool = false,
+    package static func spawn(_ command: [String], log: String, errorLog: String? = nil, newSession: Bool = false,
                               environment: [String: String]? = nil) throws(SpawnError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorLog {
+            posix_spawn_file_actions_addopen(&actions, 2, errorLog, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         #if os(Linux)
         // glibc ignores closing a descriptor that is no longer open.
         let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }

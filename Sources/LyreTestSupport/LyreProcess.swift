@@ -37,15 +37,6 @@ public final class LyreProcess: Sendable {
         throw HTTPClient.Failure(reason: "lyre executable not found near \(bundleDirectory.path)")
     }
 
-    /// Starts `process`, one start at a time in this test process, also against
-    /// `ChildProcess.spawn` (nats-servers of in-process engines): Foundation's
-    /// `Process.run()` crashed in parallel runs (a bad read inside its memcpy) while other
-    /// tests started children at the same moment. Waiting is not serialized. Every test
-    /// start of a `Process` goes through here.
-    public static func launch(_ process: Process) throws {
-        try ChildProcess.starting.withLock { _ in try process.run() }
-    }
-
     /// Starts `lyre run` on `root` and waits until it answers. `environment` adds variables
     /// (e.g. Harper's flattened configuration names, which override the file at start).
     public init(root: String, port: Int, environment extra: [String: String] = [:]) async throws {

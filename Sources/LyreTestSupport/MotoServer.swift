@@ -7,7 +7,7 @@ package import LyreS3
 package final class MotoServer: @unchecked Sendable {
     // @unchecked: `process` is started in init and only signalled afterwards.
     package let port: Int
-    private let process: Process
+    private let process: Subprocess
     package let log: String
 
     /// Keys moto accepts before authentication is enforced (any works then).
@@ -28,39 +28,24 @@ package final class MotoServer: @unchecked Sendable {
         """
 
     package static var isAvailable: Bool {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import moto.server"]
-        check.standardOutput = FileHandle.nullDevice
-        check.standardError = FileHandle.nullDevice
-        // Through LyreProcess.launch: Foundation's Process.run() is not safe to call from
-        // two threads at once (see there), and this runs while other suites launch.
-        guard (try? LyreProcess.launch(check)) != nil else { return false }
-        check.waitUntilExit()
-        return check.terminationStatus == 0
+        (try? Subprocess.runBlocking(["python3", "-c", "import moto.server"]))?.status == 0
     }
 
     package init() async throws {
         port = LyreProcess.freePort()
         log = TestApplication.temporaryRoot() + "-moto.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.launcher, "-H", "127.0.0.1", "-p", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
-        process.environment = environment
-        let output = FileHandle(forWritingAtPath: log)
-        process.standardOutput = output
-        process.standardError = output
-        try LyreProcess.launch(process)
+        process = try Subprocess(["python3", "-c", Self.launcher, "-H", "127.0.0.1", "-p", String(port)],
+                                 environment: environment, log: log)
         for _ in 0..<400 {
             if (try? await HTTPClient.request(port: port, method: "GET", path: "/moto-api/data.json", headers: [], body: []))?.status == 200 {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
+        process.kill()
         throw HTTPClient.Failure(reason: "moto did not start on port \(port); see \(log)")
     }
 
@@ -68,10 +53,7 @@ package final class MotoServer: @unchecked Sendable {
 
     /// SIGKILL: moto's server does not end on SIGTERM, and it holds nothing to save.
     package func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.kill()
     }
 
     deinit { stop() }

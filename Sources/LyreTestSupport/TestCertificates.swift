@@ -21,14 +21,7 @@ package enum TestCertificates {
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n"
             .write(toFile: extensions, atomically: true, encoding: .utf8)
         func run(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: openssl)
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try LyreProcess.launch(process)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw OpenSSLFailed(arguments: arguments) }
+            guard try Subprocess.runBlocking([openssl] + arguments).status == 0 else { throw OpenSSLFailed(arguments: arguments) }
         }
         func pair(_ prefix: String) throws {
             let p = directory + "/" + prefix

@@ -16,17 +16,6 @@ import Testing
     /// Runs `lyre arguments` to completion. Output goes through files, not pipes: the
     /// server `lyre start` leaves behind must not keep a reader waiting.
     static func lyre(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
-        let directory = TestApplication.temporaryRoot()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outPath = directory + "/stdout", errPath = directory + "/stderr"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try #require(FileHandle(forWritingAtPath: outPath))
-        let err = try #require(FileHandle(forWritingAtPath: errPath))
-        let process = Process()
-        process.executableURL = try LyreProcess.executable()
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         for name in ["CLI_TARGET", "LYRE_URL", "CLI_TARGET_USERNAME", "CLI_TARGET_PASSWORD", "LYRE_ROOT"] {
             environment[name] = nil
@@ -34,17 +23,9 @@ import Testing
         environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
         environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
         environment.merge(extra) { $1 }
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try LyreProcess.launch(process)
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Run(status: process.terminationStatus,
-                   stdout: try String(contentsOfFile: outPath, encoding: .utf8),
-                   stderr: try String(contentsOfFile: errPath, encoding: .utf8))
+        let result = try Subprocess.runBlocking([try LyreProcess.executable().path] + arguments,
+                                                environment: environment, separateErrors: true)
+        return Run(status: result.status, stdout: result.output, stderr: result.errors)
     }
 
     @Test func startOperateStop() throws {

@@ -56,20 +56,13 @@ import Testing
             """
         try config.write(toFile: workspace + "/prometheus.yml", atomically: true, encoding: .utf8)
         let prometheusPort = LyreProcess.freePort()
-        let prometheus = Process()
-        prometheus.executableURL = URL(fileURLWithPath: executable)
-        prometheus.arguments = [
+        let prometheus = try Subprocess([
+            executable,
             "--config.file=" + workspace + "/prometheus.yml",
             "--storage.tsdb.path=" + workspace + "/data",
             "--web.listen-address=127.0.0.1:\(prometheusPort)",
-        ]
-        prometheus.standardOutput = FileHandle.nullDevice
-        prometheus.standardError = FileHandle.nullDevice
-        try LyreProcess.launch(prometheus)
-        defer {
-            prometheus.terminate()
-            prometheus.waitUntilExit()
-        }
+        ])
+        defer { prometheus.terminate() }
 
         var up: Double?
         var requests: Double?

@@ -85,20 +85,14 @@ import Testing
     @Test func firstStartWithoutAdminCredentialsStopsWithOneLine() throws {
         let root = TestApplication.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let process = Process()
-        process.executableURL = try LyreProcess.executable()
-        process.arguments = ["run", "--root", root, "--port", String(LyreProcess.freePort())]
         var environment = ProcessInfo.processInfo.environment
         environment["HDB_ADMIN_USERNAME"] = nil
         environment["HDB_ADMIN_PASSWORD"] = nil
-        process.environment = environment
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try LyreProcess.launch(process)
-        process.waitUntilExit()
-        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let run = try Subprocess.runBlocking([try LyreProcess.executable().path, "run", "--root", root,
+                                              "--port", String(LyreProcess.freePort())],
+                                             environment: environment, separateErrors: true)
+        let text = run.errors
+        #expect(run.status != 0)
         #expect(text.contains("HDB_ADMIN_USERNAME"))
         #expect(text.split(separator: "\n").count == 1)
     }

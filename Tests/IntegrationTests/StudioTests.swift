@@ -83,27 +83,14 @@ import Testing
         defer { lyre.terminate() }
 
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("Tests/Browser/studio_browser.py").path,
-                             "--url", "http://127.0.0.1:\(lyre.port)/",
-                             "--username", TestApplication.adminUsername, "--password", TestApplication.adminPassword,
-                             "--screenshots", repository.appendingPathComponent(".build/studio-screenshots").path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try LyreProcess.launch(process)
-        // Read on a thread of its own: the run takes a minute, and the cooperative pool has
-        // as many threads as cores.
-        let text = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
+        let run = try await Subprocess.run([
+            "python3", repository.appendingPathComponent("Tests/Browser/studio_browser.py").path,
+            "--url", "http://127.0.0.1:\(lyre.port)/",
+            "--username", TestApplication.adminUsername, "--password", TestApplication.adminPassword,
+            "--screenshots", repository.appendingPathComponent(".build/studio-screenshots").path])
+        let text = run.output
         print(text)
-        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(run.status == 0, "\(text)")
         #expect(text.contains("PASS flow_restricted_user"), "\(text)")
     }
 }
