@@ -68,7 +68,8 @@ struct ClusterDeleteBeforeTests {
         var tables: [Value] = []
         try await ClusteringTests.waitFor("both with 12 and 20 only", timeout: .seconds(90)) {
             tables = [try await ClusteringTests.table(alpha), try await ClusteringTests.table(beta)]
-            return tables[0] == tables[1] && (try await ClusteringTests.ids(alpha)) == [12, 20]
+            let ids = try await ClusteringTests.ids(alpha)
+            return tables[0] == tables[1] && ids == [12, 20]
         }
         #expect(tables.count == 2 && tables[0] == tables[1])
         #expect(try await ClusteringTests.ids(beta) == [12, 20])

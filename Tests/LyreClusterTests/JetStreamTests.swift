@@ -68,9 +68,10 @@ struct JetStreamTests {
         let connection = try node.connect()
         let js = try connection.jetStream()
         try js.addOrUpdateStream(StreamConfiguration(name: "dev_cat", subjects: ["delta.txn.dev.cat"]))
-        let results = Mutex<[PublishResult]>([])
+        final class Collected: Sendable { let results = Mutex<[PublishResult]>([]) }
+        let collected = Collected()
         let publisher = try connection.asyncPublisher(maxPending: 64, timeout: .seconds(5)) { result in
-            results.withLock { $0.append(result) }
+            collected.results.withLock { $0.append(result) }
         }
         // 200 messages with at most 64 in flight, then the first 10 again (same ids), and one
         // to a subject no stream takes.
@@ -80,8 +81,8 @@ struct JetStreamTests {
         for i in 1...10 { try publisher.publish(subject: "delta.txn.dev.cat", data: Array("\(i)".utf8), messageID: "d-\(i)") }
         try publisher.publish(subject: "delta.txn.nowhere", data: [1], messageID: "d-nowhere")
         let deadline = Date().addingTimeInterval(30)
-        while results.withLock({ $0.count }) < 211, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let all = results.withLock { $0 }
+        while collected.results.withLock({ $0.count }) < 211, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let all = collected.results.withLock { $0 }
         #expect(all.count == 211)
         var sequences: [String: [UInt64]] = [:]
         var duplicates = 0

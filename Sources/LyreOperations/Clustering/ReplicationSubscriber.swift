@@ -287,7 +287,7 @@ final class ReplicationSubscriber: Sendable {
             try applySchema(decoded)
             let last = messages.map(\.streamSequence).max() ?? 0
             try storage.database(StorageEngine.systemDatabase)?.writeSync { ctx in
-                try ctx.setReplicationPosition(last, peer: peer, table: SchemaCopy.positionTable)
+                try ctx.setReplicationPosition(last, peer: self.peer, table: SchemaCopy.positionTable)
             }
         case .table(let table): try applyTable(table, decoded, last: messages.map(\.streamSequence).max() ?? 0)
         }

@@ -61,7 +61,8 @@ package struct SchemaCopy {
             let definitions = (entry["tables"]?.arrayValue ?? []).compactMap(\.objectValue)
             // The database at its newest table's creation (0 without tables: a drop here wins).
             let created = definitions.compactMap { $0["created_time"]?.doubleValue }.max() ?? 0
-            guard let (db, droppedAt) = try storage.databaseForReplication(database, changedAt: created) else { continue }
+            guard let found = try storage.databaseForReplication(database, changedAt: created) else { continue }
+            let (db, droppedAt) = found
             let (peer, localNode) = (self.peer, self.localNode)
             tables += try db.writeSync { ctx in
                 var applied = 0
@@ -92,7 +93,9 @@ package struct SchemaCopy {
                 let catalog = db.catalog
                 return .object(JSONObject([
                     ("name", .string(name)),
-                    ("tables", .array(catalog.tableNames.compactMap { catalog.tables[$0].map { .object($0.replicationDefinition) } })),
+                    ("tables", .array(catalog.tableNames.compactMap { table in
+                        catalog.tables[table].map { definition in Value.object(definition.replicationDefinition) }
+                    })),
                 ]))
             })
             reply["status"] = .string("success")
