@@ -3,12 +3,16 @@
 (records per second, in batches), a poller on node B notes when each record becomes
 visible there; lag = visible on B - sent to A (one machine, one clock). Prints p50/p99 ms.
 
-    cluster_lag.py A_PORT B_PORT RATE SECONDS [BATCH]
+    cluster_lag.py A_PORT B_PORT RATE SECONDS [BATCH] [FIRST_ID]
+
+RATE 0 sends as fast as one connection can (the maximum rate); FIRST_ID lets a second run
+use new ids in the same table.
 """
 import base64, http.client, json, sys, threading, time
 
 a_port, b_port, rate, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 batch = int(sys.argv[5]) if len(sys.argv) > 5 else 50
+first_id = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 auth = "Basic " + base64.b64encode(b"admin:password").decode()
 headers = {"Content-Type": "application/json", "Authorization": auth}
 
@@ -23,7 +27,7 @@ seen = {}            # id -> time visible on B
 
 def poll():
     conn = http.client.HTTPConnection("127.0.0.1", b_port)
-    last = 0
+    last = first_id - 1
     while not (done.is_set() and len(seen) >= len(sent)):
         status, rows = post(conn, {"operation": "sql", "sql": f"SELECT id FROM bench.lag WHERE id > {last}"})
         now = time.time()
@@ -38,8 +42,8 @@ stop_time = float("inf")
 poller = threading.Thread(target=poll)
 poller.start()
 conn = http.client.HTTPConnection("127.0.0.1", a_port)
-interval = batch / rate
-next_id = 1
+interval = batch / rate if rate > 0 else 0
+next_id = first_id
 start = time.time()
 while time.time() - start < seconds:
     tick = time.time()

@@ -20,12 +20,13 @@ package struct NATSError: Error, Sendable, CustomStringConvertible {
         jetStreamCode == 0 ? "NATS \(action): \(status)" : "NATS \(action): \(status) (JetStream error \(jetStreamCode))"
     }
 
-    init(_ action: String, _ status: natsStatus, jetStreamCode: jsErrCode = jsErrCode(rawValue: 0)) {
+    /// - Parameter text: the failure's own text; nil takes nats.c's last error of this thread.
+    init(_ action: String, _ status: natsStatus, jetStreamCode: jsErrCode = jsErrCode(rawValue: 0), text detailText: String? = nil) {
         self.action = action
         var text = String(cString: natsStatus_GetText(status))
-        if let last = nats_GetLastError(nil), last.pointee != 0 {
-            let detail = String(cString: last)
-            if !detail.isEmpty, detail != text { text += ": " + detail }
+        if let detail = detailText ?? nats_GetLastError(nil).flatMap({ $0.pointee == 0 ? nil : String(cString: $0) }),
+           !detail.isEmpty, detail != text {
+            text += ": " + detail
         }
         self.status = text
         self.jetStreamCode = Int(jetStreamCode.rawValue)

@@ -34,6 +34,9 @@ package enum SchemaChange: Sendable, Equatable {
     case dropTable
     case createAttribute(String, indexed: Bool)
     case dropAttribute(String)
+    /// `delete_records_before`: the table's records created before the cutoff (ms since
+    /// the epoch) and not updated after the operation are deleted (`DropMarkers.deletedBefore`).
+    case deleteRecordsBefore(Double)
 
     /// The change as a value (the outbox's and the wire's form).
     package var value: JSONObject {
@@ -57,6 +60,9 @@ package enum SchemaChange: Sendable, Equatable {
         case .dropAttribute(let name):
             o["op"] = "drop_attribute"
             o["attribute"] = .string(name)
+        case .deleteRecordsBefore(let cutoff):
+            o["op"] = "delete_records_before"
+            o["cutoff"] = .double(cutoff)
         }
         return o
     }
@@ -72,6 +78,7 @@ package enum SchemaChange: Sendable, Equatable {
             guard let name = o["attribute"]?.stringValue else { return nil }
             self = .createAttribute(name, indexed: o["indexed"]?.boolValue ?? true)
         case "drop_attribute"?: guard let name = o["attribute"]?.stringValue else { return nil }; self = .dropAttribute(name)
+        case "delete_records_before"?: guard let cutoff = o["cutoff"]?.doubleValue else { return nil }; self = .deleteRecordsBefore(cutoff)
         default: return nil
         }
     }

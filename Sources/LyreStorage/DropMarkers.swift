@@ -7,7 +7,9 @@ import LyreCore
 /// the double), keys:
 /// - `table`: the table was dropped;
 /// - `table · 00 · attribute`: the attribute was dropped;
-/// - `00 · database` (in the `system` database only): the database was dropped.
+/// - `00 · database` (in the `system` database only): the database was dropped;
+/// - `01 · table · 00 · cutoff` (8 bytes): `delete_records_before` with that cutoff ran on
+///   the table at the marker's time (`deletedBefore`).
 ///
 /// Written only while replication observes the database (clustering on), like tombstones,
 /// and removed with them after the retention (`WriteContext.expireTombstones`).
@@ -17,6 +19,35 @@ enum DropMarkers {
     static func tableKey(_ table: String) -> [UInt8] { Array(table.utf8) }
     static func attributeKey(_ table: String, _ attribute: String) -> [UInt8] { Array(table.utf8) + [0] + Array(attribute.utf8) }
     static func databaseKey(_ database: String) -> [UInt8] { [0] + Array(database.utf8) }
+    static func deletedBeforeKey(_ table: String, cutoff: Double) -> [UInt8] { [1] + Array(table.utf8) + [0] + encode(cutoff) }
+
+    /// A table's `delete_records_before` markers: a record created before `cutoff` whose
+    /// `__updatedtime__` is not after `time` was deleted by it, wherever it is or arrives later.
+    struct DeletedBefore: Equatable {
+        var cutoff: Double
+        var time: Double
+
+        /// Whether a record with these times falls under the marker.
+        func covers(created: Double?, updated: Double) -> Bool {
+            guard let created else { return false }
+            return created < cutoff && updated <= time
+        }
+    }
+
+    static func deletedBefore(of table: String, in context: WriteContext) throws -> [DeletedBefore] {
+        let prefix = [1] + Array(table.utf8) + [0]
+        return try context.transaction.withCursor(dbi(context.transaction)) { cursor in
+            var out: [DeletedBefore] = []
+            var entry = try cursor.seek(atOrAfter: prefix)
+            while let e = entry, e.key.starts(with: prefix) {
+                if let cutoff = decode(UnsafeRawBufferPointer(rebasing: e.key[prefix.count...])), let time = decode(e.value) {
+                    out.append(DeletedBefore(cutoff: cutoff, time: time))
+                }
+                entry = try cursor.next()
+            }
+            return out
+        }
+    }
 
     static func dbi(_ transaction: WriteTransaction) throws -> DBI {
         guard let dbi = try transaction.openDBI(dbiName, create: true, dupSort: false) else { throw LyreError.internalError() }

@@ -72,7 +72,12 @@ extension WriteContext {
             return try applyRemoteSchema(schema, table: change.table, timestamp: timestamp, floor: floor)
         case .put(var records):
             let count = records.count
-            records.removeAll { time($0) <= floor }
+            let deletedBefore = try DropMarkers.deletedBefore(of: change.table, in: self)
+            records.removeAll { record in
+                time(record) <= floor || deletedBefore.contains {
+                    $0.covers(created: record[TableDefinition.createdTime]?.doubleValue, updated: time(record))
+                }
+            }
             result.skipped = count - records.count
             if records.isEmpty { return result }
             if catalog.tables[change.table] == nil {
@@ -201,6 +206,10 @@ extension WriteContext {
             guard catalog.tables[name] != nil,
                   (try DropMarkers.get(DropMarkers.attributeKey(name, attribute), in: self) ?? -.infinity) < timestamp else { return result }
             result.applied = try addAttributes([attribute], to: name, indexed: indexed).count
+        case .deleteRecordsBefore(let cutoff):
+            try DropMarkers.put(DropMarkers.deletedBeforeKey(name, cutoff: cutoff), at: timestamp, in: self)
+            guard timestamp > floor, let table = catalog.tables[name] else { return result }
+            result.applied = try deleteRecords(of: table, under: DropMarkers.DeletedBefore(cutoff: cutoff, time: timestamp))
         case .dropAttribute(let attribute):
             try DropMarkers.put(DropMarkers.attributeKey(name, attribute), at: timestamp, in: self)
             guard let table = catalog.tables[name], table.attribute(attribute) != nil else { return result }
@@ -219,6 +228,46 @@ extension WriteContext {
             result.applied = 1
         }
         return result
+    }
+}
+
+// MARK: delete_records_before
+
+extension WriteContext {
+    /// `delete_records_before` on this node: with replication on, leaves the table's marker
+    /// (cutoff, now) and gathers the change, so that every node deletes what it holds under
+    /// it and skips what arrives under it later (`applyRemote`). The records this node holds
+    /// are deleted by the caller (in batches, published as deletes).
+    package mutating func noteDeleteRecordsBefore(_ cutoff: Double, in tableName: String) throws {
+        guard catalog.tables[tableName] != nil else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        guard keepsTombstones else { return }
+        try DropMarkers.put(DropMarkers.deletedBeforeKey(tableName, cutoff: cutoff), at: now, in: self)
+        gather(CommittedChange(table: tableName, kind: .schema(.deleteRecordsBefore(cutoff))))
+    }
+
+    /// Deletes the table's records under the marker, each leaving a tombstone at the
+    /// marker's time (a write of the record newer than the operation still wins). Returns how many.
+    mutating func deleteRecords(of table: TableDefinition, under marker: DropMarkers.DeletedBefore) throws -> Int {
+        var doomed: [([UInt8], JSONObject)] = []
+        try transaction.withCursor(table.records) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                let record = try RecordCodec.decode(e.value)
+                if marker.covers(created: record[TableDefinition.createdTime]?.doubleValue,
+                                 updated: record[TableDefinition.updatedTime]?.doubleValue ?? 0) {
+                    doomed.append((Array(e.key), record))
+                }
+                entry = try cursor.next()
+            }
+        }
+        for (key, record) in doomed {
+            try removeIndexEntries(of: record, key: key, in: table)
+            try transaction.delete(table.records, key)
+            try removeExpiry(of: key, in: table)
+            try Tombstones.put(table.name, key: key, at: marker.time, in: self)
+        }
+        if !doomed.isEmpty { touch(table.name) }
+        return doomed.count
     }
 }
 

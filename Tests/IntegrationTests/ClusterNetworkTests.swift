@@ -30,6 +30,8 @@ struct ClusterNetworkTests {
         return (status["lyre"]?["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 
+    static let leafRoute: Value = .object(JSONObject([("host", "198.51.100.7"), ("port", .int(41234))]))
+
     static func route(_ port: Int) -> Value {
         .object(JSONObject([("host", "127.0.0.1"), ("port", .int(Int64(port)))]))
     }
@@ -70,6 +72,29 @@ struct ClusterNetworkTests {
         #expect(ClusteringTests.runningServers(root: beta.root) == hubPid)
         #expect(try await beta.lyre.post(#"{"operation":"cluster_get_routes"}"#).json
             == .object(JSONObject([("hub", .array([])), ("leaf", .array([]))])))
+    }
+
+    @Test func leafRoutesAreKeptAndListedAsHarperKeepsThemNotUsedAndClusterStatusSaysSo() async throws {
+        let alpha = try await ClusteringTests.startNode("alpha")
+        defer { Self.stop([alpha]) }
+        // A documentation address (TEST-NET-2): nothing of the test's own can contain it.
+        let set = try await alpha.lyre.post(#"{"operation":"cluster_set_routes","server":"leaf","routes":[{"host":"198.51.100.7","port":41234}]}"#)
+        #expect(set.json == .object(JSONObject([
+            ("message", "cluster routes successfully set"), ("set", .array([Self.leafRoute])), ("skipped", .array([])),
+        ])))
+        // Harper: a route already listed for the other server is skipped.
+        let hub = try await alpha.lyre.post(#"{"operation":"cluster_set_routes","server":"hub","routes":[{"host":"198.51.100.7","port":41234}]}"#)
+        #expect(hub.json["skipped"] == .array([Self.leafRoute]))
+        #expect(try await alpha.lyre.post(#"{"operation":"cluster_get_routes"}"#).json
+            == .object(JSONObject([("hub", .array([])), ("leaf", .array([Self.leafRoute]))])))
+        #expect(try await Self.warnings(alpha).contains(
+            #"1 leaf route is configured (clustering.leafServer.network.routes) and not used, as in Harper: the leaf server connects only to this node's hub; list other nodes with server "hub""#))
+        // The leaf server's only remote is this node's own hub, as Harper's leaf config.
+        let leaf = try String(contentsOfFile: alpha.root + "/clustering/leaf.json", encoding: .utf8)
+        #expect(!leaf.contains("198.51.100.7"))
+        let deleted = try await alpha.lyre.post(#"{"operation":"cluster_delete_routes","routes":[{"host":"198.51.100.7","port":41234}]}"#)
+        #expect(deleted.json["deleted"] == .array([Self.leafRoute]))
+        #expect(try await !Self.warnings(alpha).contains { $0.contains("leaf route") })
     }
 
     @Test func clusterNetworkListsEachNodesConnectedNodesAndConfiguredRoutesAsHarperDoes() async throws {

@@ -95,6 +95,41 @@ struct ClusterSchemaTests {
         #expect((connection?["copies"]?.intValue ?? 0) >= 1, "\(String(describing: connection))")
     }
 
+    @Test func aNodeJoiningAfterThePeersSchemaStreamAgedOutGetsThePeersTablesOfItsDatabasesOnly() async throws {
+        // alpha's streams keep their last message only.
+        let alpha = try await ClusteringTests.startNode("alpha", extra: [("clustering_leafServer_streams_maxMsgs", .int(1))])
+        var nodes = [alpha]
+        defer { Self.stop(nodes) }
+        for body in [
+            #"{"operation":"create_table","database":"dev","table":"dog","primary_key":"id"}"#,
+            #"{"operation":"create_table","database":"dev","table":"cat","primary_key":"name"}"#,
+            #"{"operation":"create_attribute","database":"dev","table":"cat","attribute":"colour"}"#,
+            #"{"operation":"create_table","database":"other","table":"bird","primary_key":"id"}"#,
+            #"{"operation":"insert","database":"dev","table":"dog","records":[{"id":1}]}"#,
+        ] {
+            let response = try await alpha.lyre.post(body)
+            #expect(response.status == 200, "\(response.text)")
+        }
+        // alpha's schema stream holds the last of those changes only (other.bird's creation).
+
+        let beta = try await ClusteringTests.startNode("beta", routes: [alpha.routePort])
+        nodes.append(beta)
+        try await ClusteringTests.waitFor("beta reachable from alpha") {
+            try await alpha.lyre.post(#"{"operation":"add_node","node_name":"beta","subscriptions":[{"schema":"dev","table":"dog","subscribe":true,"publish":true}]}"#).status == 200
+        }
+        try await ClusteringTests.waitFor("dev.dog's record on beta") { try await Self.ids(beta) == [1] }
+        // dev.cat (a table beta does not subscribe to, of a database it has) from the schema copy.
+        try await ClusteringTests.waitFor("dev.cat on beta") {
+            try await Self.describe(beta, "cat").json["hash_attribute"] == "name"
+        }
+        #expect(try await Self.attributes(beta, "cat").isSuperset(of: ["name", "colour"]))
+        // Not a database beta has nothing to do with.
+        #expect(try await beta.lyre.post(#"{"operation":"describe_database","database":"other"}"#).status == 404)
+        // Later schema changes still come through the stream, after the copy's point.
+        #expect(try await alpha.lyre.post(#"{"operation":"create_table","database":"dev","table":"fish","primary_key":"id"}"#).status == 200)
+        try await ClusteringTests.waitFor("dev.fish on beta") { try await Self.describe(beta, "fish").status == 200 }
+    }
+
     @Test func aNodeBehindAPurgeTakesAFullCopyOnItsRestart() async throws {
         let (alpha, first) = try await ClusteringTests.pair()
         var nodes = [alpha, first]

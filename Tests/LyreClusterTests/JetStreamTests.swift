@@ -1,6 +1,7 @@
 import Foundation
 import LyreCluster
 import LyreTestSupport
+import Synchronization
 import Testing
 
 /// The Swift API over nats.c against real nats-servers (hub and leaf, as a node runs them).
@@ -59,6 +60,42 @@ struct JetStreamTests {
         #expect(redelivered == [4])
         try js.purgeStream("dev_dog", keep: 1)
         #expect(try js.streamState("dev_dog")?.messages == 1)
+        connection.close()
+    }
+
+    @Test func asynchronousPublishesAreStoredInSendOrderWithOneResultEachAndDuplicatesDropped() throws {
+        let node = try NATSTestNode(name: "delta")
+        let connection = try node.connect()
+        let js = try connection.jetStream()
+        try js.addOrUpdateStream(StreamConfiguration(name: "dev_cat", subjects: ["delta.txn.dev.cat"]))
+        final class Collected: Sendable { let results = Mutex<[PublishResult]>([]) }
+        let collected = Collected()
+        let publisher = try connection.asyncPublisher(maxPending: 64, timeout: .seconds(5)) { result in
+            collected.results.withLock { $0.append(result) }
+        }
+        // 200 messages with at most 64 in flight, then the first 10 again (same ids), and one
+        // to a subject no stream takes.
+        for i in 1...200 {
+            try publisher.publish(subject: "delta.txn.dev.cat", data: Array("\(i)".utf8), messageID: "d-\(i)", headers: ["origin": "delta"])
+        }
+        for i in 1...10 { try publisher.publish(subject: "delta.txn.dev.cat", data: Array("\(i)".utf8), messageID: "d-\(i)") }
+        try publisher.publish(subject: "delta.txn.nowhere", data: [1], messageID: "d-nowhere")
+        let deadline = Date().addingTimeInterval(30)
+        while collected.results.withLock({ $0.count }) < 211, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let all = collected.results.withLock { $0 }
+        #expect(all.count == 211)
+        var sequences: [String: [UInt64]] = [:]
+        var duplicates = 0
+        for result in all where result.messageID != "d-nowhere" {
+            let ack = try result.outcome.get()
+            if ack.duplicate { duplicates += 1 } else { sequences[result.messageID, default: []].append(ack.sequence) }
+        }
+        #expect(duplicates == 10)
+        // Each stored once, at the place it was sent in.
+        #expect((1...200).allSatisfy { sequences["d-\($0)"] == [UInt64($0)] })
+        let nowhere = try #require(all.first { $0.messageID == "d-nowhere" })
+        #expect(throws: NATSError.self) { try nowhere.outcome.get() }
+        #expect(try js.streamState("dev_cat")?.messages == 200)
         connection.close()
     }
 

@@ -112,6 +112,42 @@ import Testing
         #expect(db.table("cat") == nil)
     }
 
+    @Test func deleteRecordsBeforeLeavesAReplicatedMarkerThatDeletesHereAndKeepsLateOlderRecordsOut() async throws {
+        let storage = try TemporaryStorage()
+        let db = try storage.dogTable()
+        let observed = observe(storage)
+        // Held here: created before the cutoff (100) and not updated since, created before it
+        // but updated after the operation (at 500), created after it.
+        _ = try apply(db, "dog", .put([
+            ["id": 1, "__createdtime__": 50.0, "__updatedtime__": 60.0],
+            ["id": 2, "__createdtime__": 50.0, "__updatedtime__": 600.0],
+            ["id": 3, "__createdtime__": 150.0, "__updatedtime__": 150.0],
+        ]), at: 600)
+        // Another node ran delete_records_before(100) at 500.
+        #expect(try apply(db, "dog", .schema(.deleteRecordsBefore(100)), at: 500).applied == 1)
+        #expect(try record(db, "dog", 1) == nil)
+        #expect(try record(db, "dog", 2) != nil, "updated after the operation")
+        #expect(try record(db, "dog", 3) != nil, "created after the cutoff")
+        // Records under the marker arriving later (from a node that had not received it) stay out;
+        // an update after the operation comes in.
+        #expect(try apply(db, "dog", .put([["id": 4, "__createdtime__": 70.0, "__updatedtime__": 80.0]]), at: 80).skipped == 1)
+        #expect(try apply(db, "dog", .put([["id": 1, "__createdtime__": 50.0, "__updatedtime__": 400.0]]), at: 400).skipped == 1)
+        #expect(try apply(db, "dog", .put([["id": 5, "__createdtime__": 70.0, "__updatedtime__": 700.0]]), at: 700).applied == 1)
+        #expect(try record(db, "dog", 4) == nil)
+        #expect(try record(db, "dog", 5) != nil)
+        // The same marker again changes nothing more.
+        #expect(try apply(db, "dog", .schema(.deleteRecordsBefore(100)), at: 500).applied == 0)
+
+        // Locally: the marker is left and the change gathered (published on the schema stream).
+        observed.groups.withLock { $0.removeAll() }
+        _ = try await db.write { ctx in try ctx.noteDeleteRecordsBefore(1_000, in: "dog") }
+        let group = try #require(observed.groups.withLock { $0.last })
+        #expect(schemaChanges(group).map(\.1) == [.deleteRecordsBefore(1_000)])
+        #expect(try apply(db, "dog", .put([["id": 6, "__createdtime__": 900.0, "__updatedtime__": 900.0]]), at: 900).skipped == 1)
+        // And it survives the outbox's and the wire's encoding.
+        #expect(SchemaChange(SchemaChange.deleteRecordsBefore(1_000).value) == .deleteRecordsBefore(1_000))
+    }
+
     @Test func aRemoteDropKeepsWhatWasWrittenHereAfterIt() async throws {
         let storage = try TemporaryStorage()
         let db = try storage.dogTable()

@@ -94,14 +94,14 @@ final class ClusterNode: Sendable {
                 throw error
             }
         }
-        let jetStream: JetStream
         do {
-            jetStream = try connection.jetStream()
+            let jetStream = try connection.jetStream()
+            publisher = try ReplicationPublisher(connection: connection, jetStream: jetStream, node: nodeName, settings: settings,
+                                                 storage: storage, logger: logger)
         } catch {
             engine?.stop()
             throw error
         }
-        publisher = ReplicationPublisher(jetStream: jetStream, node: nodeName, settings: settings, storage: storage, logger: logger)
         tombstoneSweeper = TombstoneSweeper(storage: storage, retention: settings.tombstoneRetention, logger: logger)
         do {
             let service = try connection.serve(subject: NATSNames.requestSubject(node: nodeName)) { [weak self] request in
@@ -239,6 +239,14 @@ final class ClusterNode: Sendable {
         let request: JSONObject
         do { request = try RecordCodec.decode(bytes) } catch {
             return RecordCodec.encode(JSONObject([("status", .string("error")), ("message", .string("bad copy request"))]))
+        }
+        if request["part"]?.stringValue == "schema" {
+            return RecordCodec.encode(SchemaCopy.answer(storage: storage) {
+                // Every group that began before this committed (a schema change is in its
+                // database's group, a database's in the system database's), then the point.
+                for name in storage.databaseNames { try storage.database(name)?.writeSync { _ in } }
+                return try connection.jetStream().streamState(NATSNames.schemaStream(node: nodeName))?.lastSequence ?? 0
+            })
         }
         return RecordCodec.encode(TableCopy.answer(request, storage: storage) { database, table in
             let key = TableKey(database: database, table: table)

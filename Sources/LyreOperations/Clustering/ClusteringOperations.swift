@@ -89,6 +89,13 @@ enum ClusteringOperations {
             if node.credentialProblem == nil, let problem = live.tlsProblem { warnings.append(.string(problem)) }
             warnings += engine.routeProblems().map(Value.string)
         }
+        // Leaf routes: kept and listed as Harper keeps them, and, as in Harper, not used
+        // (docs/compatibility.md); said here rather than ignored silently.
+        let leafRoutes = (try? ConfigurationFile.read(root: context.app.configuration.root))
+            .map { ClusteringSettings.routes(ConfigurationFile.lookup($0, path: routeKeys["leaf"]!)) } ?? []
+        if !leafRoutes.isEmpty {
+            warnings.append(.string(Self.leafRoutesWarning(leafRoutes.count)))
+        }
         if !warnings.isEmpty { local["warnings"] = .array(warnings) }
         response["lyre"] = .object(local)
         return .json(.object(response))
@@ -265,6 +272,12 @@ enum ClusteringOperations {
         "hub": ["clustering", "hubServer", "cluster", "network", "routes"],
         "leaf": ["clustering", "leafServer", "network", "routes"],
     ]
+
+    /// What `cluster_status` says while leaf routes are configured.
+    static func leafRoutesWarning(_ count: Int) -> String {
+        "\(count) leaf route\(count == 1 ? " is" : "s are") configured (clustering.leafServer.network.routes) and not used, "
+            + "as in Harper: the leaf server connects only to this node's hub; list other nodes with server \"hub\""
+    }
 
     private static func requestRoutes(_ request: Request) throws -> [ClusteringSettings.Route] {
         guard let value = request["routes"], !value.isNull else { throw LyreError.validation("'routes' is required") }

@@ -8,23 +8,41 @@ import Synchronization
 /// Publishes this node's committed changes of replicated tables to its own JetStream, in
 /// commit order, on a thread of its own: the storage writer only appends a group to the
 /// queue (`enqueue`). Each group is also in its database's durable outbox (written in the
-/// group's transaction); once all of its messages are acknowledged by JetStream it is
-/// removed there, and groups left by a crash are published again at the next start. A
-/// message's id is derived from the group's outbox key, so a publish that is retried (after
-/// a failure, or after a restart) is dropped by JetStream as a duplicate.
+/// group's transaction); once all of its messages (and all of every group before it) are
+/// acknowledged by JetStream it is removed there, and groups left by a crash are published
+/// again at the next start. A message's id is derived from the group's outbox key, so a
+/// publish that is repeated (after a failure, or after a restart) is dropped by JetStream as
+/// a duplicate.
+///
+/// Up to `window` messages are in flight at once (`AsyncPublisher`): sent in commit order,
+/// acknowledged in any order. When one fails (an error, or no acknowledgement in time), no
+/// more are sent; once every message in flight has its outcome, the failed one and all
+/// that followed it are sent again, in order (those already stored are acknowledged as
+/// duplicates and not stored twice).
 final class ReplicationPublisher: Sendable {
+    /// Messages in flight at most, and their bytes at most (one message is always allowed).
+    static let window = 256
+    static let windowBytes = 4 << 20
+    /// How long a message may wait for its acknowledgement before it counts as failed.
+    static let acknowledgementTimeout: Duration = .seconds(5)
+
     private struct State {
         var outbox: [CommittedGroup] = []
         var streams: Set<ReplicationStream> = []
         var wanted: Set<ReplicationStream> = [.schema]
         var stopped = false
         var published: UInt64 = 0
+        /// Messages taken from `outbox` and not yet acknowledged.
+        var unacknowledged = 0
         var lastError: String?
     }
     private let state = Mutex(State())
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let wakeup: DispatchSemaphore
+    /// Publish outcomes handed over by nats.c's thread.
+    private let results: ResultInbox
     private let finished = DispatchSemaphore(value: 0)
     private let jetStream: JetStream
+    private let sender: AsyncPublisher
     private let node: String
     private let settings: ClusteringSettings
     private let logger: Logger
@@ -33,7 +51,18 @@ final class ReplicationPublisher: Sendable {
     private let run = UInt64.random(in: 1..<UInt64.max)
     private let sequence = Atomic<UInt64>(0)
 
-    init(jetStream: JetStream, node: String, settings: ClusteringSettings, storage: StorageEngine, logger: Logger) {
+    init(connection: NATSConnection, jetStream: JetStream, node: String, settings: ClusteringSettings, storage: StorageEngine,
+         logger: Logger) throws {
+        let wakeup = DispatchSemaphore(value: 0)
+        let results = ResultInbox()
+        self.wakeup = wakeup
+        self.results = results
+        // nats.c's thread only hands the outcome over; the publishing thread decides.
+        sender = try connection.asyncPublisher(maxPending: ReplicationPublisher.window * 2,
+                                               timeout: ReplicationPublisher.acknowledgementTimeout) { result in
+            results.items.withLock { $0.append(result) }
+            wakeup.signal()
+        }
         self.jetStream = jetStream
         self.storage = storage
         self.node = node
@@ -62,12 +91,14 @@ final class ReplicationPublisher: Sendable {
         wakeup.signal()
     }
 
-    /// Messages published since start, and the last publish failure.
+    /// Messages published since start, groups and messages not yet acknowledged, and the
+    /// last publish failure.
     var progress: (published: UInt64, pending: Int, lastError: String?) {
-        state.withLock { ($0.published, $0.outbox.count, $0.lastError) }
+        state.withLock { ($0.published, $0.outbox.count + $0.unacknowledged, $0.lastError) }
     }
 
-    /// Stops after the current publish (what is queued stays unpublished). Blocks until stopped.
+    /// Stops after the current step (what is queued or unacknowledged stays in the outbox,
+    /// published again at the next start). Blocks until stopped.
     func stop() {
         let first = state.withLock { s -> Bool in
             defer { s.stopped = true }
@@ -80,11 +111,22 @@ final class ReplicationPublisher: Sendable {
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
 
+    /// One message to send.
+    private struct Outgoing {
+        var stream: ReplicationStream
+        var subject: String
+        var bytes: [UInt8]
+        var label: String
+    }
+
     private func loop() {
         // Databases whose acknowledged outbox groups may wait for a write to remove them.
         var acknowledged: Set<String> = []
+        var window = PublishWindow<Outgoing>(limit: Self.window, byteLimit: Self.windowBytes)
+        var pause = 0.05
         while true {
-            if wakeup.wait(timeout: .now() + .milliseconds(500)) == .timedOut {
+            let idle = window.isEmpty
+            if wakeup.wait(timeout: .now() + .milliseconds(idle ? 500 : 100)) == .timedOut, idle {
                 // Idle: no write came to remove them with; one write of their own.
                 for database in acknowledged { storage.database(database)?.flushOutboxAcknowledgements() }
                 acknowledged.removeAll()
@@ -98,23 +140,93 @@ final class ReplicationPublisher: Sendable {
                 }
                 return (s.outbox, s.wanted.subtracting(s.streams))
             }
-            for table in wanted where !isStopped { _ = ensureStream(table) }
-            var done: [String: UInt64] = [:]
-            for group in groups {
-                for (index, message) in messages(of: group).enumerated() {
-                    let id = group.outboxKey.map { "\(node)-\(NATSNames.token(group.database))-\($0)-\(index)" }
-                        ?? "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
-                    guard publish(message, id: id) else { break }
-                }
-                if isStopped { break }
-                if let key = group.outboxKey { done[group.database] = max(done[group.database] ?? 0, key) }
+            let outcomes = results.items.withLock { items in
+                defer { items.removeAll(keepingCapacity: true) }
+                return items
             }
+            for table in wanted where !isStopped { _ = ensureStream(table) }
+
+            // New groups join the queue, their message ids fixed once (a resend reuses them).
+            for group in groups {
+                let messages = messages(of: group).enumerated().map { offset, message -> PublishWindow<Outgoing>.Message in
+                    let id = group.outboxKey.map { "\(node)-\(NATSNames.token(group.database))-\($0)-\(offset)" }
+                        ?? "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
+                    let stream: ReplicationStream = message.change.isSchema
+                        ? .schema : .table(TableKey(database: message.database, table: message.table))
+                    let bytes = message.encoded()
+                    return PublishWindow<Outgoing>.Message(
+                        id: id, size: bytes.count,
+                        payload: Outgoing(stream: stream, subject: stream.subject(node: node), bytes: bytes,
+                                          label: "\(message.database).\(message.table)"))
+                }
+                window.append(database: group.database, outboxKey: group.outboxKey, messages: messages)
+            }
+
+            var lastError: String?
+            for result in outcomes {
+                switch result.outcome {
+                case .success: window.record(id: result.messageID, stored: true)
+                case .failure(let error):
+                    if window.record(id: result.messageID, stored: false) { lastError = "\(error)" }
+                }
+            }
+            // No outcome long after the timeout (nats.c reports one at the timeout): failed.
+            window.expire(sentBefore: .now - (Self.acknowledgementTimeout + .seconds(5)))
+
+            let (stored, done) = window.retire()
+            if stored > 0 { pause = 0.05 }
             for (database, key) in done {
                 storage.database(database)?.acknowledgeOutbox(upTo: key)
                 acknowledged.insert(database)
             }
+
+            if window.hasFailure {
+                // Once every message in flight has its outcome: again from the failed one on.
+                if window.allResolved {
+                    let first = window.rewind() ?? ""
+                    if pause >= 1 {
+                        let reason = lastError ?? state.withLock { $0.lastError } ?? ""
+                        logger.warning("clustering: publishing message \(first) failed, retrying: \(reason)")
+                    }
+                    pauseUnlessStopped(pause)
+                    pause = min(pause * 2, 2)
+                    wakeup.signal()  // go on at once
+                }
+            } else {
+                // Fill the window, in order.
+                while let message = window.next() {
+                    var sent = false
+                    if ensureStream(message.payload.stream) {
+                        do {
+                            try sender.publish(subject: message.payload.subject, data: message.payload.bytes, messageID: message.id,
+                                               headers: ["origin": node, "transaction": message.id])
+                            sent = true
+                        } catch {
+                            lastError = "\(error)"
+                        }
+                    }
+                    if !sent {
+                        // No outcome will come for it: failed now, and nothing after it is sent.
+                        window.record(id: message.id, stored: false)
+                        wakeup.signal()
+                        break
+                    }
+                }
+            }
+            let unacknowledged = window.unacknowledged
+            state.withLock {
+                $0.published += UInt64(stored)
+                $0.unacknowledged = unacknowledged
+                if let lastError { $0.lastError = lastError }
+            }
         }
         finished.signal()
+    }
+
+    /// Sleeps, waking early on stop.
+    private func pauseUnlessStopped(_ seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, !isStopped { Thread.sleep(forTimeInterval: min(0.05, seconds)) }
     }
 
     /// A group's changes as messages: consecutive changes of one table and kind merged;
@@ -164,30 +276,11 @@ final class ReplicationPublisher: Sendable {
             return false
         }
     }
+}
 
-    /// Publishes until it succeeds; false when stopped first.
-    private func publish(_ message: ReplicationMessage, id: String) -> Bool {
-        let stream: ReplicationStream = message.change.isSchema ? .schema : .table(TableKey(database: message.database, table: message.table))
-        let bytes = message.encoded()
-        let subject = stream.subject(node: node)
-        var pause = 0.05
-        while !isStopped {
-            if ensureStream(stream) {
-                do {
-                    _ = try jetStream.publish(subject: subject, data: bytes, messageID: id,
-                                              headers: ["origin": node, "transaction": id])
-                    state.withLock { $0.published += 1 }
-                    return true
-                } catch {
-                    state.withLock { $0.lastError = "\(error)" }
-                    if pause >= 1 { logger.warning("clustering: publishing \(message.database).\(message.table) failed, retrying: \(error)") }
-                }
-            }
-            Thread.sleep(forTimeInterval: pause)
-            pause = min(pause * 2, 2)
-        }
-        return false
-    }
+/// Publish outcomes on their way from nats.c's thread to the publishing thread.
+private final class ResultInbox: Sendable {
+    let items = Mutex<[PublishResult]>([])
 }
 
 /// A table of a database.

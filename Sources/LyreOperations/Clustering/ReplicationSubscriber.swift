@@ -164,7 +164,7 @@ final class ReplicationSubscriber: Sendable {
                 $0.lastError = nil
                 if messages.isEmpty { $0.pending = 0 }
             }
-            if case .table = source {
+            do {
                 // Messages after the position gone from the stream: a full copy first.
                 let skipsAhead = messages.first.map { $0.streamSequence > position.expected } ?? false
                 if skipsAhead || (messages.isEmpty && Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval) {
@@ -207,13 +207,13 @@ final class ReplicationSubscriber: Sendable {
         return info.firstSequence > expected || (expected > 1 && info.lastSequence + 1 < expected)
     }
 
-    /// Binds the durable consumer: a table's after a full copy when its history is lacking
-    /// here, from the position kept here; the schema stream's from its start.
+    /// Binds the durable consumer after a full copy (of the table, or of the peer's schema)
+    /// when the history is lacking here, else from the position kept here.
     /// - Returns: nil when stopped during a copy.
     private func bind(_ jetStream: JetStream, stream: String, subject: String, durable: String,
                       position: inout Position) throws -> PullConsumer? {
         guard case .table(let table) = source else {
-            return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .all, ackWait: Self.ackWait)
+            return try bindSchema(jetStream, stream: stream, subject: subject, durable: durable, position: &position)
         }
         let stored = try storage.database(table.database)?.replicationPosition(peer: peer, table: table.table)
         let info = try jetStream.streamState(stream)
@@ -249,12 +249,46 @@ final class ReplicationSubscriber: Sendable {
         return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait)
     }
 
+    /// The schema stream: a copy of the peer's schema first when this node never consumed
+    /// it or the stream no longer holds what follows the position (`SchemaCopy`).
+    private func bindSchema(_ jetStream: JetStream, stream: String, subject: String, durable: String,
+                            position: inout Position) throws -> PullConsumer? {
+        let system = storage.database(StorageEngine.systemDatabase)
+        let stored = try system?.replicationPosition(peer: peer, table: SchemaCopy.positionTable)
+        let info = try jetStream.streamState(stream)
+        var copy = position.needsCopy || stored == nil
+        if let stored, let info, info.firstSequence > stored + 1 || info.lastSequence < stored { copy = true }
+        let start: UInt64
+        if copy {
+            if isStopped { return nil }
+            state.withLock { $0.copying = true }
+            defer { state.withLock { $0.copying = false } }
+            let (connection, peer) = (self.connection, self.peer)
+            let point = try SchemaCopy(peer: peer, localNode: localNode, storage: storage, logger: logger, takes: takesSchema) { bytes in
+                try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes, timeout: TableCopy.requestTimeout)
+            }.run()
+            state.withLock { $0.copies += 1 }
+            position.needsCopy = false
+            start = point + 1
+        } else {
+            start = stored! + 1
+        }
+        try jetStream.deleteConsumer(stream: stream, durable: durable)
+        position.expected = start
+        return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait)
+    }
+
     private func apply(_ messages: [ReceivedMessage]) throws {
         let decoded = try messages.map { message -> (ReplicationMessage, String) in
             (try ReplicationMessage(decoding: message.data), message.header("origin") ?? peer)
         }
         switch source {
-        case .schema: try applySchema(decoded)
+        case .schema:
+            try applySchema(decoded)
+            let last = messages.map(\.streamSequence).max() ?? 0
+            try storage.database(StorageEngine.systemDatabase)?.writeSync { ctx in
+                try ctx.setReplicationPosition(last, peer: self.peer, table: SchemaCopy.positionTable)
+            }
         case .table(let table): try applyTable(table, decoded, last: messages.map(\.streamSequence).max() ?? 0)
         }
     }

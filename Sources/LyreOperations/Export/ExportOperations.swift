@@ -61,6 +61,10 @@ struct DeleteRecordsBefore: Sendable {
             throw LyreError.badRequest("Table must have a '__createdtime__' attribute or @createdTime timestamp defined to perform this operation")
         }
         let cutoff = cutoff
+        let tableName = table
+        // With clustering on, the marker first: every node deletes what it holds under it,
+        // also records this node has not received yet (docs/architecture.md § Clustering).
+        try await db.write { ctx in try ctx.noteDeleteRecordsBefore(cutoff, in: tableName) }
         let ids: [Value] = try control.gate.read { try db.read { txn in
             var ids: [Value] = []
             try txn.forEachRecord(in: definition) { key, bytes in
@@ -74,7 +78,6 @@ struct DeleteRecordsBefore: Sendable {
         guard !ids.isEmpty else { return .message("No records found to delete") }
         control.setTotal(ids.count)
         var deleted = 0
-        let tableName = table
         var start = 0
         while start < ids.count {
             try control.checkInterrupted()
