@@ -372,8 +372,9 @@ struct IndexEntries {
 /// order, increasing generated keys) go in with LMDB's `MDB_APPEND`: the last leaf is then
 /// filled before a new one is started, where a plain put splits it in half — and a half-full
 /// leaf stays half full when nothing is inserted before its keys again. Measured on the
-/// 100,000-row CSV load: records DBI leaves 91 % full before (LMDB 0.9.24 leaves a key or two
-/// of room per leaf), 99 % after (Benchmarks/README.md, session 10). One call to `write`
+/// 100,000-row CSV load: records DBI leaves 91 % full before (LMDB 0.9.24 leaves a record or
+/// two of room per leaf), 96 % after — within one record of full (Benchmarks/README.md,
+/// session 10). One call to `write`
 /// looks up the table's last key once (one descent of the rightmost path) and keeps it up
 /// to date.
 struct RecordAppender {
