@@ -15,7 +15,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 WORK=$(mktemp -d /tmp/lyre-ab.XXXXXX)
 PORT=${LYRE_BENCH_PORT:-19936}
 AUTH="Basic $(printf 'admin:password' | base64)"
-cleanup() { kill "${LYRE_PID:-0}" 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { [[ -n "${LYRE_PID:-}" ]] && kill "$LYRE_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 post() { curl -s -u admin:password -H 'Content-Type: application/json' -d "$1" "http://127.0.0.1:$PORT/"; }
 rate() { awk '/Requests\/sec/ {print int($2)}'; }
