@@ -134,4 +134,46 @@ import Testing
         let byName = try db.read { txn in try txn.record(in: table, id: .int(15)) }
         #expect(byName?["name"] == .string("name 15"))
     }
+
+    /// Index entries of whole values have no data; cut values keep the primary key's length;
+    /// an entry written before (2-byte data for every value) still splits right.
+    @Test func indexEntriesStoreThePrimaryKeyLengthOnlyForCutValues() throws {
+        let storage = try TemporaryStorage()
+        let db = try storage.dogTable()
+        let long = String(repeating: "x", count: 300)
+        _ = try db.writeSync { ctx in
+            try ctx.write([["id": .int(1), "name": .string("Penny")], ["id": .string("k2"), "name": .string(long)],
+                           ["id": .int(3), "name": .string("")], ["id": .int(4), "name": .array(["a\u{0}", 7])]], mode: .insert, to: "dog")
+        }
+        let table = try #require(db.table("dog"))
+        let nameID = try #require(table.attribute("name")).id
+        // An entry as the previous version wrote it (data = the primary key's length).
+        let oldValueKey = try #require(TableIndex.key(nameID, .string("Old")))
+        let oldPrimaryKey = try #require(KeyCodec.encode(.int(5)))
+        _ = try db.writeSync { ctx in
+            try ctx.transaction.put(table.index, oldValueKey + oldPrimaryKey, [0, UInt8(oldPrimaryKey.count)])
+        }
+        var seen: [(Value?, Value, Int)] = []
+        try db.read { txn in
+            try txn.withCursor(table.index) { cursor in
+                var entry = try cursor.seek(atOrAfter: TableIndex.prefix(nameID))
+                while let e = entry, e.key.starts(with: TableIndex.prefix(nameID)) {
+                    let (valueKey, primaryKey) = TableIndex.split(key: e.key, data: e.value)
+                    // (`Value` is nil-literal expressible: spell out the optional.)
+                    let value: Value? = TableIndex.isTruncated(valueKey) ? Optional<Value>.none : try TableIndex.value(of: valueKey)
+                    seen.append((value, try KeyCodec.decode(primaryKey), e.value.count))
+                    entry = try cursor.next()
+                }
+            }
+        }
+        let byKey = Dictionary(seen.map { ("\($0.1)|\($0.0.map { "\($0)" } ?? "cut")", $0.2) }, uniquingKeysWith: { a, _ in a })
+        #expect(byKey["\(Value.int(1))|\(Value.string("Penny"))"] == 0)
+        #expect(byKey["\(Value.int(3))|\(Value.string(""))"] == 0)
+        #expect(byKey["\(Value.int(4))|\(Value.string("a\u{0}"))"] == 0)
+        #expect(byKey["\(Value.int(4))|\(Value.int(7))"] == 0)
+        #expect(byKey["\(Value.string("k2"))|cut"] == 2)
+        #expect(byKey["\(Value.int(5))|\(Value.string("Old"))"] == 2)
+        #expect(seen.count == 6)
+    }
 }
+
