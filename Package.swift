@@ -47,6 +47,13 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        // LZ4 block compression for large stored values (Debian: liblz4-dev), issue 18.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+
         // The NATS C client (nats.c; Debian: libnats-dev), for clustering.
         .systemLibrary(
             name: "CNATS",
@@ -56,10 +63,12 @@ let package = Package(
 
         // Libraries, bottom to top (a target imports only targets above it).
         .target(name: "LyreCore", swiftSettings: swiftSettings),
+        // LZ4 blocks behind two functions (no LZ4 type leaves this target).
+        .target(name: "LyreCompression", dependencies: ["CLZ4"], swiftSettings: swiftSettings),
         .target(
             name: "LyreStorage",
             dependencies: [
-                "CLMDB", "LyreCore",
+                "CLMDB", "LyreCore", "LyreCompression",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

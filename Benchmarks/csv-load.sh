@@ -15,6 +15,8 @@
 # (RssAnon sampled every 0.2 s: heap and stacks, what a leak or an unbounded buffer would grow).
 # LYRE=path/to/lyre measures that binary without building; LYRE_MAP_RELEASE_INTERVAL is
 # passed to the server (B-tree operations between two releases of the map's pages, 0 = never).
+# LYRE_AUDIT_LOG=false starts Lyre with logging.auditLog off (on by default, as in Harper's
+# installed config); the sizes below then leave the audit log out.
 # PostgreSQL refuses to run as root: as root, its temporary cluster runs as the `postgres` user.
 set -euo pipefail
 
@@ -67,6 +69,11 @@ fi
 [[ -n "${LYRE_MAP_RELEASE_INTERVAL:-}" ]] && echo "   LYRE_MAP_RELEASE_INTERVAL=$LYRE_MAP_RELEASE_INTERVAL"
 
 echo "== lyre csv_file_load"
+mkdir -p "$WORK/lyre"
+if [[ "${LYRE_AUDIT_LOG:-true}" == false ]]; then
+  printf 'logging:\n  auditLog: false\n' > "$WORK/lyre/harperdb-config.yaml"
+  echo "   logging.auditLog: false"
+fi
 HDB_ADMIN_USERNAME=$USER_NAME HDB_ADMIN_PASSWORD=$PASSWORD \
   "$LYRE" run --root "$WORK/lyre" --port "$PORT" > "$WORK/lyre.log" 2>&1 &
 LYRE_PID=$!

@@ -90,6 +90,14 @@ public enum KeyCodec {
         return value
     }
 
+    /// The length of the self-delimiting encoding (`encodeDelimited`) at the start of
+    /// `bytes` (other bytes may follow it), found without decoding it; `nil` when the bytes do
+    /// not start with one.
+    public static func delimitedLength(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var reader = KeyReader(bytes: bytes)
+        return reader.skip(depth: 0) ? reader.position : nil
+    }
+
     /// The bytes that begin the key of every string starting with `prefix` (and only of
     /// those): a `starts_with` scan covers keys `k` with `k.starts(with: encodeStringPrefix(p))`.
     public static func encodeStringPrefix(_ prefix: String) -> [UInt8] {
@@ -253,6 +261,51 @@ public enum KeyCodec {
             default:
                 position -= 1
                 throw malformed("unknown tag \(tag)")
+            }
+        }
+
+        /// Moves past one self-delimiting encoding; false when it is malformed or cut.
+        mutating func skip(depth: Int) -> Bool {
+            guard position < bytes.count else { return false }
+            let tag = bytes[position]
+            position += 1
+            switch tag {
+            case KeyCodec.nullTag, KeyCodec.falseTag, KeyCodec.trueTag:
+                return true
+            case KeyCodec.numberTag:
+                guard bytes.count - position >= 8 else { return false }
+                var bits: UInt64 = 0
+                for _ in 0..<8 { bits = bits << 8 | UInt64(bytes[position]); position += 1 }
+                bits = bits & (1 << 63) != 0 ? bits & ~(1 << 63) : ~bits
+                let d = Double(bitPattern: bits)
+                guard !d.isNaN else { return false }
+                if d.magnitude >= KeyCodec.twoTo53 {
+                    guard bytes.count - position >= 2 else { return false }
+                    position += 2
+                }
+                return true
+            case KeyCodec.stringTag:
+                while position < bytes.count {
+                    let b = bytes[position]
+                    position += 1
+                    if b == KeyCodec.terminator {
+                        guard position < bytes.count, bytes[position] == KeyCodec.escapedZero else { return true }
+                        position += 1
+                    }
+                }
+                return false
+            case KeyCodec.arrayTag:
+                guard depth < RecordCodec.maximumDepth else { return false }
+                while position < bytes.count {
+                    if bytes[position] == KeyCodec.terminator {
+                        position += 1
+                        return true
+                    }
+                    guard skip(depth: depth + 1) else { return false }
+                }
+                return false
+            default:
+                return false
             }
         }
 

@@ -15,7 +15,8 @@ import LyreCore
 /// values with objects or NaN; `memcmp` of two encodings (plain, and delimited) has the
 /// sign of `ValueModel.keyOrder`; `RecordCodec.decode(encode(r))` is `r` bit for bit;
 /// `transcode` writes what `JSON.encode` writes; `value(of:)` and `decode(only:)` find
-/// what `decode` finds.
+/// what `decode` finds; `KeyCodec.delimitedLength` is the length of a delimited encoding
+/// whatever follows it, and never more than the bytes.
 enum CodecFuzzer {
     static func run(_ bytes: UnsafeRawBufferPointer) throws(InvariantViolation) {
         var input = FuzzInput(bytes)
@@ -44,7 +45,10 @@ enum CodecFuzzer {
             try check(back.map { ValueModel.identical($0, value) } ?? false,
                       "key \(show(bytes)) decodes to \(ValueModel.describe(value)), whose encoding decodes to \(back.map(ValueModel.describe) ?? "an error")")
         }
+        let length = KeyCodec.delimitedLength(bytes)
+        try check(length.map { $0 >= 1 && $0 <= bytes.count } ?? true, "delimitedLength \(length.map(String.init) ?? "nil") of \(show(bytes)) is outside it")
         if let value = try? KeyCodec.decodeDelimited(bytes) {
+            try check(length == bytes.count, "delimited key \(show(bytes)) decodes but delimitedLength says \(length.map(String.init) ?? "nil")")
             var again: [UInt8] = []
             try check(KeyCodec.encodeDelimited(value, into: &again), "decoded delimited key \(ValueModel.describe(value)) cannot be encoded again")
             let back = again.withUnsafeBytes { try? KeyCodec.decodeDelimited($0) }
@@ -86,6 +90,10 @@ enum CodecFuzzer {
         let back = try? KeyCodec.decode(encoded)
         try check(back.map { ValueModel.identical($0, expected) } ?? false,
                   "key round trip: \(ValueModel.describe(value)) → \(show(encoded)) → \(back.map(ValueModel.describe) ?? "decoding error")")
+        // An index entry: the delimited value, then a primary key (type tag 01-06).
+        let entry = delimited + [KeyCodec.stringTag, 0x00]
+        let length = entry.withUnsafeBytes { KeyCodec.delimitedLength($0) }
+        try check(length == delimited.count, "delimitedLength of \(show(delimited)) with a key after it: \(length.map(String.init) ?? "nil")")
         let backDelimited = delimited.withUnsafeBytes { try? KeyCodec.decodeDelimited($0) }
         try check(backDelimited.map { ValueModel.identical($0, expected) } ?? false,
                   "delimited key round trip: \(ValueModel.describe(value)) → \(show(delimited)) → \(backDelimited.map(ValueModel.describe) ?? "decoding error")")

@@ -1,4 +1,5 @@
 package import LyreCore
+import LyreCompression
 
 /// The audit log of one table: one entry per write request that touched it, stored in the
 /// table's own DBI (`a/<table>`) of the database's environment and written in the same
@@ -7,7 +8,9 @@ package import LyreCore
 /// Key: the entry's timestamp (ms since the epoch, fractional) as 8 big-endian bytes of the
 /// IEEE-754 bit pattern — for positive doubles that orders like the number. Timestamps are
 /// unique per table: an entry written in the same group commit as an earlier one (same
-/// `now`) gets the previous timestamp plus 1 µs. Value: the entry encoded with `RecordCodec`.
+/// `now`) gets the previous timestamp plus 1 µs. Value: the entry encoded with `RecordCodec`,
+/// or, when that is at least `AuditValue.compressionThreshold` bytes and LZ4 makes it smaller,
+/// `AuditValue.compressedTag · u32 LE (encoded size) · LZ4 block` (see `AuditValue`).
 ///
 /// ```swift
 /// let admin = AuditDescriptor(operation: "insert", username: "admin")
@@ -57,6 +60,50 @@ enum AuditKey {
         var bits: UInt64 = 0
         for b in key.prefix(8) { bits = bits << 8 | UInt64(b) }
         return Double(bitPattern: bits)
+    }
+}
+
+/// An audit entry's stored value (issue 18, bytes per record). A bulk write's entry holds
+/// every record it wrote, whose attribute names repeat in each one, so LZ4 shrinks it about
+/// six times, and the load got faster, not slower (Benchmarks/README.md, session 10);
+/// entries below the threshold (a single-record write's) stay plain, so a durable small write
+/// pays nothing. Entries written before compression existed start with `RecordCodec`'s
+/// version byte (1) and read as they are.
+enum AuditValue {
+    /// First byte of a compressed entry (never a `RecordCodec` version byte).
+    static let compressedTag: UInt8 = 0x4C
+    /// Entries of fewer encoded bytes are stored plain.
+    static let compressionThreshold = 1024
+    /// Larger entries are stored plain: their size would not fit the 4-byte field.
+    static let maximumEncodedSize = Int(UInt32.max)
+
+    static func stored(_ encoded: [UInt8]) -> [UInt8] {
+        guard encoded.count >= compressionThreshold, encoded.count <= maximumEncodedSize,
+              let block = LZ4Block.compress(encoded) else { return encoded }
+        var value: [UInt8] = []
+        value.reserveCapacity(5 + block.count)
+        value.append(compressedTag)
+        let size = UInt32(encoded.count)
+        for shift in stride(from: 0, to: 32, by: 8) { value.append(UInt8(truncatingIfNeeded: size >> UInt32(shift))) }
+        value.append(contentsOf: block)
+        return value
+    }
+
+    /// The entry a stored value holds. - Throws: `LyreError.internalError` on malformed bytes.
+    static func decode(_ value: UnsafeRawBufferPointer) throws -> JSONObject {
+        guard value.first == compressedTag else { return try RecordCodec.decode(value) }
+        guard value.count > 5 else { throw LyreError.internalError() }
+        var size = 0
+        for i in 0..<4 { size |= Int(value[1 + i]) << (8 * i) }
+        // LZ4 expands at most ~255 times: a larger size is corrupt, and is refused before
+        // anything that size is allocated.
+        guard size <= (value.count - 5) * 256 else { throw LyreError.internalError() }
+        do {
+            let encoded = try LZ4Block.decompress(UnsafeRawBufferPointer(rebasing: value[5...]), originalSize: size)
+            return try RecordCodec.decode(encoded)
+        } catch let error as LZ4BlockError {
+            throw LyreError.internalError(error)
+        }
     }
 }
 
@@ -125,7 +172,7 @@ extension WriteContext {
         entry.append("hash_values", .array(hashValues))
         if let records { entry.append("records", encodedRecords: records) }
         if let originals { entry.append("original_records", .array(originals.map(Value.object))) }
-        _ = try transaction.put(dbi, AuditKey.encode(timestamp), entry.bytes)
+        _ = try transaction.put(dbi, AuditKey.encode(timestamp), AuditValue.stored(entry.bytes))
         return timestamp
     }
 
@@ -192,7 +239,7 @@ extension ReadTransaction {
                 if let limit, entries.count >= limit { return }
                 let timestamp = AuditKey.decode(e.key)
                 if let to, timestamp > to { return }
-                entries.append(AuditEntry(timestamp: timestamp, stored: try RecordCodec.decode(e.value)))
+                entries.append(AuditEntry(timestamp: timestamp, stored: try AuditValue.decode(e.value)))
                 entry = try cursor.next()
             }
         }

@@ -6,8 +6,14 @@ package import LyreCore
 /// ```
 /// entry key  := value key · primary key        (the primary key's KeyCodec encoding)
 /// value key  := attribute id (2 bytes, big-endian) · value (KeyCodec.encodeDelimited, cut)
-/// entry data := primary-key length (2 bytes, big-endian)
+/// entry data := empty                              when the value is whole (not cut)
+///             | primary-key length (2 bytes, big-endian)   when it was cut
 /// ```
+///
+/// An uncut value's delimited encoding tells where it ends (`KeyCodec.delimitedLength`), so its
+/// entries store no data: 2 bytes less per entry (issue 18, bytes per record). A cut value has
+/// no end marker, so its entries keep the primary key's length. Entries written before
+/// (every one with the length) read the same way.
 ///
 /// The value's encoding is self-delimiting (a string's end is `00`, a `00` inside it is
 /// `00 FF`) and a primary key's first byte (its type tag) is below `FF`, so entries sort by
@@ -96,12 +102,25 @@ package enum TableIndex {
         (UInt8(primaryKeyLength >> 8), UInt8(primaryKeyLength & 0xFF))
     }
 
+    /// Whether an entry of `entryLength` bytes whose primary key is `primaryKeyLength` bytes
+    /// stores the length as its data: only when its value key was cut.
+    @inline(__always)
+    static func storesPrimaryKeyLength(entryLength: Int, primaryKeyLength: Int) -> Bool {
+        entryLength - primaryKeyLength >= maximumValueKeyLength
+    }
+
     /// Splits an entry into its value key and primary key.
     @inline(__always)
     package static func split(key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer)
         -> (valueKey: UnsafeRawBufferPointer, primaryKey: UnsafeRawBufferPointer) {
-        let length = data.count >= 2 ? Int(data[0]) << 8 | Int(data[1]) : 0
-        let cut = max(0, key.count - length)
+        let cut: Int
+        if data.count >= 2 {
+            cut = max(0, key.count - (Int(data[0]) << 8 | Int(data[1])))
+        } else if key.count > 2, let length = KeyCodec.delimitedLength(UnsafeRawBufferPointer(rebasing: key[2...])) {
+            cut = 2 + length
+        } else {
+            cut = key.count
+        }
         return (UnsafeRawBufferPointer(rebasing: key[..<cut]), UnsafeRawBufferPointer(rebasing: key[cut...]))
     }
 }

@@ -105,18 +105,21 @@ package struct WriteTransaction {
         }
     }
 
-    /// Adds one index entry (`TableIndex`: value key · primary key, the key's length as
-    /// data) from borrowed bytes; no error when it is already there.
+    /// Adds one index entry (`TableIndex`: value key · primary key; the key's length as data
+    /// when the value key was cut, else no data) from borrowed bytes; no error when it is
+    /// already there.
     func putIndexEntry(_ dbi: DBI, _ entry: UnsafeRawBufferPointer, primaryKeyLength: Int) throws {
         pageRelease?.count()
         var data: (UInt8, UInt8) = TableIndex.entryData(primaryKeyLength: primaryKeyLength)
+        let dataSize = TableIndex.storesPrimaryKeyLength(entryLength: entry.count, primaryKeyLength: primaryKeyLength) ? 2 : 0
         try withUnsafeMutableBytes(of: &data) { d in
+            let d = UnsafeRawBufferPointer(rebasing: d[..<dataSize])
             var k = MDB_val(mv_size: entry.count, mv_data: UnsafeMutableRawPointer(mutating: entry.baseAddress))
-            var v = MDB_val(mv_size: 2, mv_data: d.baseAddress)
+            var v = MDB_val(mv_size: dataSize, mv_data: UnsafeMutableRawPointer(mutating: d.baseAddress))
             let rc = mdb_put(txn, dbi.raw, &k, &v, UInt32(MDB_NOOVERWRITE))
             if rc == MDB_KEYEXIST { return }
             try check(rc, "mdb_put")
-            journal?.put(dbi, entry, UnsafeRawBufferPointer(d))
+            journal?.put(dbi, entry, d)
         }
     }
 

@@ -189,4 +189,28 @@ import Testing
             #expect(out.starts(with: bound) == (v.stringValue?.hasPrefix("a\u{0}") ?? false), "\(v)")
         }
     }
+
+    /// Index entries of uncut values store no data: the delimited encoding must tell where the
+    /// primary key that follows it starts, for every value, arrays and NUL-holding strings too.
+    @Test func delimitedLengthFindsTheEndWhateverFollows() {
+        var generator = ValueGenerator(seed: 0xD311)
+        var values = (0..<2_000).map { _ in generator.keyValue() }
+        values += ["", "\u{0}", "a\u{0}", "a\u{0}b", .int(Int64.max), .int(Int64.min), .int(1 << 53), .double(-.infinity), [], [[""]]]
+        var rng = SplitMix64(seed: 12)
+        for v in values {
+            var out: [UInt8] = []
+            #expect(KeyCodec.encodeDelimited(v, into: &out))
+            let length = out.count
+            // A primary key follows: its type tag (01-06), then any bytes.
+            out.append(UInt8.random(in: 1...6, using: &rng))
+            out.append(contentsOf: (0..<Int.random(in: 0...9, using: &rng)).map { _ in UInt8.random(in: 0...0xFF, using: &rng) })
+            #expect(out.withUnsafeBytes { KeyCodec.delimitedLength($0) } == length, "\(v)")
+        }
+        // Malformed or cut: nil, never a length past the bytes.
+        for bad: [UInt8] in [[], [0x07], [0x04, 1, 2], [0x05, 0x41], [0x06, 0x05, 0x41, 0x00], [0x06], [0x05, 0x00, 0xFF]] {
+            #expect(bad.withUnsafeBytes { KeyCodec.delimitedLength($0) } == nil, "\(bad)")
+        }
+        let deep = [UInt8](repeating: KeyCodec.arrayTag, count: 5_000)
+        #expect(deep.withUnsafeBytes { KeyCodec.delimitedLength($0) } == nil)
+    }
 }
