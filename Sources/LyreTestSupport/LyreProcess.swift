@@ -99,14 +99,21 @@ public final class LyreProcess: Sendable {
 
     /// A free TCP port: random below Linux's ephemeral range (32768-60999), so it never
     /// meets a port the kernel hands out (outgoing connections, `bind(0)` in other tests),
-    /// and one that can be bound on all interfaces right now.
+    /// one that can be bound on all interfaces right now, and one never handed out before in
+    /// this test process. Why the last: a port is bound some time after it is chosen (a
+    /// nats-server started by a `restart`, seconds later on a loaded machine), and with a
+    /// parallel run choosing ~40 ports a second, two tests picking the same still-free port
+    /// made one node's server fail to bind and its test time out.
     public static func freePort() -> Int {
-        for _ in 0..<100 {
+        for _ in 0..<1_000 {
             let port = Int.random(in: 20_000..<32_768)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
             if isBindable(port) { return port }
         }
         return Int.random(in: 20_000..<32_768)
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     /// Whether a listening socket could take `port` on all interfaces now.
     static func isBindable(_ port: Int) -> Bool {

@@ -51,9 +51,20 @@ struct ClusteringTests {
         let set = try await lyre.post(JSON.string(.object(JSONObject(settings))))
         #expect(set.status == 200, "\(set.text)")
         #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
-        try await waitFor("clustering on \(name ?? "node")") {
-            let status = try await lyre.post(#"{"operation":"cluster_status"}"#).json
-            return status["is_enabled"] == .bool(true) && status["lyre"]?["nats_connected"] == .bool(true)
+        do {
+            try await waitFor("clustering on \(name ?? "node")") {
+                let status = try await lyre.post(#"{"operation":"cluster_status"}"#).json
+                return status["is_enabled"] == .bool(true) && status["lyre"]?["nats_connected"] == .bool(true)
+            }
+        } catch {
+            // What the node and its servers said, so a failure in CI can be read from its log.
+            let status = (try? await lyre.post(#"{"operation":"cluster_status"}"#).text) ?? "(no answer)"
+            func tail(_ file: String) -> String {
+                let text = (try? String(contentsOfFile: root + "/clustering/" + file, encoding: .utf8)) ?? "(none)"
+                return text.split(separator: "\n").suffix(15).joined(separator: "\n")
+            }
+            Issue.record("cluster_status: \(status)\nhub.log:\n\(tail("hub.log"))\nleaf.log:\n\(tail("leaf.log"))")
+            throw error
         }
         return Node(name: name ?? "", root: root, lyre: lyre, routePort: routePort)
     }
