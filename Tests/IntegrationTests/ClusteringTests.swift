@@ -52,7 +52,7 @@ struct ClusteringTests {
         #expect(set.status == 200, "\(set.text)")
         #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
         do {
-            try await waitFor("clustering on \(name ?? "node")") {
+            try await waitFor("clustering on \(name ?? "node")", timeout: .seconds(120)) {
                 let status = try await lyre.post(#"{"operation":"cluster_status"}"#).json
                 return status["is_enabled"] == .bool(true) && status["lyre"]?["nats_connected"] == .bool(true)
             }
