@@ -63,14 +63,16 @@ public final class ServerMetrics: Sendable {
         let duration: DurationHistogram
     }
 
-    struct Shard {
-        var instruments: [RequestKey: Instruments] = [:]
-        var periods: [String: RequestPeriod] = [:]
+    /// One operation's state in a shard: its analytics period and its instruments by status
+    /// (a short list: an operation answers with one or two statuses).
+    struct OperationState {
+        var period = RequestPeriod()
+        var byStatus: [(status: Int, instruments: Instruments)] = []
     }
 
-    struct RequestKey: Hashable {
-        var operation: String
-        var status: Int
+    struct Shard {
+        /// One hash of the operation name per request finds both.
+        var operations: [String: OperationState] = [:]
     }
 
     public init() {
@@ -104,16 +106,13 @@ public final class ServerMetrics: Sendable {
     /// maps unknown operation names to one value), as every distinct value is a series.
     public func requestFinished(operation: String, status: Int, duration: Duration) {
         let instruments = shards.mine.state.withLock { shard -> Instruments in
-            shard.periods[operation, default: RequestPeriod()].add(duration, failed: status >= 400)
-            let key = RequestKey(operation: operation, status: status)
-            if let found = shard.instruments[key] { return found }
-            let made = Instruments(
-                counter: registry.makeCounter(descriptor: Self.requestCounterName,
-                                              labels: [("operation", operation), ("status", String(status))]),
-                duration: registry.makeDurationHistogram(descriptor: Self.requestDurationName,
-                                                         labels: [("operation", operation)], buckets: Self.requestBuckets))
-            shard.instruments[key] = made
-            return made
+            shard.operations[operation, default: OperationState()].instruments(duration, status: status) {
+                Instruments(
+                    counter: registry.makeCounter(descriptor: Self.requestCounterName,
+                                                  labels: [("operation", operation), ("status", String(status))]),
+                    duration: registry.makeDurationHistogram(descriptor: Self.requestDurationName,
+                                                             labels: [("operation", operation)], buckets: Self.requestBuckets))
+            }
         }
         instruments.counter.increment()
         instruments.duration.record(duration)
@@ -135,9 +134,13 @@ public final class ServerMetrics: Sendable {
     public func takeRequestPeriods() -> [String: RequestPeriod] {
         var merged: [String: RequestPeriod] = [:]
         for shard in shards.shards {
-            let periods = shard.state.withLock { state -> [String: RequestPeriod] in
-                defer { state.periods.removeAll(keepingCapacity: true) }
-                return state.periods
+            let periods = shard.state.withLock { state -> [(String, RequestPeriod)] in
+                var taken: [(String, RequestPeriod)] = []
+                for index in state.operations.indices where state.operations.values[index].period.count > 0 {
+                    taken.append((state.operations.keys[index], state.operations.values[index].period))
+                    state.operations.values[index].period = RequestPeriod()
+                }
+                return taken
             }
             for (operation, period) in periods { merged[operation, default: RequestPeriod()].merge(period) }
         }
@@ -223,6 +226,19 @@ public final class ServerMetrics: Sendable {
 
 /// The requests of one operation during one analytics period: count, failures (status
 /// 400 and up), duration sum and extremes, and a bounded sample for percentiles.
+extension ServerMetrics.OperationState {
+    /// Adds one request to the period and gives its status's instruments (made by `make`
+    /// the first time).
+    mutating func instruments(_ duration: Duration, status: Int,
+                              make: () -> ServerMetrics.Instruments) -> ServerMetrics.Instruments {
+        period.add(duration, failed: status >= 400)
+        for entry in byStatus where entry.status == status { return entry.instruments }
+        let made = make()
+        byStatus.append((status, made))
+        return made
+    }
+}
+
 public struct RequestPeriod: Sendable {
     /// At most this many durations are kept per operation, shard and period (reservoir sampling).
     static let sampleLimit = 256

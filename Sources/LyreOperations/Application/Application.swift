@@ -125,7 +125,7 @@ public final class Application: Sendable {
             for reserved in ["hdb_user", "hdbAuthHeader", "bypass_auth"] { object.removeValue(forKey: reserved) }
             body = object
             operation = name
-            label = OperationName(rawValue: name)?.canonical.rawValue ?? Self.unknownOperation
+            label = OperationName.named(name)?.canonical.rawValue ?? Self.unknownOperation
         } catch {
             return .immediate(response(for: error))
         }
@@ -137,7 +137,7 @@ public final class Application: Sendable {
             return .deferred { [self] in
                 let user: User
                 do {
-                    user = try await authenticator.bearer(header, operation: OperationName(rawValue: operation))
+                    user = try await authenticator.bearer(header, operation: OperationName.named(operation))
                 } catch {
                     authenticationAudit.failed(request, body: body)
                     return response(for: error)
@@ -177,7 +177,7 @@ public final class Application: Sendable {
         let name: OperationName
         let handler: Handler
         do {
-            guard let operationName = OperationName(rawValue: operation) else { throw LyreError.operationNotFound(operation) }
+            guard let operationName = OperationName.named(operation) else { throw LyreError.operationNotFound(operation) }
             guard let found = registry[operationName] else { throw LyreError.operationNotSupported(operation) }
             if user.method == .refreshToken, operationName != .refreshOperationToken { throw LyreError.invalidToken }
             try Authorization.checkOperation(operationName, body: body, user: user)

@@ -13,7 +13,7 @@ enum EmbeddedSearch {
     /// - Throws: `Operation '<name>' is not supported` when no handler is registered yet,
     ///   the permission errors of the pipeline, and whatever the search throws.
     static func run(_ body: JSONObject, app: Application, user: User) async throws -> Value {
-        guard let operation = body["operation"]?.stringValue, let name = OperationName(rawValue: operation) else {
+        guard let operation = body["operation"]?.stringValue, let name = OperationName.named(operation) else {
             throw LyreError.badRequest("search_operation.operation missing")
         }
         guard let handler = app.registry[name] else { throw LyreError.operationNotSupported(operation) }

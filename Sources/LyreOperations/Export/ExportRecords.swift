@@ -78,7 +78,7 @@ struct ExportRecords {
     /// operation permission check, then the search's own validation and rights).
     /// - Throws: what the search would answer with, and `JobInterruption.shutdown`.
     static func prepare(_ search: JSONObject, app: Application, user: User, gate: StorageGate) async throws -> ExportRecords {
-        guard let operation = search["operation"]?.stringValue, let name = OperationName(rawValue: operation) else {
+        guard let operation = search["operation"]?.stringValue, let name = OperationName.named(operation) else {
             throw LyreError.badRequest("search_operation.operation missing")
         }
         guard app.registry[name] != nil else { throw LyreError.operationNotSupported(operation) }

@@ -118,6 +118,16 @@ package enum OperationName: String, Sendable, CaseIterable {
     case setWafMode = "set_waf_mode"
 
     /// The operation an alias stands for (`create_schema` → `create_database`), else itself.
+    /// The operation named `name`, through a table built once: the synthesized
+    /// `init(rawValue:)` compares `name` with each of the cases in turn, which every request
+    /// paid (twice) before its handler ran.
+    package static func named(_ name: String) -> OperationName? {
+        byName[name]
+    }
+
+    private static let byName: [String: OperationName] =
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
     package var canonical: OperationName {
         switch self {
         case .createSchema: .createDatabase
