@@ -30,17 +30,15 @@ final class ReplicationPublisher: Sendable {
         var outbox: [CommittedGroup] = []
         var streams: Set<ReplicationStream> = []
         var wanted: Set<ReplicationStream> = [.schema]
-        var stopped = false
         var published: UInt64 = 0
         /// Messages taken from `outbox` and not yet acknowledged.
         var unacknowledged = 0
         var lastError: String?
     }
     private let state = Mutex(State())
-    private let wakeup: DispatchSemaphore
+    private let signals: WorkerSignals
     /// Publish outcomes handed over by nats.c's thread.
     private let results: ResultInbox
-    private let finished = DispatchSemaphore(value: 0)
     private let jetStream: JetStream
     private let sender: AsyncPublisher
     private let node: String
@@ -53,15 +51,15 @@ final class ReplicationPublisher: Sendable {
 
     init(connection: NATSConnection, jetStream: JetStream, node: String, settings: ClusteringSettings, storage: StorageEngine,
          logger: Logger) throws {
-        let wakeup = DispatchSemaphore(value: 0)
+        let signals = WorkerSignals()
         let results = ResultInbox()
-        self.wakeup = wakeup
+        self.signals = signals
         self.results = results
         // nats.c's thread only hands the outcome over; the publishing thread decides.
         sender = try connection.asyncPublisher(maxPending: ReplicationPublisher.window * 2,
                                                timeout: ReplicationPublisher.acknowledgementTimeout) { result in
             results.items.withLock { $0.append(result) }
-            wakeup.signal()
+            signals.wake()
         }
         self.jetStream = jetStream
         self.storage = storage
@@ -76,19 +74,19 @@ final class ReplicationPublisher: Sendable {
     /// Queues a committed group (called on the storage writer thread: returns at once).
     func enqueue(_ group: CommittedGroup) {
         state.withLock { $0.outbox.append(group) }
-        wakeup.signal()
+        signals.wake()
     }
 
     /// Queues groups, before the queued ones when `first` (those left from before a restart).
     func enqueue(_ groups: [CommittedGroup], first: Bool) {
         state.withLock { $0.outbox = first ? groups + $0.outbox : $0.outbox + groups }
-        wakeup.signal()
+        signals.wake()
     }
 
     /// Makes sure these tables' streams exist (created by the publishing thread).
     func ensureStreams(_ tables: Set<TableKey>) {
         state.withLock { $0.wanted.formUnion(tables.map(ReplicationStream.table)) }
-        wakeup.signal()
+        signals.wake()
     }
 
     /// Messages published since start, groups and messages not yet acknowledged, and the
@@ -99,17 +97,9 @@ final class ReplicationPublisher: Sendable {
 
     /// Stops after the current step (what is queued or unacknowledged stays in the outbox,
     /// published again at the next start). Blocks until stopped.
-    func stop() {
-        let first = state.withLock { s -> Bool in
-            defer { s.stopped = true }
-            return !s.stopped
-        }
-        guard first else { return }
-        wakeup.signal()
-        finished.wait()
-    }
+    func stop() { signals.stop() }
 
-    private var isStopped: Bool { state.withLock { $0.stopped } }
+    private var isStopped: Bool { signals.isStopped }
 
     /// One message to send.
     private struct Outgoing {
@@ -126,7 +116,7 @@ final class ReplicationPublisher: Sendable {
         var pause = 0.05
         while true {
             let idle = window.isEmpty
-            if wakeup.wait(timeout: .now() + .milliseconds(idle ? 500 : 100)) == .timedOut, idle {
+            if !signals.wait(seconds: idle ? 0.5 : 0.1), idle {
                 // Idle: no write came to remove them with; one write of their own.
                 for database in acknowledged { storage.database(database)?.flushOutboxAcknowledgements() }
                 acknowledged.removeAll()
@@ -190,7 +180,7 @@ final class ReplicationPublisher: Sendable {
                     }
                     pauseUnlessStopped(pause)
                     pause = min(pause * 2, 2)
-                    wakeup.signal()  // go on at once
+                    signals.wake()  // go on at once
                 }
             } else {
                 // Fill the window, in order.
@@ -208,7 +198,7 @@ final class ReplicationPublisher: Sendable {
                     if !sent {
                         // No outcome will come for it: failed now, and nothing after it is sent.
                         window.record(id: message.id, stored: false)
-                        wakeup.signal()
+                        signals.wake()
                         break
                     }
                 }
@@ -220,7 +210,7 @@ final class ReplicationPublisher: Sendable {
                 if let lastError { $0.lastError = lastError }
             }
         }
-        finished.signal()
+        signals.loopEnded()
     }
 
     /// Sleeps, waking early on stop.

@@ -11,9 +11,8 @@ final class TombstoneSweeper: Sendable {
     /// Seconds a tombstone is kept.
     let retention: Double
     private let logger: Logger
-    private let state = Mutex((stopped: false, removed: UInt64(0)))
-    private let wakeup = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let removedCount = Atomic<UInt64>(0)
+    private let signals = WorkerSignals()
 
     /// A quarter of the retention, between 0.25 s and 10 minutes: a tombstone lives at most
     /// that much longer than the retention.
@@ -29,26 +28,18 @@ final class TombstoneSweeper: Sendable {
     }
 
     /// Tombstones and markers removed since start.
-    var removed: UInt64 { state.withLock { $0.removed } }
+    var removed: UInt64 { removedCount.load(ordering: .relaxed) }
 
     /// Stops (after the batch in hand) and waits. Idempotent.
-    func stop() {
-        let first = state.withLock { s -> Bool in
-            defer { s.stopped = true }
-            return !s.stopped
-        }
-        guard first else { return }
-        wakeup.signal()
-        finished.wait()
-    }
+    func stop() { signals.stop() }
 
-    private var isStopped: Bool { state.withLock { $0.stopped } }
+    private var isStopped: Bool { signals.isStopped }
 
     private func loop() {
-        defer { finished.signal() }
+        defer { signals.loopEnded() }
         let interval = Self.interval(retention: retention)
         while !isStopped {
-            _ = wakeup.wait(timeout: .now() + interval)
+            signals.wait(seconds: interval)
             if isStopped { break }
             sweep()
         }
@@ -62,7 +53,7 @@ final class TombstoneSweeper: Sendable {
             do {
                 let count = try db.expireTombstones(olderThan: cutoff)
                 guard count > 0 else { continue }
-                state.withLock { $0.removed += UInt64(count) }
+                removedCount.add(UInt64(count), ordering: .relaxed)
                 logger.debug("clustering: \(count) tombstones of \(name) expired")
                 if name == StorageEngine.systemDatabase { storage.reloadDatabaseDrops() }
             } catch {
