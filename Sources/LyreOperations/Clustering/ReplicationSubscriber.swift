@@ -207,66 +207,49 @@ final class ReplicationSubscriber: Sendable {
         return info.firstSequence > expected || (expected > 1 && info.lastSequence + 1 < expected)
     }
 
-    /// Binds the durable consumer after a full copy (of the table, or of the peer's schema)
-    /// when the history is lacking here, else from the position kept here.
+    /// Binds the durable consumer after a full copy (of the table, or of the peer's schema:
+    /// `TableCopy`, `SchemaCopy`) when the history is lacking here — never received, or the
+    /// stream no longer holds what follows the position (purged, aged out or recreated) —
+    /// else from the position kept here. The position, kept with what was applied, is the
+    /// truth: the durable consumer (maybe behind it, or ahead when this node's data is older
+    /// than its consumer) is recreated there; binding to the existing one is no option, as
+    /// one made after a copy starts at a sequence and NATS refuses a bind whose start policy
+    /// differs.
     /// - Returns: nil when stopped during a copy.
     private func bind(_ jetStream: JetStream, stream: String, subject: String, durable: String,
                       position: inout Position) throws -> PullConsumer? {
-        guard case .table(let table) = source else {
-            return try bindSchema(jetStream, stream: stream, subject: subject, durable: durable, position: &position)
+        let (connection, peer) = (self.connection, self.peer)
+        let request: @Sendable ([UInt8]) throws -> [UInt8] = { bytes in
+            try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes, timeout: TableCopy.requestTimeout)
         }
-        let stored = try storage.database(table.database)?.replicationPosition(peer: peer, table: table.table)
+        let stored: UInt64?
+        let copy: () throws -> UInt64?
+        switch source {
+        case .table(let table):
+            stored = try storage.database(table.database)?.replicationPosition(peer: peer, table: table.table)
+            copy = { [self] in
+                let point = try TableCopy(peer: peer, database: table.database, table: table.table, since: startTime,
+                                          localNode: localNode, storage: storage, logger: logger,
+                                          isStopped: { [weak self] in self?.isStopped ?? true }, request: request).run()
+                if point != nil { applied?() }
+                return point
+            }
+        case .schema:
+            stored = try storage.database(StorageEngine.systemDatabase)?.replicationPosition(peer: peer, table: SchemaCopy.positionTable)
+            copy = { [self] in
+                if isStopped { return nil }
+                return try SchemaCopy(peer: peer, localNode: localNode, storage: storage, logger: logger, takes: takesSchema,
+                                      request: request).run()
+            }
+        }
         let info = try jetStream.streamState(stream)
-        var copy = position.needsCopy || stored == nil
-        if let stored, let info, info.firstSequence > stored + 1 || info.lastSequence < stored {
-            copy = true  // purged, aged out or recreated since
-        }
+        var needsCopy = position.needsCopy || stored == nil
+        if let stored, let info, info.firstSequence > stored + 1 || info.lastSequence < stored { needsCopy = true }
         let start: UInt64
-        if copy {
+        if needsCopy {
             state.withLock { $0.copying = true }
             defer { state.withLock { $0.copying = false } }
-            let (connection, peer) = (self.connection, self.peer)
-            guard let point = try TableCopy(peer: peer, database: table.database, table: table.table, since: startTime, localNode: localNode, storage: storage, logger: logger,
-                                            isStopped: { [weak self] in self?.isStopped ?? true }, request: { bytes in
-                                                try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes,
-                                                                       timeout: TableCopy.requestTimeout)
-                                            }).run()
-            else { return nil }
-            state.withLock { $0.copies += 1 }
-            applied?()
-            try jetStream.deleteConsumer(stream: stream, durable: durable)
-            position.needsCopy = false
-            start = point + 1
-        } else {
-            // The position kept here with what was applied is the truth; the durable consumer
-            // (maybe behind it, or ahead when this node's data is older than its consumer) is
-            // recreated there. Binding to the existing one is no option: one made after a copy
-            // starts at a sequence, and NATS refuses a bind whose start policy differs.
-            start = stored! + 1
-            try jetStream.deleteConsumer(stream: stream, durable: durable)
-        }
-        position.expected = start
-        return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait)
-    }
-
-    /// The schema stream: a copy of the peer's schema first when this node never consumed
-    /// it or the stream no longer holds what follows the position (`SchemaCopy`).
-    private func bindSchema(_ jetStream: JetStream, stream: String, subject: String, durable: String,
-                            position: inout Position) throws -> PullConsumer? {
-        let system = storage.database(StorageEngine.systemDatabase)
-        let stored = try system?.replicationPosition(peer: peer, table: SchemaCopy.positionTable)
-        let info = try jetStream.streamState(stream)
-        var copy = position.needsCopy || stored == nil
-        if let stored, let info, info.firstSequence > stored + 1 || info.lastSequence < stored { copy = true }
-        let start: UInt64
-        if copy {
-            if isStopped { return nil }
-            state.withLock { $0.copying = true }
-            defer { state.withLock { $0.copying = false } }
-            let (connection, peer) = (self.connection, self.peer)
-            let point = try SchemaCopy(peer: peer, localNode: localNode, storage: storage, logger: logger, takes: takesSchema) { bytes in
-                try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes, timeout: TableCopy.requestTimeout)
-            }.run()
+            guard let point = try copy() else { return nil }
             state.withLock { $0.copies += 1 }
             position.needsCopy = false
             start = point + 1
