@@ -45,6 +45,8 @@ public final class LyreProcess: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
         environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
+        // A crashed test process leaves no server running.
+        environment["LYRE_EXIT_WITH_PARENT"] = "1"
         environment.merge(extra) { _, new in new }
         do {
             pid = try ChildProcess.spawn([try Self.executable().path, "run", "--root", root, "--port", String(port)],

@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
               LYRE_ROOT            root folder when --root is not given
               HDB_ADMIN_USERNAME   first super user's name (first start only)
               HDB_ADMIN_PASSWORD   first super user's password (first start only)
+              LYRE_EXIT_WITH_PARENT  when 1, stop gracefully (as on SIGTERM) once the \
+            process that started the server is gone (for test harnesses and supervisors, so \
+            a crashed parent leaves no server running)
 
             HTTPS: set operationsApi.network.securePort (or --secure-port). The certificate \
             is tls.certificate / tls.privateKey; when those are the defaults under <root>/keys/ \
@@ -98,6 +101,7 @@ struct RunCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
+        if environment["LYRE_EXIT_WITH_PARENT"] == "1" { ParentWatch.start() }
         do {
             try await group.run()
         } catch {
@@ -110,5 +114,22 @@ struct RunCommand: AsyncParsableCommand {
 
     private func printError(_ message: String) {
         FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}
+
+/// `LYRE_EXIT_WITH_PARENT=1`: when the process that started the server ends (the server is
+/// handed to another parent, so `getppid()` changes), the server sends itself SIGTERM and
+/// stops as it would for its supervisor. Polled twice a second on a thread of its own: Linux's
+/// `PR_SET_PDEATHSIG` would fire when the spawning *thread* ends, which in a test process
+/// is whenever a pool thread retires.
+enum ParentWatch {
+    static func start() {
+        let parent = getppid()
+        let thread = Thread {
+            while getppid() == parent { usleep(500_000) }
+            kill(getpid(), SIGTERM)
+        }
+        thread.name = "lyre-parent-watch"
+        thread.start()
     }
 }

@@ -101,9 +101,14 @@ struct ServerControl {
 
     /// Starts `executable arguments` detached: a new session, stdin from /dev/null,
     /// stdout and stderr appended to the log. Returns the child's pid.
+    /// A detached server outlives `lyre start` by design, so `LYRE_EXIT_WITH_PARENT` is not
+    /// passed on.
     func spawnDetached(executable: String, arguments: [String]) throws -> pid_t {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LYRE_EXIT_WITH_PARENT"] = nil
         do {
-            return try ChildProcess.spawn([executable] + arguments, log: stdoutLog, newSession: true)
+            return try ChildProcess.spawn([executable] + arguments, log: stdoutLog, newSession: true,
+                                          environment: environment)
         } catch {
             throw CLIHTTPClient.Failure("cannot start \(executable): \(error)")
         }

@@ -82,6 +82,44 @@ import Testing
         #expect(r.text == #"[{"v":"kept"}]"#)
     }
 
+    /// Lyre's own setting for harnesses: a server whose starter is killed stops by itself.
+    @Test func aServerWithExitWithParentStopsWhenItsParentIsKilled() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = LyreProcess.freePort()
+        let pidFile = root + ".pid"
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["HDB_ADMIN_USERNAME"] = TestApplication.adminUsername
+        environment["HDB_ADMIN_PASSWORD"] = TestApplication.adminPassword
+        environment["LYRE_EXIT_WITH_PARENT"] = "1"
+        // A shell starts the server and waits for it; killing the shell orphans the server.
+        let shell = try ChildProcess.spawn(["/bin/sh", "-c", "\"$0\" run --root \"$1\" --port \"$2\" & echo $! > \"$3\"; wait",
+                                            try LyreProcess.executable().path, root, String(port), pidFile],
+                                           log: "/dev/null", environment: environment)
+        var answered = false
+        for _ in 0..<600 where !answered {
+            answered = (try? await HTTPClient.request(port: port, method: "GET", path: "/health", headers: [], body: []))?.status == 200
+            if !answered { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let server = pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        defer { if server > 0 { _ = Glibc.kill(server, SIGKILL) } }
+        #expect(answered)
+        #expect(server > 0)
+        _ = Glibc.kill(shell, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(shell, &status, 0)
+        // Gone, or a zombie its new parent has not reaped yet: either way no longer running.
+        func running() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(server)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+        }
+        for _ in 0..<600 where running() { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!running())
+        #expect((try? await HTTPClient.request(port: port, method: "GET", path: "/health", headers: [], body: [])) == nil)
+    }
+
     @Test func firstStartWithoutAdminCredentialsStopsWithOneLine() throws {
         let root = TestApplication.temporaryRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
