@@ -62,8 +62,24 @@ extension RecordCodec {
             String(decoding: try slice(try count()), as: UTF8.self)
         }
 
+        /// An entry's key as UTF-8 bytes: a well-known name's two-byte escape (`8k 00`, never
+        /// a shortest-form varint), else a length and the bytes.
+        mutating func key() throws -> UnsafeRawBufferPointer {
+            guard position + 1 < limit, bytes[position] >= 0x80, bytes[position + 1] == 0 else {
+                return try slice(try count())
+            }
+            let index = Int(bytes[position] & 0x7F)
+            guard index < RecordCodec.wellKnownKeyBytes.count else { throw malformed("unknown well-known key \(index)") }
+            position &+= 2
+            return RecordCodec.wellKnownKeyBytes[index]
+        }
+
+        mutating func keyString() throws -> String {
+            String(decoding: try key(), as: UTF8.self)
+        }
+
         mutating func keyEquals(_ name: UnsafeRawBufferPointer) throws -> Bool {
-            let key = try slice(try count())
+            let key = try key()
             return key.count == name.count && key.elementsEqual(name)
         }
 
@@ -136,7 +152,7 @@ extension RecordCodec {
                     var entries: [JSONObject.Entry] = []
                     entries.reserveCapacity(count)
                     for _ in 0..<count {
-                        let key = try reader.string()
+                        let key = try reader.keyString()
                         entries.append(JSONObject.Entry(key: key, value: try reader.value(depth: depth + 1)))
                     }
                     return .object(JSONObject(entries: entries))
@@ -146,7 +162,7 @@ extension RecordCodec {
         }
 
         mutating func transcodeKey(into output: inout [UInt8]) throws {
-            JSON.writeString(utf8: try slice(try count()), into: &output)
+            JSON.writeString(utf8: try key(), into: &output)
         }
 
         mutating func transcodeValue(into output: inout [UInt8], depth: Int) throws {

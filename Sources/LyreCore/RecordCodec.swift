@@ -16,7 +16,13 @@
 ///          | 0x07 · u32 LE(body bytes) · body      object; body := varint(count) · entry*
 /// ```
 ///
-/// Varints are LEB128 (7 bits a byte, low bits first). Every value can be skipped without
+/// Varints are LEB128 (7 bits a byte, low bits first), always written in their shortest form,
+/// except for one escape: a key written `8k 00` (the index `k` as a two-byte varint, which no
+/// shortest form ever is) stands for the `k`-th of `wellKnownKeys`, the attribute names every
+/// Harper record carries (`__createdtime__`, `__updatedtime__`): 2 bytes instead of 16 each,
+/// 28 bytes less for every stored record. Records written before the escape existed never
+/// contain it and read as they always did, so nothing migrates (an older Lyre cannot read the
+/// escape: docs/compatibility.md). Every value can be skipped without
 /// being decoded (strings and containers carry their byte length), so `value(of:in:)`
 /// walks the top-level keys comparing bytes and skipping values, and `writeJSON` copies
 /// strings straight from the record into the output with JSON escaping.
@@ -27,6 +33,17 @@ public enum RecordCodec {
     public static let formatVersion: UInt8 = 1
     /// Nesting deeper than this is refused when decoding (it cannot come from JSON).
     static let maximumDepth = 1024
+
+    /// Names written as a two-byte escape wherever a key is written (see the layout). Only
+    /// ever appended to: an index, once written, means its name forever.
+    static let wellKnownKeys = ["__createdtime__", "__updatedtime__"]
+    /// Their UTF-8 bytes, for readers that compare and copy keys as bytes (allocated once,
+    /// never freed or written).
+    nonisolated(unsafe) static let wellKnownKeyBytes: [UnsafeRawBufferPointer] = wellKnownKeys.map { name in
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: name.utf8.count, alignment: 1)
+        storage.copyBytes(from: Array(name.utf8))
+        return UnsafeRawBufferPointer(storage)
+    }
 
     enum Tag {
         static let null: UInt8 = 0x00
@@ -43,7 +60,7 @@ public enum RecordCodec {
         output.append(formatVersion)
         appendVarint(UInt64(record.count), into: &output)
         for entry in record.entries {
-            appendString(entry.key, into: &output)
+            appendKey(entry.key, into: &output)
             appendValue(entry.value, into: &output)
         }
     }
@@ -67,14 +84,14 @@ public enum RecordCodec {
         }
 
         public mutating func append(_ key: String, _ value: Value) {
-            RecordCodec.appendString(key, into: &bytes)
+            RecordCodec.appendKey(key, into: &bytes)
             RecordCodec.appendValue(value, into: &bytes)
         }
 
         /// Appends `key` with an array of records given as their `encode(_:)` bytes: a
         /// record's bytes after its version byte are an object value's body.
         public mutating func append(_ key: String, encodedRecords: [[UInt8]]) {
-            RecordCodec.appendString(key, into: &bytes)
+            RecordCodec.appendKey(key, into: &bytes)
             bytes.append(Tag.array)
             let lengthAt = RecordCodec.beginBody(into: &bytes)
             RecordCodec.appendVarint(UInt64(encodedRecords.count), into: &bytes)
@@ -97,7 +114,7 @@ public enum RecordCodec {
         var entries: [JSONObject.Entry] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {
-            let key = try reader.string()
+            let key = try reader.keyString()
             entries.append(JSONObject.Entry(key: key, value: try reader.value(depth: 0)))
         }
         try reader.expectEnd()
@@ -115,7 +132,7 @@ public enum RecordCodec {
         var entries: [JSONObject.Entry] = []
         entries.reserveCapacity(Swift.min(count, attributes.count))
         for _ in 0..<count {
-            let key = try reader.slice(try reader.count())
+            let key = try reader.key()
             if attributes.contains(where: { $0.count == key.count && $0.elementsEqual(key) }) {
                 entries.append(JSONObject.Entry(key: String(decoding: key, as: UTF8.self), value: try reader.value(depth: 0)))
             } else {
@@ -213,6 +230,22 @@ public enum RecordCodec {
         output.append(UInt8(truncatingIfNeeded: v))
     }
 
+    /// An entry's key: the two-byte escape for a well-known name, else the string.
+    static func appendKey(_ key: String, into output: inout [UInt8]) {
+        var key = key
+        let escaped = key.withUTF8 { utf8 -> Bool in
+            // Both well-known names are 15 bytes starting with "__"; most keys fail here.
+            guard utf8.count == 15, utf8[0] == UInt8(ascii: "_"), utf8[1] == UInt8(ascii: "_") else { return false }
+            for (index, name) in wellKnownKeyBytes.enumerated() where name.elementsEqual(utf8) {
+                output.append(0x80 | UInt8(index))
+                output.append(0)
+                return true
+            }
+            return false
+        }
+        if !escaped { appendString(key, into: &output) }
+    }
+
     static func appendString(_ string: String, into output: inout [UInt8]) {
         var string = string
         string.withUTF8 { utf8 in
@@ -245,7 +278,7 @@ public enum RecordCodec {
             let lengthAt = beginBody(into: &output)
             appendVarint(UInt64(object.count), into: &output)
             for entry in object.entries {
-                appendString(entry.key, into: &output)
+                appendKey(entry.key, into: &output)
                 appendValue(entry.value, into: &output)
             }
             endBody(lengthAt, into: &output)

@@ -66,9 +66,10 @@ enum CodecFuzzer {
         // Partial reads must not trap either; their results are not compared (keys may hold
         // invalid UTF-8 here, which decoding repairs and byte comparison does not).
         var picked: [UInt8] = []
-        _ = try? RecordCodec.transcode(bytes, attributes: ["id", "name", ""], into: &picked)
+        _ = try? RecordCodec.transcode(bytes, attributes: ["id", "name", "", "__createdtime__"], into: &picked)
         _ = try? RecordCodec.value(of: "id", in: bytes)
-        _ = try? RecordCodec.decode(bytes, only: [Array("id".utf8), []])
+        _ = try? RecordCodec.value(of: "__updatedtime__", in: bytes)
+        _ = try? RecordCodec.decode(bytes, only: [Array("id".utf8), [], Array("__createdtime__".utf8)])
         if let decoded { try checkRecord(decoded) }
     }
 

@@ -34,6 +34,36 @@ import Testing
         #expect(try RecordCodec.decode(builder.bytes) == whole)
     }
 
+    /// The two system timestamps, in every stored record, are written as two-byte escapes.
+    @Test func wellKnownKeysTakeTwoBytesAndReadLikeAnyKey() throws {
+        let record = JSONObject([("id", 1), ("__createdtime__", .double(1.5)), ("__updatedtime__", 2),
+                                 ("nested", ["__createdtime__": true] as Value)])
+        let bytes = RecordCodec.encode(record)
+        let literal = Array("__createdtime__".utf8)
+        #expect(!bytes.indices.contains { bytes[$0...].starts(with: literal) })
+        #expect(bytes.count == 1 + 1 + (3 + 2) + (2 + 9) + (2 + 2) + (7 + 1 + 4 + 1 + 2 + 1))
+        #expect(try RecordCodec.decode(bytes) == record)
+        let updated = try bytes.withUnsafeBytes { try RecordCodec.value(of: "__updatedtime__", in: $0) }
+        #expect(updated == 2)
+        let picked = try bytes.withUnsafeBytes { try RecordCodec.decode($0, only: [Array("__createdtime__".utf8)]) }
+        #expect(picked == JSONObject([("__createdtime__", .double(1.5))]))
+        #expect(try json(bytes) == #"{"id":1,"__createdtime__":1.5,"__updatedtime__":2,"nested":{"__createdtime__":true}}"#)
+        #expect(try json(bytes, ["__createdtime__", "id"]) == #"{"__createdtime__":1.5,"id":1}"#)
+    }
+
+    /// Records written before the escape (every key spelled out) read as before.
+    @Test func recordsWithTheNamesSpelledOutStillRead() throws {
+        var bytes: [UInt8] = [RecordCodec.formatVersion, 2]
+        bytes += [15] + Array("__createdtime__".utf8) + [0x03, 0x04]  // int 2
+        bytes += [2] + Array("id".utf8) + [0x03, 0x02]                 // int 1
+        #expect(try RecordCodec.decode(bytes) == JSONObject([("__createdtime__", 2), ("id", 1)]))
+        let created = try bytes.withUnsafeBytes { try RecordCodec.value(of: "__createdtime__", in: $0) }
+        #expect(created == 2)
+        #expect(try json(bytes, ["__createdtime__"]) == #"{"__createdtime__":2}"#)
+        // An escape past the table is malformed, not some other name.
+        #expect(throws: LyreError.self) { try RecordCodec.decode([RecordCodec.formatVersion, 1, 0x85, 0x00, 0x00]) }
+    }
+
     @Test func picksOneAttribute() throws {
         let bytes = RecordCodec.encode(Self.dog)
         try bytes.withUnsafeBytes { (raw) throws in
