@@ -98,7 +98,8 @@ struct ClusterSchemaCopyTests {
         // Later writes still flow: a record made on beta reaches both of its peers.
         try await Self.insert(beta, [40])
         try await ClusteringTests.waitFor("40 on alpha and gamma") {
-            try await ClusterSchemaTests.ids(alpha) == [20, 40] && ClusterSchemaTests.ids(gamma) == [20, 40]
+            let (onAlpha, onGamma) = (try await ClusterSchemaTests.ids(alpha), try await ClusterSchemaTests.ids(gamma))
+            return onAlpha == [20, 40] && onGamma == [20, 40]
         }
     }
 }

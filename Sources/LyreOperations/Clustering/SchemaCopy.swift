@@ -96,8 +96,9 @@ package struct SchemaCopy {
             guard let next else { break }
             after = next
         }
+        let (position, origin) = (point, self.peer)
         try storage.database(StorageEngine.systemDatabase)?.writeSync { ctx in
-            try ctx.setReplicationPosition(point, peer: peer, table: Self.positionTable, reset: true)
+            try ctx.setReplicationPosition(position, peer: origin, table: Self.positionTable, reset: true)
         }
         logger.notice("clustering: copied the schema of \(peer) (\(received) changes in \(batches) batches, \(applied) applied here), then its changes after sequence \(point)")
         return point
@@ -114,13 +115,17 @@ package struct SchemaCopy {
         var value: Value { .array([.string(database), .int(Int64(part)), .string(name)]) }
 
         init(database: String, part: Int, name: String) {
-            (self.database, self.part, self.name) = (database, part, name)
+            self.database = database
+            self.part = part
+            self.name = name
         }
 
         init?(_ value: Value?) {
             guard let array = TableCopy.key(value)?.arrayValue, array.count == 3, let database = array[0].stringValue,
                   let part = array[1].intValue, let name = array[2].stringValue else { return nil }
-            (self.database, self.part, self.name) = (database, Int(part), name)
+            self.database = database
+            self.part = Int(part)
+            self.name = name
         }
     }
 
@@ -172,12 +177,12 @@ package struct SchemaCopy {
             var last: Position?
             var full: Bool { changes.count >= max(1, limit) || bytes >= maxBytes }
             func add(_ position: Position, _ table: String, _ change: SchemaChange, at time: Double) {
-                let entry = Value.object(JSONObject([
+                let entry = JSONObject([
                     ("database", .string(position.database)), ("table", .string(table)), ("time", .double(time)),
                     ("schema", .object(change.value)),
-                ]))
+                ])
                 bytes += RecordCodec.encode(entry).count
-                changes.append(entry)
+                changes.append(.object(entry))
                 last = position
             }
             /// Whether `position` comes after where the previous batch ended.
@@ -255,7 +260,11 @@ package enum SchemaChanges {
         package var origin: String
 
         package init(database: String, table: String, change: SchemaChange, time: Double, origin: String) {
-            (self.database, self.table, self.change, self.time, self.origin) = (database, table, change, time, origin)
+            self.database = database
+            self.table = table
+            self.change = change
+            self.time = time
+            self.origin = origin
         }
 
         /// From a schema copy's reply.
