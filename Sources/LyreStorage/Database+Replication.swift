@@ -67,3 +67,34 @@ extension Database {
         try writeSync { ctx in try ctx.tombstoneCount() }
     }
 }
+
+extension Database {
+    /// Up to `limit` entries of the drop markers (`__dropped`) after the key `after`, in key
+    /// order, as the schema changes that left them: one batch of a schema copy's markers,
+    /// read in a transaction of its own. Blocking (a job of the writer, like `tombstoneBatch`:
+    /// markers are read where they are written).
+    package func markerBatch(after: [UInt8]?, limit: Int) throws -> MarkerBatch {
+        let inSystem = name == StorageEngine.systemDatabase
+        return try writeSync { ctx in try ctx.markers(after: after, limit: limit, inSystem: inSystem) }
+    }
+}
+
+extension WriteContext {
+    func markers(after: [UInt8]?, limit: Int, inSystem: Bool) throws -> MarkerBatch {
+        var batch = MarkerBatch()
+        try transaction.withCursor(DropMarkers.dbi(transaction)) { cursor in
+            var entry = try after.map { after -> Cursor.Entry? in
+                let at = try cursor.seek(atOrAfter: after)
+                if let at, Array(at.key) == after { return try cursor.next() }
+                return at
+            } ?? cursor.first()
+            while let e = entry {
+                if batch.entries.count >= max(1, limit) { return }
+                batch.entries.append((Array(e.key), ReplicatedMarker.decode(key: e.key, value: e.value, inSystem: inSystem)))
+                entry = try cursor.next()
+            }
+            batch.done = true
+        }
+        return batch
+    }
+}

@@ -92,3 +92,53 @@ enum DropMarkers {
         return Double(bitPattern: bits)
     }
 }
+
+/// A drop or `delete_records_before` marker as the schema change that left it, at its time:
+/// a full schema copy (`SchemaCopy`) carries a peer's markers, and the receiving node applies
+/// each as that change received from the peer's schema stream (so a node joining after the
+/// stream lost the change still learns it).
+package struct ReplicatedMarker: Sendable, Equatable {
+    /// The table (empty for a database's drop).
+    package var table: String
+    package var change: SchemaChange
+    /// When the drop or the operation happened (ms).
+    package var time: Double
+
+    package init(table: String, change: SchemaChange, time: Double) {
+        self.table = table
+        self.change = change
+        self.time = time
+    }
+
+    /// The marker a `__dropped` entry holds, nil for one that is not replicated here (in the
+    /// `system` database only database drops are; elsewhere a database's drop never is) or
+    /// that cannot be read.
+    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, inSystem: Bool) -> ReplicatedMarker? {
+        guard let time = DropMarkers.decode(value), let first = key.first else { return nil }
+        if first == 0 {
+            guard inSystem, key.count > 1 else { return nil }
+            return ReplicatedMarker(table: "", change: .dropDatabase(String(decoding: key.dropFirst(), as: UTF8.self)), time: time)
+        }
+        if inSystem { return nil }
+        if first == 1 {
+            guard key.count > 10, key[key.count - 9] == 0,
+                  let cutoff = DropMarkers.decode(UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...])) else { return nil }
+            let table = String(decoding: key[1..<(key.count - 9)], as: UTF8.self)
+            return ReplicatedMarker(table: table, change: .deleteRecordsBefore(cutoff), time: time)
+        }
+        if let zero = key.firstIndex(of: 0) {
+            return ReplicatedMarker(table: String(decoding: key[..<zero], as: UTF8.self),
+                                    change: .dropAttribute(String(decoding: key[(zero + 1)...], as: UTF8.self)), time: time)
+        }
+        return ReplicatedMarker(table: String(decoding: key, as: UTF8.self), change: .dropTable, time: time)
+    }
+}
+
+/// One batch of a database's markers (`Database.markerBatch`): every entry examined, in key
+/// order, with its marker (nil: not replicated), and whether the DBI has more after the last.
+package struct MarkerBatch: Sendable {
+    package var entries: [(key: [UInt8], marker: ReplicatedMarker?)] = []
+    package var done = false
+
+    package init() {}
+}

@@ -231,6 +231,8 @@ package final class StorageEngine: Sendable {
         case .createDatabase(let name):
             _ = try databaseForReplication(name, changedAt: time)
         case .dropDatabase(let name):
+            // Applied already (its marker here at that time or later): see `WriteContext.isApplied`.
+            if let dropped = databaseDroppedAt(name), dropped >= time { return }
             try markDatabaseDropped(name, at: time)
             guard let db = database(name) else { return }
             let remaining = try db.writeSync { ctx in

@@ -141,9 +141,20 @@ extension WriteContext {
         return result
     }
 
+    /// Whether a drop (or `delete_records_before`) at `time` has been applied here already:
+    /// this node holds its marker at that time or later. Everything older was removed then,
+    /// and what is here now came after it (newer records, or a table or attribute created
+    /// here since), so it is not applied again: a schema copy, which carries the peer's
+    /// markers every time it runs, would otherwise remove a table created here since.
+    static func isApplied(_ key: [UInt8], at time: Double, in context: WriteContext) throws -> Bool {
+        guard let existing = try DropMarkers.get(key, in: context) else { return false }
+        return existing >= time
+    }
+
     /// Applies a table's schema change made on another node at `timestamp`, last writer
     /// wins: a creation older than a drop here is ignored; a drop removes what is older
-    /// than it (the whole table or attribute when nothing here is newer) and leaves a marker.
+    /// than it (the whole table or attribute when nothing here is newer) and leaves a marker;
+    /// a drop whose marker (at its time or later) is here already changes nothing.
     private mutating func applyRemoteSchema(_ change: SchemaChange, table name: String, timestamp: Double, floor: Double) throws -> RemoteApplyResult {
         var result = RemoteApplyResult()
         func time(_ record: JSONObject) -> Double { record[TableDefinition.updatedTime]?.doubleValue ?? 0 }
@@ -179,6 +190,7 @@ extension WriteContext {
                 result.applied = 1
             }
         case .dropTable:
+            guard try !Self.isApplied(DropMarkers.tableKey(name), at: timestamp, in: self) else { return result }
             try DropMarkers.put(DropMarkers.tableKey(name), at: timestamp, in: self)
             guard let table = catalog.tables[name] else { return result }
             // Records written here after the drop (before it arrived) keep the table.
@@ -207,10 +219,12 @@ extension WriteContext {
                   (try DropMarkers.get(DropMarkers.attributeKey(name, attribute), in: self) ?? -.infinity) < timestamp else { return result }
             result.applied = try addAttributes([attribute], to: name, indexed: indexed).count
         case .deleteRecordsBefore(let cutoff):
+            guard try !Self.isApplied(DropMarkers.deletedBeforeKey(name, cutoff: cutoff), at: timestamp, in: self) else { return result }
             try DropMarkers.put(DropMarkers.deletedBeforeKey(name, cutoff: cutoff), at: timestamp, in: self)
             guard timestamp > floor, let table = catalog.tables[name] else { return result }
             result.applied = try deleteRecords(of: table, under: DropMarkers.DeletedBefore(cutoff: cutoff, time: timestamp))
         case .dropAttribute(let attribute):
+            guard try !Self.isApplied(DropMarkers.attributeKey(name, attribute), at: timestamp, in: self) else { return result }
             try DropMarkers.put(DropMarkers.attributeKey(name, attribute), at: timestamp, in: self)
             guard let table = catalog.tables[name], table.attribute(attribute) != nil else { return result }
             // Taken out of the records older than the drop; kept while a newer record has it.

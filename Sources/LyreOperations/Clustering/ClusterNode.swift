@@ -241,7 +241,7 @@ final class ClusterNode: Sendable {
             return RecordCodec.encode(JSONObject([("status", .string("error")), ("message", .string("bad copy request"))]))
         }
         if request["part"]?.stringValue == "schema" {
-            return RecordCodec.encode(SchemaCopy.answer(storage: storage) {
+            return RecordCodec.encode(SchemaCopy.answer(request, storage: storage) {
                 // Every group that began before this committed (a schema change is in its
                 // database's group, a database's in the system database's), then the point.
                 for name in storage.databaseNames { try storage.database(name)?.writeSync { _ in } }

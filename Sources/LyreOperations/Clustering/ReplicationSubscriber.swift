@@ -239,7 +239,7 @@ final class ReplicationSubscriber: Sendable {
             copy = { [self] in
                 if isStopped { return nil }
                 return try SchemaCopy(peer: peer, localNode: localNode, storage: storage, logger: logger, takes: takesSchema,
-                                      request: request).run()
+                                      isStopped: { [weak self] in self?.isStopped ?? true }, request: request).run()
             }
         }
         let info = try jetStream.streamState(stream)
@@ -298,24 +298,14 @@ final class ReplicationSubscriber: Sendable {
         }
     }
 
-    /// Applies schema changes one by one, those of databases and tables this node takes.
+    /// Applies schema changes one by one, those of databases and tables this node takes
+    /// (`SchemaChanges.apply`, the rule a schema copy's changes follow too).
     private func applySchema(_ decoded: [(ReplicationMessage, String)]) throws {
-        let localNode = self.localNode
-        for (message, origin) in decoded {
-            guard case .schema(let change) = message.change.kind else { continue }
-            if change.databaseName != nil {
-                // A database's change: taken when this node has the database or subscribes to one of its tables.
-                guard takesSchema(message.database, "") else { continue }
-                try storage.applyRemoteDatabaseChange(change, at: message.timestamp)
-                continue
-            }
-            guard takesSchema(message.database, message.table) else { continue }
-            guard let found = try storage.databaseForReplication(message.database, changedAt: message.timestamp) else { continue }
-            let (db, droppedAt) = found
-            try db.writeSync { ctx in
-                _ = try ctx.applyRemote(message.change, timestamp: message.timestamp, origin: origin, localNode: localNode,
-                                        databaseDroppedAt: droppedAt)
-            }
+        let entries = decoded.compactMap { message, origin -> SchemaChanges.Entry? in
+            guard case .schema(let change) = message.change.kind else { return nil }
+            return SchemaChanges.Entry(database: message.database, table: message.table, change: change, time: message.timestamp,
+                                       origin: origin)
         }
+        try SchemaChanges.apply(entries, grouped: false, storage: storage, localNode: localNode, takes: takesSchema)
     }
 }
