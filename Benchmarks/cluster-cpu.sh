@@ -59,7 +59,7 @@ HZ=$(getconf CLK_TCK)
 # Per binary i: A, B (its replica) and OFF (clustering off).
 declare -a A_PORT B_PORT OFF_PORT A_PID B_PID OFF_PID NATS_PIDS
 for i in "${!BINS[@]}"; do
-  A_PORT[i]=$((29925 + 3 * i)); B_PORT[i]=$((29926 + 3 * i)); OFF_PORT[i]=$((29927 + 3 * i))
+  A_PORT[i]=$((29900 + 3 * i)); B_PORT[i]=$((29901 + 3 * i)); OFF_PORT[i]=$((29902 + 3 * i))
   start "${BINS[i]}" "a$i" "${A_PORT[i]}"; start "${BINS[i]}" "b$i" "${B_PORT[i]}"; start "${BINS[i]}" "off$i" "${OFF_PORT[i]}"
   cluster "${A_PORT[i]}" "a$i" $((29930 + 20 * i)); cluster "${B_PORT[i]}" "b$i" $((29940 + 20 * i)) $((29930 + 20 * i))
   for port in "${A_PORT[i]}" "${B_PORT[i]}" "${OFF_PORT[i]}"; do
