@@ -91,17 +91,59 @@ public enum RecordCodec {
         /// Appends `key` with an array of records given as their `encode(_:)` bytes: a
         /// record's bytes after its version byte are an object value's body.
         public mutating func append(_ key: String, encodedRecords: [[UInt8]]) {
+            appendKey(key)
+            appendArray(ofEncodedRecords: encodedRecords)
+        }
+
+        // Nested values built piece by piece (a replication outbox entry: objects whose
+        // records are already encoded). A key is followed by exactly one value: `appendValue`,
+        // `appendArray(ofEncodedRecords:)`, or a container opened, filled and closed.
+
+        /// An open array or object: its byte length is written when it is closed.
+        public struct Container {
+            fileprivate let lengthAt: Int
+        }
+
+        /// Appends an object entry's key (of this record or of an open object).
+        public mutating func appendKey(_ key: String) {
             RecordCodec.appendKey(key, into: &bytes)
-            bytes.append(Tag.array)
-            let lengthAt = RecordCodec.beginBody(into: &bytes)
-            RecordCodec.appendVarint(UInt64(encodedRecords.count), into: &bytes)
+        }
+
+        public mutating func appendValue(_ value: Value) {
+            RecordCodec.appendValue(value, into: &bytes)
+        }
+
+        /// Appends an array value of the records given as their `encode(_:)` bytes.
+        public mutating func appendArray(ofEncodedRecords encodedRecords: [[UInt8]]) {
+            let array = openArray(count: encodedRecords.count)
             for record in encodedRecords {
                 bytes.append(Tag.object)
                 let objectAt = RecordCodec.beginBody(into: &bytes)
                 bytes.append(contentsOf: record.dropFirst())
                 RecordCodec.endBody(objectAt, into: &bytes)
             }
-            RecordCodec.endBody(lengthAt, into: &bytes)
+            close(array)
+        }
+
+        /// Opens an array value of `count` values (exactly that many must follow).
+        public mutating func openArray(count: Int) -> Container {
+            bytes.append(Tag.array)
+            let container = Container(lengthAt: RecordCodec.beginBody(into: &bytes))
+            RecordCodec.appendVarint(UInt64(count), into: &bytes)
+            return container
+        }
+
+        /// Opens an object value of `count` entries (exactly that many keys and values must follow).
+        public mutating func openObject(count: Int) -> Container {
+            bytes.append(Tag.object)
+            let container = Container(lengthAt: RecordCodec.beginBody(into: &bytes))
+            RecordCodec.appendVarint(UInt64(count), into: &bytes)
+            return container
+        }
+
+        /// Closes the innermost open container.
+        public mutating func close(_ container: Container) {
+            RecordCodec.endBody(container.lengthAt, into: &bytes)
         }
     }
 

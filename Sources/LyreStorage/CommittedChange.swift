@@ -14,10 +14,42 @@ package struct CommittedChange: Sendable {
 
     package var table: String
     package var kind: Kind
+    /// For `.put`, the records as stored (`RecordCodec.encode`, same order), when the writer
+    /// has them: the outbox and the replication message embed these bytes instead of
+    /// encoding the records again. Nil after a change was decoded (an outbox read at start).
+    package var encodedRecords: [[UInt8]]?
 
-    package init(table: String, kind: Kind) {
+    package init(table: String, kind: Kind, encodedRecords: [[UInt8]]? = nil) {
         self.table = table
         self.kind = kind
+        self.encodedRecords = encodedRecords
+    }
+
+    /// Appends `other`'s records or keys when both are puts or both deletes (of any table:
+    /// the caller compares tables); false otherwise. In place: a group's consecutive
+    /// single-record inserts merge in linear time.
+    package mutating func merge(_ other: CommittedChange) -> Bool {
+        switch other.kind {
+        case .put(let more):
+            guard case .put(var records) = kind else { return false }
+            kind = .put([])  // `records` is then the array's only reference: appended in place
+            records.append(contentsOf: more)
+            kind = .put(records)
+            if let otherEncoded = other.encodedRecords, encodedRecords != nil {
+                encodedRecords!.append(contentsOf: otherEncoded)
+            } else {
+                encodedRecords = nil
+            }
+            return true
+        case .delete(let more):
+            guard case .delete(var ids) = kind else { return false }
+            kind = .delete([])
+            ids.append(contentsOf: more)
+            kind = .delete(ids)
+            return true
+        case .schema:
+            return false
+        }
     }
 }
 

@@ -7,20 +7,36 @@ import LyreCore
 enum Outbox {
     static let dbiName = "__outbox"
 
+    /// Records the writer encoded already (`CommittedChange.encodedRecords`) are copied in as
+    /// they are, not encoded again on the writer thread; the bytes are the same either way.
     static func encode(_ changes: [CommittedChange], timestamp: Double) -> [UInt8] {
-        var object = JSONObject()
-        object["timestamp"] = .double(timestamp)
-        object["changes"] = .array(changes.map { change in
-            var entry = JSONObject()
-            entry["table"] = .string(change.table)
+        var capacity = 64
+        for change in changes {
+            capacity += 32
+            for record in change.encodedRecords ?? [] { capacity += record.count + 5 }
+        }
+        var builder = RecordCodec.Builder(entryCount: 2, capacity: capacity)
+        builder.append("timestamp", .double(timestamp))
+        builder.appendKey("changes")
+        let array = builder.openArray(count: changes.count)
+        for change in changes {
+            let entry = builder.openObject(count: 2)
+            builder.append("table", .string(change.table))
             switch change.kind {
-            case .put(let records): entry["put"] = .array(records.map(Value.object))
-            case .delete(let ids): entry["delete"] = .array(ids)
-            case .schema(let change): entry["schema"] = .object(change.value)
+            case .put(let records):
+                builder.appendKey("put")
+                if let encoded = change.encodedRecords, encoded.count == records.count {
+                    builder.appendArray(ofEncodedRecords: encoded)
+                } else {
+                    builder.appendValue(.array(records.map(Value.object)))
+                }
+            case .delete(let ids): builder.append("delete", .array(ids))
+            case .schema(let change): builder.append("schema", .object(change.value))
             }
-            return .object(entry)
-        })
-        return RecordCodec.encode(object)
+            builder.close(entry)
+        }
+        builder.close(array)
+        return builder.bytes
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, database: String, key: UInt64) throws -> CommittedGroup {

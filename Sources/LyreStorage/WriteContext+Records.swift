@@ -110,7 +110,7 @@ extension WriteContext {
         try created.flush(into: self, table: table)
         if !result.written.isEmpty {
             touch(tableName)
-            if changes != nil { gather(CommittedChange(table: tableName, kind: .put(result.stored))) }
+            if changes != nil { gather(CommittedChange(table: tableName, kind: .put(result.stored), encodedRecords: result.storedEncodings)) }
         }
         return result
     }

@@ -251,8 +251,7 @@ final class Writer: Sendable {
                 do {
                     if let acknowledged { try context.removeOutbox(upTo: acknowledged) }
                     if let observe, let changes = context.changes {
-                        let name = context.catalog.name
-                        let kept = changes.filter { $0.isSchema || observe.observes(name, $0.table) }
+                        let kept = Self.kept(changes, of: context.catalog.name, observe)
                         if !kept.isEmpty { outbox = (try context.keepInOutbox(kept), kept) }
                     }
                     try context.finish()
@@ -297,6 +296,33 @@ final class Writer: Sendable {
             pending.forEach { $0.complete(nil) }
             return
         }
+    }
+
+    /// The changes of a group that the observer wants (schema changes and those of observed
+    /// tables), with consecutive puts (or deletes) of one table merged into one change: a
+    /// group of many single-record inserts is then one change in the outbox, not one per
+    /// request (the publisher merged them into one message anyway). Asks `observes` once per
+    /// run of one table's changes, not once per change.
+    static func kept(_ changes: [CommittedChange], of database: String, _ observe: CommitObservation) -> [CommittedChange] {
+        var kept: [CommittedChange] = []
+        var decided: (table: String, observed: Bool)?
+        for change in changes {
+            if change.isSchema {
+                kept.append(change)
+                continue
+            }
+            let observed: Bool
+            if let decided, decided.table == change.table {
+                observed = decided.observed
+            } else {
+                observed = observe.observes(database, change.table)
+                decided = (change.table, observed)
+            }
+            guard observed else { continue }
+            if let last = kept.indices.last, kept[last].table == change.table, !kept[last].isSchema, kept[last].merge(change) { continue }
+            kept.append(change)
+        }
+        return kept
     }
 
     /// Grows the map for a replay; on failure answers every job with the error and returns false.

@@ -65,6 +65,7 @@ import Testing
         window.append(database: "dev", outboxKey: 5, messages: Self.messages([5]))
         let held = Self.drain(&window)
         #expect(held.isEmpty)
+        #expect(window.hasUnsent)
         // m3 has no outcome yet: not rewound before it has one.
         #expect(!window.allResolved)
         window.record(id: "m3", stored: true)
@@ -77,6 +78,24 @@ import Testing
         #expect(retired == 4)
         #expect(last == ["dev": 5])
         #expect(window.isEmpty)
+        #expect(!window.hasFailure && !window.hasUnsent)
+    }
+
+    @Test func aFailureReportedBeforeTheStoreOfTheSameMessageIsUndoneByIt() {
+        // A timeout's failure, then the acknowledgement after all: stored, nothing to resend.
+        var window = Window(limit: 1, byteLimit: 1 << 20)
+        window.append(database: "dev", outboxKey: 1, messages: Self.messages([1, 2]))
+        #expect(Self.drain(&window) == [1])
+        #expect(window.hasUnsent, "m2 waits for room")
+        window.record(id: "m1", stored: false)
+        window.record(id: "m1", stored: false)
+        #expect(window.hasFailure)
+        window.record(id: "m1", stored: true)
+        #expect(!window.hasFailure)
+        let (retired, _) = window.retire()
+        #expect(retired == 1)
+        #expect(Self.drain(&window) == [2])
+        #expect(!window.hasUnsent)
     }
 
     @Test func aMessageWithoutOutcomePastItsDeadlineFailsAndALateFailureDoesNotUndoAStore() {

@@ -36,6 +36,9 @@ package struct PublishWindow<Payload> {
     /// Outcomes of messages in flight by id; the count of messages in flight by id.
     private var outcomes: [String: Outcome] = [:]
     private var inFlightIDs: [String: Int] = [:]
+    /// How many of `outcomes` are failures (`hasFailure` without a scan: `next` asks it for
+    /// every message sent).
+    private var failures = 0
     private var groups: [Group] = []
     private var groupHead = 0
 
@@ -51,7 +54,9 @@ package struct PublishWindow<Payload> {
     /// Messages in flight.
     package var inFlightCount: Int { inFlight.count }
     /// A message in flight failed: nothing more is sent until `rewind`.
-    package var hasFailure: Bool { inFlight.contains { outcomes[$0.message.id] == .failed } }
+    package var hasFailure: Bool { failures > 0 }
+    /// Messages queued and not sent yet (held back by the limits, or by a failure).
+    package var hasUnsent: Bool { queueHead < queue.count }
     /// Every message in flight has its outcome.
     package var allResolved: Bool { inFlight.allSatisfy { outcomes[$0.message.id] != nil } }
 
@@ -88,10 +93,12 @@ package struct PublishWindow<Payload> {
     package mutating func record(id: String, stored: Bool) -> Bool {
         guard inFlightIDs[id] != nil else { return false }
         if stored {
+            if outcomes[id] == .failed { failures -= 1 }
             outcomes[id] = .stored
-        } else if outcomes[id] != .stored {
+        } else if outcomes[id] == nil {
             // Stored once is stored: a failure reported for an earlier send does not undo it.
             outcomes[id] = .failed
+            failures += 1
         }
         return true
     }
@@ -100,6 +107,7 @@ package struct PublishWindow<Payload> {
     package mutating func expire(sentBefore deadline: ContinuousClock.Instant) {
         for entry in inFlight where entry.sent < deadline && outcomes[entry.message.id] == nil {
             outcomes[entry.message.id] = .failed
+            failures += 1
         }
     }
 
@@ -147,6 +155,7 @@ package struct PublishWindow<Payload> {
         inFlightBytes = 0
         inFlightIDs.removeAll(keepingCapacity: true)
         outcomes.removeAll(keepingCapacity: true)
+        failures = 0
         return first
     }
 }

@@ -67,24 +67,32 @@ struct ReplicationMessage: Sendable {
     var timestamp: Double
     var change: CommittedChange
 
+    /// Records the storage writer encoded already (`CommittedChange.encodedRecords`) are
+    /// copied in as they are, not encoded again; the bytes are the same either way.
     func encoded() -> [UInt8] {
-        var object = JSONObject()
-        object["database"] = .string(database)
-        object["table"] = .string(table)
-        object["primary_key"] = .string(primaryKey)
-        object["timestamp"] = .double(timestamp)
+        var capacity = 96 + database.utf8.count + table.utf8.count
+        for record in change.encodedRecords ?? [] { capacity += record.count + 5 }
+        var builder = RecordCodec.Builder(entryCount: 6, capacity: capacity)
+        builder.append("database", .string(database))
+        builder.append("table", .string(table))
+        builder.append("primary_key", .string(primaryKey))
+        builder.append("timestamp", .double(timestamp))
         switch change.kind {
         case .put(let records):
-            object["operation"] = .string("put")
-            object["records"] = .array(records.map(Value.object))
+            builder.append("operation", .string("put"))
+            if let encoded = change.encodedRecords, encoded.count == records.count {
+                builder.append("records", encodedRecords: encoded)
+            } else {
+                builder.append("records", .array(records.map(Value.object)))
+            }
         case .delete(let ids):
-            object["operation"] = .string("delete")
-            object["ids"] = .array(ids)
+            builder.append("operation", .string("delete"))
+            builder.append("ids", .array(ids))
         case .schema(let change):
-            object["operation"] = .string("schema")
-            object["schema"] = .object(change.value)
+            builder.append("operation", .string("schema"))
+            builder.append("schema", .object(change.value))
         }
-        return RecordCodec.encode(object)
+        return builder.bytes
     }
 
     init(database: String, table: String, primaryKey: String, timestamp: Double, change: CommittedChange) {

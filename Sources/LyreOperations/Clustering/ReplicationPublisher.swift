@@ -59,7 +59,10 @@ final class ReplicationPublisher: Sendable {
         sender = try connection.asyncPublisher(maxPending: ReplicationPublisher.window * 2,
                                                timeout: ReplicationPublisher.acknowledgementTimeout) { result in
             results.items.withLock { $0.append(result) }
-            signals.wake()
+            // A stored message only retires (its outbox removal rides on a later write
+            // anyway): the thread takes it at its next wake-up (the next group, or 0.1 s).
+            // A failure, or a full window waiting for room, wakes it now.
+            if results.urgent.load(ordering: .acquiring) { signals.wake() } else if case .failure = result.outcome { signals.wake() }
         }
         self.jetStream = jetStream
         self.storage = storage
@@ -189,7 +192,7 @@ final class ReplicationPublisher: Sendable {
                     if ensureStream(message.payload.stream) {
                         do {
                             try sender.publish(subject: message.payload.subject, data: message.payload.bytes, messageID: message.id,
-                                               headers: ["origin": node, "transaction": message.id])
+                                               headers: ["origin": node])
                             sent = true
                         } catch {
                             lastError = "\(error)"
@@ -203,6 +206,11 @@ final class ReplicationPublisher: Sendable {
                     }
                 }
             }
+            // Outcomes wake this thread only while it waits for them: a failure being
+            // resolved, or messages held back by the window's limits.
+            let urgent = window.hasFailure || window.hasUnsent
+            results.urgent.store(urgent, ordering: .releasing)
+            if urgent, results.items.withLock({ !$0.isEmpty }) { signals.wake() }  // arrived before the store
             let unacknowledged = window.unacknowledged
             state.withLock {
                 $0.published += UInt64(stored)
@@ -229,18 +237,10 @@ final class ReplicationPublisher: Sendable {
                                               timestamp: group.timestamp, change: change))
                 continue
             }
-            if var last = out.last, last.table == change.table, !last.change.isSchema {
-                switch (last.change.kind, change.kind) {
-                case (.put(let a), .put(let b)):
-                    last.change.kind = .put(a + b)
-                    out[out.count - 1] = last
-                    continue
-                case (.delete(let a), .delete(let b)):
-                    last.change.kind = .delete(a + b)
-                    out[out.count - 1] = last
-                    continue
-                default: break
-                }
+            // In place: a group of many single-record inserts merges in linear time.
+            if let last = out.indices.last, out[last].table == change.table, !out[last].change.isSchema,
+               out[last].change.merge(change) {
+                continue
             }
             let primaryKey = storage.database(group.database)?.table(change.table)?.primaryKey ?? "id"
             out.append(ReplicationMessage(database: group.database, table: change.table, primaryKey: primaryKey,
@@ -271,6 +271,8 @@ final class ReplicationPublisher: Sendable {
 /// Publish outcomes on their way from nats.c's thread to the publishing thread.
 private final class ResultInbox: Sendable {
     let items = Mutex<[PublishResult]>([])
+    /// Whether the publishing thread waits for outcomes (then each one wakes it).
+    let urgent = Atomic<Bool>(false)
 }
 
 /// A table of a database.
