@@ -183,6 +183,25 @@ enum ClusteringOperations {
         return out
     }
 
+    /// How long a request keeps being retried while nobody answers its subject: interest in a
+    /// node's request subject crosses a route a moment after the route is up, so an `add_node`
+    /// sent right after `cluster_set_routes` would otherwise find "not listening" for a node
+    /// that is (inferred: Harper answers at once).
+    static let noRespondersGrace: Duration = .seconds(5)
+
+    /// `node.request`, sent again every 250 ms while NATS says no one listens, for up to
+    /// `noRespondersGrace`; other errors and the last "no responders" are thrown.
+    private static func requestRetryingNoResponders(_ node: ClusterNode, _ remote: String, _ payload: JSONObject) throws -> JSONObject {
+        let deadline = ContinuousClock.now + noRespondersGrace
+        while true {
+            do {
+                return try node.request(remote, payload)
+            } catch let error as NATSError where error.isNoResponders && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+    }
+
     /// Tells the other node, which applies the reversed subscriptions (Harper's flow).
     private static func tellRemote(_ node: ClusterNode, _ remote: String, operation: String, _ subscriptions: [NodeSubscription]) throws {
         let payload = JSONObject([
@@ -191,7 +210,9 @@ enum ClusteringOperations {
         ])
         let reply: JSONObject
         do {
-            reply = try node.request(remote, payload)
+            // A node being removed may well be gone: no grace for it.
+            reply = operation == "remove_node" ? try node.request(remote, payload)
+                : try requestRetryingNoResponders(node, remote, payload)
         } catch let error as NATSError {
             let text = error.isTimeout ? "Unable to \(operation), node '\(remote)' is listening but did not respond."
                 : error.isNoResponders ? "Unable to \(operation), node '\(remote)' is not listening." : error.description
