@@ -50,10 +50,10 @@ enum JSONataFunctions {
                 numbers.append(n)
             }
             switch name {
-            case "sum": return .number(numbers.reduce(0, +))
+            case "sum": return .number(try finite(numbers.reduce(0, +)))
             case "max": return numbers.max().map { .number($0) }
             case "min": return numbers.min().map { .number($0) }
-            default: return numbers.isEmpty ? nil : .number(numbers.reduce(0, +) / Double(numbers.count))
+            default: return numbers.isEmpty ? nil : .number(try finite(numbers.reduce(0, +) / Double(numbers.count)))
             }
 
         // Strings
@@ -132,7 +132,7 @@ enum JSONataFunctions {
             throw JSONataError("D3030", "Unable to cast value to a number: \(JSONataEvaluator.describe(a))")
         case "round":
             guard let n = try f.number(arg(0), 1) else { return nil }
-            return .number(round(n, precision: Int(try f.number(arg(1), 2) ?? 0)))
+            return .number(try finite(round(n, precision: Int(try f.number(arg(1), 2) ?? 0))))
         case "floor", "ceil", "abs", "sqrt":
             guard let n = try f.number(arg(0), 1) else { return nil }
             switch name {
@@ -344,6 +344,14 @@ enum JSONataFunctions {
     }
 
     /// JSONata's `$round`: half to even, with the decimal shift done on the text of the number.
+    /// A result JSON can hold: an overflowing sum (`$sum([1e308, 1e308])`) or rounding
+    /// (`$round(2.5, 716)`) is JSONata's D1001, as for arithmetic, not an infinity that
+    /// would be written as `null` (found by the jsonata fuzz target).
+    static func finite(_ value: Double) throws(JSONataError) -> Double {
+        guard value.isFinite else { throw JSONataError("D1001", "Number out of range: \(JSONataFormat.number(value))") }
+        return value
+    }
+
     static func round(_ value: Double, precision: Int) -> Double {
         func shift(_ x: Double, _ by: Int) -> Double {
             let text = JSONataFormat.number(x)
