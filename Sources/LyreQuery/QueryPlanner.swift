@@ -35,7 +35,7 @@ package enum QueryPlanner {
         var plan = QueryPlan(access: best.path, filter: query.filter, order: order,
                              primaryKeyDescending: primaryKeyDescending, streamed: false, tail: false,
                              estimate: best.estimate, offset: query.offset, limit: query.limit)
-        let wanted = query.limit.map { query.offset + $0 }
+        let wanted = query.limit.map { query.offset.addingReportingOverflow($0).overflow ? Int.max : query.offset + $0 }
 
         // A source that yields candidates in result order.
         let ordered: (path: AccessPath, estimate: Int, tail: Bool)?

@@ -47,7 +47,7 @@ package struct SelectExecutor {
         }
         let statement = select.statement
         let streamLimit: Int? = select.tables.count == 1 && !select.isGrouped && statement.orderBy.isEmpty
-            && !statement.distinct ? select.limit.map { $0 + select.offset } : nil
+            && !statement.distinct ? select.limit.map { $0.addingReportingOverflow(select.offset).overflow ? Int.max : $0 + select.offset } : nil
         var rows = try scanFirstTable(stopAfter: streamLimit)
         for (i, join) in statement.joins.enumerated() {
             rows = try self.join(rows, join, position: i + 1)
