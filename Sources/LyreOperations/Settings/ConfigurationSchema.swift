@@ -123,6 +123,7 @@ enum ConfigurationSchema {
         case .number(let min, let max):
             guard let n = value.doubleValue, value.isNumber else { return "'\(dotted)' must be a number" }
             // 1e309 reads as an infinity (as in JavaScript): Joi's `number.infinity`.
+            if n.isNaN { return "'\(dotted)' must be a number" }
             guard n.isFinite else { return "'\(dotted)' cannot be infinity" }
             if let min, n < min { return "'\(dotted)' must be greater than or equal to \(bound(min))" }
             if let max, n > max { return "'\(dotted)' must be less than or equal to \(bound(max))" }
