@@ -41,6 +41,7 @@ import Testing
                 continuation.resume(returning: fuzzer.run(requests: requests, seconds: seconds, families: families))
             }
         }
+        print("HTTP fuzzer, seed \(seed): \(fuzzer.sent) requests, statuses \(fuzzer.statuses.sorted { $0.key < $1.key }), \(failures.count) failures")
         for failure in failures { Issue.record("HTTP fuzzer, seed \(seed): \(failure)") }
         if failures.isEmpty { try? FileManager.default.removeItem(atPath: log) }
     }
