@@ -409,7 +409,12 @@ public final class OperationFuzzer: @unchecked Sendable {
         switch family {
         case "http": return httpRequest()
         case "sql": return json(#"{"operation":"sql","sql":\#(JSON.string(.string(sqlStatement())))}"#, mutate: chance(15))
-        case "csv": return json(#"{"operation":"csv_data_load","database":"dev","table":"\#(pick(["dog", "scratch", "csvnew"]))","action":"\#(pick(["insert", "update", "upsert"]))","data":\#(JSON.string(.string(csvText())))}"#, mutate: chance(25))
+        case "csv":
+            let text = csvText()
+            // Thousands of columns go to a table the SQL templates do not read: SELECT * over
+            // very wide rows is still slow (docs/fuzzing.md), which would drown other findings.
+            let table = text.hasPrefix("c0,") ? "csvwide" : pick(["dog", "scratch", "csvnew"])
+            return json(#"{"operation":"csv_data_load","database":"dev","table":"\#(table)","action":"\#(pick(["insert", "update", "upsert"]))","data":\#(JSON.string(.string(text)))}"#, mutate: chance(25))
         case "conditions": return json(conditionsRequest(), mutate: chance(25))
         default:
             return json(pick(templates(family)), mutate: true)

@@ -360,8 +360,16 @@ package struct SelectExecutor {
         for item in select.items {
             let v = try evaluator.evaluate(item.expression, row: row)
             values.append(v)
-            let out: Value? = item.isPlainColumn ? v ?? .null : SQLResult.output(v) ?? (select.hasOuterJoin ? .null : nil)
-            guard let out else { continue }
+            let out: Value
+            if item.isPlainColumn {
+                out = v ?? .null
+            } else if let output = SQLResult.output(v) {
+                out = output
+            } else if select.hasOuterJoin {
+                out = .null
+            } else {
+                continue
+            }
             if itemKeysAreUnique { object.appendUnchecked(item.key, out) } else { object[item.key] = out }
         }
         return (object, values)
