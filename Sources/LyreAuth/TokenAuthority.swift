@@ -92,8 +92,11 @@ public final class TokenAuthority: Sendable {
     ///   - role: Harper's application-token claim; such tokens are refused by the Operations API.
     public func issue(username: String, superUser: Bool, kind: TokenKind, lifetime: Double, role: String? = nil) async throws -> String {
         let now = Int64(clock.now().timeIntervalSince1970)
+        // At most ±10^12 s (about 31,700 years): `expires_in: 1e309` or a configured
+        // "99999999999999999999d" trapped in Int64(_:) and ended the process.
+        let seconds = lifetime.isNaN ? 0 : Int64(max(-1e12, min(1e12, lifetime.rounded())))
         let payload = Payload(username: username, super_user: superUser, role: role, iat: now,
-                              exp: now + Int64(lifetime.rounded()), sub: kind.rawValue,
+                              exp: now + seconds, sub: kind.rawValue,
                               jti: UUID().uuidString.lowercased())
         return try await collection().sign(payload)
     }

@@ -35,7 +35,7 @@ package enum QueryPlanner {
         var plan = QueryPlan(access: best.path, filter: query.filter, order: order,
                              primaryKeyDescending: primaryKeyDescending, streamed: false, tail: false,
                              estimate: best.estimate, offset: query.offset, limit: query.limit)
-        let wanted = query.limit.map { query.offset + $0 }
+        let wanted = query.limit.map { query.offset.addingReportingOverflow($0).overflow ? Int.max : query.offset + $0 }
 
         // A source that yields candidates in result order.
         let ordered: (path: AccessPath, estimate: Int, tail: Bool)?
@@ -53,7 +53,13 @@ package enum QueryPlanner {
             } else {
                 let matches = max(best.estimate, 1)
                 var streamCost = ordered.estimate + (ordered.tail ? total : 0)
-                if let wanted { streamCost = min(streamCost, wanted * max(ordered.estimate, 1) / matches + wanted) }
+                // Overflow-checked: an offset near Int64.max makes `wanted` huge (it trapped,
+                // found by the HTTP fuzzer); past Int.max the cost is simply not lower.
+                if let wanted {
+                    let (product, overflow) = wanted.multipliedReportingOverflow(by: max(ordered.estimate, 1))
+                    let (cost, overflowAgain) = (product / matches).addingReportingOverflow(wanted)
+                    if !overflow, !overflowAgain { streamCost = min(streamCost, cost) }
+                }
                 let collectCost = 2 * best.estimate + 1
                 if streamCost < collectCost {
                     plan.access = ordered.path

@@ -37,7 +37,7 @@ package struct S3Location: Sendable, Equatable {
     package static func isValidEndpoint(_ text: String) -> Bool {
         guard let c = URLComponents(string: text), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = c.host, !host.isEmpty, c.query == nil, c.fragment == nil, c.user == nil else { return false }
-        return true
+        return c.port.map { (0...65_535).contains($0) } ?? true  // as csv_url: the client trapped past 65535
     }
 
     /// Virtual-hosted style applies: AWS, and a bucket name that is a plain DNS label.

@@ -43,8 +43,11 @@ package enum Expiry {
     }
 
     /// A record written at `now` (ms) into a table with `expiration` seconds expires at this time (ms).
+    /// Clamped to `UInt64`: an `expiration` of `9223372036854775807` seconds is a valid
+    /// positive integer whose milliseconds `UInt64(_:)` cannot hold (it trapped every insert).
     static func time(writtenAt now: Double, expiration: Int) -> UInt64 {
-        UInt64(max(0, (now + Double(expiration) * 1000).rounded(.up)))
+        let time = (now + Double(expiration) * 1000).rounded(.up)
+        return time >= 18_446_744_073_709_551_615 ? .max : UInt64(max(0, time))
     }
 
     /// The earliest expiry time (ms) of any record in the snapshot, or nil when none expires.

@@ -234,11 +234,11 @@ extension WriteContext {
         if let type = table.attribute(table.primaryKey)?.type, type == "String" || type == "ID" {
             return .string(UUID().uuidString.lowercased())
         }
-        let next: Int64
-        if let current = sequences[table.name] {
-            next = current + 1
-        } else {
-            next = try (largestIntegerKey(in: table) ?? 0) + 1
+        let current = try sequences[table.name] ?? largestIntegerKey(in: table) ?? 0
+        // A table whose largest key is Int64.max has no next integer (the addition trapped).
+        let (next, overflow) = current.addingReportingOverflow(1)
+        if overflow {
+            throw LyreError.validation("Cannot generate a primary key: the table's largest integer key is \(current)")
         }
         sequences[table.name] = next
         return .int(next)
@@ -254,7 +254,7 @@ extension WriteContext {
                 let v = try KeyCodec.decode(e.key)
                 guard v.isNumber else { return nil }
                 if let i = v.intValue { return i }
-                if let d = v.doubleValue, d < Double(Int64.max) { return Int64(d.rounded(.down)) }
+                if let d = v.doubleValue, d < Double(Int64.max), d >= Double(Int64.min) { return Int64(d.rounded(.down)) }
                 entry = try cursor.previous()
             }
             return nil

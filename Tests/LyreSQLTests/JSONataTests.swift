@@ -173,6 +173,22 @@ struct JSONataCase: CustomTestStringConvertible, Sendable {
         #expect(throws: LyreError.self) { try run(expression, .null) }
     }
 
+    /// Found by the jsonata fuzz target: these produced an infinity, which JSON writes as
+    /// `null` (so the answer did not read back as what was computed).
+    @Test(arguments: ["$round(2.5, 716)", "$sum([1e308, 1e308])", "$average([1e308, 1e308])"])
+    func resultsTooLargeForJSONAreNumberOutOfRange(_ expression: String) throws {
+        do {
+            _ = try run(expression, .null)
+            Issue.record("expected D1001")
+        } catch let error as LyreError {
+            #expect(error.status == 400)
+            #expect(error.message.contains("D1001") || error.message.contains("Number out of range"), "\(error.message)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        #expect(try run("$round(2.5, 300)", .null) == 2.5)
+    }
+
     @Test(arguments: ["", "   ", "a.", "$[", "(1", "1 +", "{\"a\" 1}", "$x(", "\"open", "a ! b", "1.2.3"])
     func syntaxErrors(_ expression: String) {
         #expect(throws: LyreError.self) { try JSONataExpression(expression) }

@@ -55,7 +55,8 @@ struct CSVDownload: SpooledDownload {
     static func isValidURL(_ text: String) -> Bool {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else { return false }
-        return true
+        // A port past 65535 is no URL (WHATWG); the HTTP client trapped on it, in the job.
+        return components.port.map { (0...65_535).contains($0) } ?? true
     }
 
     /// Fetches the URL, hands each chunk of the body to `body` in order and appends it to a

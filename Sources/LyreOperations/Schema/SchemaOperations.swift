@@ -86,6 +86,10 @@ enum SchemaOperations {
     private static func declaredAttributes(_ request: Request, primaryKey: String) throws -> [AttributeDefinition]? {
         guard let value = request["attributes"], !value.isNull else { return nil }
         guard case .array(let elements) = value else { throw LyreError.validation("'attributes' must be an array") }
+        // Attribute ids are 16 bits: 70,000 attributes trapped in UInt16(_:).
+        guard elements.count < Int(UInt16.max) else {
+            throw LyreError.validation("'attributes' must contain less than or equal to 65534 items")
+        }
         var result: [AttributeDefinition] = []
         for (i, element) in elements.enumerated() {
             guard case .string(let name)? = element["name"] else {

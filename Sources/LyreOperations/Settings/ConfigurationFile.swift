@@ -195,6 +195,15 @@ public enum ConfigurationFile {
         if changed { try write(stored, root: root, keepBackup: exists) }
     }
 
+    /// A number from the file as an integer, clamped to Int64 (`Int64(_:)` traps on `inf`,
+    /// which a file may hold: `timeout: .inf` stopped every later start); `nil` for NaN.
+    static func clampedInteger(_ d: Double) -> Int64? {
+        if d.isNaN { return nil }
+        if d >= 9.2e18 { return .max }
+        if d <= -9.2e18 { return .min }
+        return Int64(d)
+    }
+
     /// Sets the `Configuration` fields that have a key in `tree`.
     static func map(_ tree: JSONObject, onto c: inout Configuration) {
         let v = { (path: String) -> Value? in lookup(tree, path: path.split(separator: ".").map(String.init)) }
@@ -220,7 +229,7 @@ public enum ConfigurationFile {
             c.domainSocketPath = socket.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         }
         let number = { (key: String) -> Int? in
-            v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.map(Int64.init) }.map { Int(clamping: $0) }
+            v("operationsApi.network." + key).flatMap { $0.intValue ?? $0.doubleValue.flatMap(Self.clampedInteger) }.map { Int(clamping: $0) }
         }
         if let t = number("headersTimeout") { c.headersTimeoutMilliseconds = t }
         if let t = number("keepAliveTimeout") { c.keepAliveTimeoutMilliseconds = t }
@@ -229,7 +238,7 @@ public enum ConfigurationFile {
             c.maximumConnections = cap.isNull ? nil : number("maxConnections")
         }
         if let threads = v("threads.count") {
-            c.threadCount = (threads.intValue ?? threads.doubleValue.map { Int64($0) }).map { max(1, Int(clamping: $0)) }
+            c.threadCount = (threads.intValue ?? threads.doubleValue.flatMap(Self.clampedInteger)).map { max(1, Int(clamping: $0)) }
         }
         if let queueTime = v("storage.maxTransactionQueueTime") {
             c.maximumTransactionQueueTime = queueTime.isNull ? .seconds(45) : ConfigurationSchema.duration(queueTime)

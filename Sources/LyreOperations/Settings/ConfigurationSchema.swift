@@ -122,14 +122,18 @@ enum ConfigurationSchema {
             return value.boolValue == nil ? "'\(dotted)' must be a boolean" : nil
         case .number(let min, let max):
             guard let n = value.doubleValue, value.isNumber else { return "'\(dotted)' must be a number" }
+            // 1e309 reads as an infinity (as in JavaScript): Joi's `number.infinity`.
+            if n.isNaN { return "'\(dotted)' must be a number" }
+            guard n.isFinite else { return "'\(dotted)' cannot be infinity" }
             if let min, n < min { return "'\(dotted)' must be greater than or equal to \(bound(min))" }
             if let max, n > max { return "'\(dotted)' must be less than or equal to \(bound(max))" }
             return nil
         case .port:
             switch value {
             case .string: return nil
-            case .int(let i): return i >= 0 ? nil : "'\(dotted)' must be greater than or equal to 0"
-            case .double(let d): return d >= 0 ? nil : "'\(dotted)' must be greater than or equal to 0"
+            case .int(let i): return i >= 0 ? (i <= 65_535 ? nil : "'\(dotted)' must be less than or equal to 65535") : "'\(dotted)' must be greater than or equal to 0"
+            case .double(let d) where !d.isFinite: return "'\(dotted)' cannot be infinity"
+            case .double(let d): return d >= 0 ? (d <= 65_535 ? nil : "'\(dotted)' must be less than or equal to 65535") : "'\(dotted)' must be greater than or equal to 0"
             default: return "'\(dotted)' must be a number"
             }
         case .string:
@@ -190,19 +194,26 @@ enum ConfigurationSchema {
 
     /// A duration as Harper writes one: a number of milliseconds, or a number followed by
     /// `ms`, `s`, `m`, `h` or `d` (`"45s"`); nil when it is neither or negative.
+    /// Also nil past 10^15 ms (about 31,000 years): `Duration` traps on a value it cannot
+    /// hold (`1e300` ended the process that set it).
     static func duration(_ value: Value) -> Duration? {
+        guard let ms = durationMilliseconds(value), ms.isFinite, ms <= 1e15 else { return nil }
+        return .milliseconds(ms)
+    }
+
+    private static func durationMilliseconds(_ value: Value) -> Double? {
         if value.isNumber, let n = value.doubleValue {
-            return n >= 0 ? .milliseconds(n) : nil
+            return n >= 0 ? n : nil
         }
         guard let text = value.stringValue?.trimmingCharacters(in: .whitespaces).lowercased() else { return nil }
         let digits = text.prefix { $0.isNumber || $0 == "." }
         guard let n = Double(digits), n >= 0 else { return nil }
         switch text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
-        case "", "ms": return .milliseconds(n)
-        case "s": return .seconds(n)
-        case "m": return .seconds(n * 60)
-        case "h": return .seconds(n * 3_600)
-        case "d": return .seconds(n * 86_400)
+        case "", "ms": return n
+        case "s": return n * 1_000
+        case "m": return n * 60_000
+        case "h": return n * 3_600_000
+        case "d": return n * 86_400_000
         default: return nil
         }
     }
@@ -237,7 +248,8 @@ enum ConfigurationSchema {
         case "G": 1024 * 1024 * 1024
         default: 0
         }
-        return factor > 0 ? Int(n * factor) : nil
+        // "1e400M" or "nanK" would trap in Int(_:).
+        return factor > 0 && n.isFinite && (n * factor).magnitude < 9e18 ? Int(n * factor) : nil
     }
 
     /// `"1D"`, `"12H"`, `"30M"` (minutes) → seconds (lower case accepted); nil when not positive.

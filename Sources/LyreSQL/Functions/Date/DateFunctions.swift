@@ -95,13 +95,16 @@ extension FunctionRegistry {
             let n = JS.toNumber(value)
             guard n.isFinite else { return nil }
             let minutes = Swift.abs(n) < 16 ? n * 60 : n
+            // Bounded so the shift stays inside Int64 (Int(1e300) trapped); moment takes any.
+            guard minutes.magnitude <= 100_000_000 else { return nil }
             return Int(minutes.rounded())
         case .string(let s)?:
             var c = Scanner(JS.trimWhitespace(s))
             if let o = DateParsing.parseOffset(&c), c.atEnd { return o }
             let n = SQLNumber.parse(s)
-            guard n.isFinite else { return nil }
-            return Int((Swift.abs(n) < 16 ? n * 60 : n).rounded())
+            let minutes = Swift.abs(n) < 16 ? n * 60 : n
+            guard minutes.magnitude <= 100_000_000 else { return nil }
+            return Int(minutes.rounded())
         default:
             return nil
         }
@@ -143,12 +146,24 @@ public enum DateUnit: Sendable, Hashable {
 
     /// `ms` plus `amount` of this unit (moment's duration add: months and days rounded half
     /// away from zero, smaller units keep fractions).
+    /// A result past JavaScript's dates (±8.64e15 ms) is an invalid date (NaN), as in moment;
+    /// so is a month count that could not land inside them, checked before the calendar
+    /// arithmetic (`DATE_ADD(NOW(), 1e308, 'years')` overflowed it and ended the process).
     public func add(_ amount: Double, to ms: Int64) -> Double {
+        let result = unchecked(amount, to: ms)
+        return result.magnitude <= 8.64e15 ? result : .nan
+    }
+
+    private func unchecked(_ amount: Double, to ms: Int64) -> Double {
         func absRound(_ x: Double) -> Int { Int((x < 0 ? -(-x).rounded() : x.rounded()).clampedToInt64) }
+        func months(_ count: Int) -> Double {
+            // 8.64e15 ms either side of 1970 is about 3.3 million months.
+            count.magnitude <= 7_000_000 ? Double(CivilTime.addingMonths(count, to: ms)) : .nan
+        }
         switch self {
-        case .years: return Double(CivilTime.addingMonths(absRound(amount * 12), to: ms))
-        case .quarters: return Double(CivilTime.addingMonths(absRound(amount * 3), to: ms))
-        case .months: return Double(CivilTime.addingMonths(absRound(amount), to: ms))
+        case .years: return months(absRound(amount * 12))
+        case .quarters: return months(absRound(amount * 3))
+        case .months: return months(absRound(amount))
         case .weeks: return Double(ms) + Double(absRound(amount * 7)) * 86_400_000
         case .days: return Double(ms) + Double(absRound(amount)) * 86_400_000
         case .hours: return Double(ms) + amount * 3_600_000

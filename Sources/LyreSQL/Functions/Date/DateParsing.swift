@@ -12,7 +12,10 @@ public enum DateParsing {
     public static func instant(_ value: Value?, context: FunctionContext) -> Int64? {
         switch value {
         case nil: return Int64(context.now().rounded(.down))
-        case .int(let i)?: return i
+        // JavaScript's dates end at ±8.64e15 ms: a number past them is an invalid date, as
+        // in Harper, and every date computation below stays far from Int64's limits
+        // (`DATE_DIFF(9223372036854775807, -1)` trapped on the subtraction).
+        case .int(let i)?: return i.magnitude <= 8_640_000_000_000_000 ? i : nil
         case .double(let d)?:
             guard d.isFinite, abs(d) < 8.64e15 else { return nil }
             return Int64(d.rounded(.towardZero))
@@ -137,10 +140,12 @@ public enum DateParsing {
               let monthIndex = monthNames.firstIndex(of: words[1].lowercased()),
               let year = Int(words[2]), words[2].count >= 2 else { return nil }
         let fullYear = words[2].count == 2 ? (year < 50 ? 2000 + year : 1900 + year) : year
-        guard day <= CivilTime.daysInMonth(year: fullYear, month: monthIndex + 1) else { return nil }
+        // JavaScript's years end at 275,760; a longer year overflowed the milliseconds.
+        guard fullYear.magnitude <= 275_760, day <= CivilTime.daysInMonth(year: fullYear, month: monthIndex + 1) else { return nil }
         let timeParts = words[3].split(separator: ":").map { Int($0) }
         guard timeParts.count == 2 || timeParts.count == 3, !timeParts.contains(nil) else { return nil }
         let hms = timeParts.map { $0! }
+        guard hms.allSatisfy({ (0..<100).contains($0) }) else { return nil }
         let offset: Int
         if let zone = zoneOffsets[words[4].uppercased()] {
             offset = zone
@@ -180,7 +185,7 @@ public enum DateParsing {
         guard words.count >= 3 else { return nil }
         let name = words[0].lowercased()
         guard let month = fullMonthNames.firstIndex(where: { $0 == name || ($0.hasPrefix(name) && name.count >= 3) }),
-              let day = Int(words[1]), let year = Int(words[2]),
+              let day = Int(words[1]), let year = Int(words[2]), year.magnitude <= 275_760,
               day >= 1, day <= CivilTime.daysInMonth(year: year, month: month + 1) else { return nil }
         var ms = CivilTime.milliseconds(year: year, month: month + 1, day: day)
         if words.count == 3 { return ms }

@@ -50,10 +50,10 @@ enum JSONataFunctions {
                 numbers.append(n)
             }
             switch name {
-            case "sum": return .number(numbers.reduce(0, +))
+            case "sum": return .number(try finite(numbers.reduce(0, +)))
             case "max": return numbers.max().map { .number($0) }
             case "min": return numbers.min().map { .number($0) }
-            default: return numbers.isEmpty ? nil : .number(numbers.reduce(0, +) / Double(numbers.count))
+            default: return numbers.isEmpty ? nil : .number(try finite(numbers.reduce(0, +) / Double(numbers.count)))
             }
 
         // Strings
@@ -99,7 +99,7 @@ enum JSONataFunctions {
             }
             if let limit = try f.number(arg(2), 3) {
                 guard limit >= 0 else { throw JSONataError("D3020", "Third argument of split function must evaluate to a positive number") }
-                parts = Array(parts.prefix(Int(limit)))
+                parts = Array(parts.prefix(integer(limit)))
             }
             return .json(.array(parts.map { .string($0) }))
         case "replace":
@@ -132,7 +132,9 @@ enum JSONataFunctions {
             throw JSONataError("D3030", "Unable to cast value to a number: \(JSONataEvaluator.describe(a))")
         case "round":
             guard let n = try f.number(arg(0), 1) else { return nil }
-            return .number(round(n, precision: Int(try f.number(arg(1), 2) ?? 0)))
+            // Past ±1,000 digits every double rounds to itself, 0 or an infinity.
+            let precision = max(-1_000, min(1_000, integer(try f.number(arg(1), 2) ?? 0)))
+            return .number(try finite(round(n, precision: precision)))
         case "floor", "ceil", "abs", "sqrt":
             guard let n = try f.number(arg(0), 1) else { return nil }
             switch name {
@@ -290,14 +292,14 @@ enum JSONataFunctions {
     private static func substring(_ s: String, start: Double, length: Double?) -> String {
         let chars = Array(s.unicodeScalars)
         let count = chars.count
-        var start = Int(start.rounded(.towardZero))
+        var start = integer(start)
         if count + start < 0 { start = 0 }
         func sliceIndex(_ i: Int) -> Int { i < 0 ? max(count + i, 0) : min(i, count) }
         let from = sliceIndex(start)
         var to = count
         if let length {
             if length <= 0 { return "" }
-            let len = Int(length.rounded(.towardZero))
+            let len = integer(length)
             to = sliceIndex(start >= 0 ? start + len : count + start + len)
         }
         guard from < to else { return "" }
@@ -344,6 +346,22 @@ enum JSONataFunctions {
     }
 
     /// JSONata's `$round`: half to even, with the decimal shift done on the text of the number.
+    /// A result JSON can hold: an overflowing sum (`$sum([1e308, 1e308])`) or rounding
+    /// (`$round(2.5, 716)`) is JSONata's D1001, as for arithmetic, not an infinity that
+    /// would be written as `null` (found by the jsonata fuzz target).
+    /// A number as an index or count, toward zero and clamped to ±2^53 so the index
+    /// arithmetic after it cannot overflow (`Int(_:)` trapped on
+    /// `$substring("abc", -9223372036854775808, 9223372036854775807)`); NaN is 0.
+    static func integer(_ value: Double) -> Int {
+        guard !value.isNaN else { return 0 }
+        return Int(max(-9_007_199_254_740_992, min(9_007_199_254_740_992, value.rounded(.towardZero))))
+    }
+
+    static func finite(_ value: Double) throws(JSONataError) -> Double {
+        guard value.isFinite else { throw JSONataError("D1001", "Number out of range: \(JSONataFormat.number(value))") }
+        return value
+    }
+
     static func round(_ value: Double, precision: Int) -> Double {
         func shift(_ x: Double, _ by: Int) -> Double {
             let text = JSONataFormat.number(x)
