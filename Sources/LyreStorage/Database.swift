@@ -331,7 +331,8 @@ package final class Database: Sendable {
     ///   hard link made just before the swap, or a copy on another file system); nil: not kept.
     /// - Returns: the file's size before and after.
     /// - Throws: `CompactionAborted` (nothing changed) when a compaction already runs, when the
-    ///   journal outgrew its bound, or when a handle could not be matched; storage errors.
+    ///   journal outgrew its bound, when a handle could not be matched, or when the new file
+    ///   could not be written (the storage error as its reason); `WriterStopped`.
     package func compact(backupDirectory: String? = nil) throws -> (bytesBefore: Int, bytesAfter: Int) {
         guard !compacting.exchange(true, ordering: .acquiring) else {
             throw CompactionAborted(reason: "a compaction of database '\(name)' is already running")
@@ -388,7 +389,8 @@ package final class Database: Sendable {
             fresh?.close()
             unlink(temporary)
             unlink(temporary + "-lock")
-            throw error
+            // Nothing was swapped (the rename is the last step that can fail): say so (409).
+            throw error as? CompactionAborted ?? CompactionAborted(reason: "\(error)")
         }
         StartCompaction.syncDirectory(of: path)
         old.close()  // waits for the reads still on the old file

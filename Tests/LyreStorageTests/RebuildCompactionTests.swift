@@ -140,6 +140,26 @@ import Testing
         #expect(fill(try #require(after["i/dog"])) > 0.9)
     }
 
+    /// A rebuild that cannot write its file (here a directory where the new file goes) is
+    /// refused with the reason, and the database goes on as it was, writes included.
+    @Test func aRebuildThatFailsLeavesTheDatabaseAsItWas() throws {
+        let storage = try TemporaryStorage()
+        let db = try churnedRandomly(storage)
+        let before = try db.everyDBI(entries: true)
+        let path = storage.root + "/database/dev.mdb"
+        try FileManager.default.createDirectory(atPath: path + ".compacting-online", withIntermediateDirectories: false)
+        let size = db.fileSize
+        #expect(throws: CompactionAborted.self) { try db.compact() }
+        #expect(db.fileSize == size)
+        expectSameEntries(before, try db.everyDBI(entries: true))
+        _ = try db.writeSync { ctx in try ctx.write([["id": 3_000_000]], mode: .insert, to: "dog") }
+        #expect(try db.everyDBI(entries: false)["t/dog"]?.statistics.entries == (before["t/dog"]?.statistics.entries ?? 0) + 1)
+        // Once the way is clear, the next compaction works.
+        try FileManager.default.removeItem(atPath: path + ".compacting-online")
+        let (_, after) = try db.compact()
+        #expect(after < size)
+    }
+
     /// A DUPSORT DBI (Lyre's own indexes were DUPSORT before session 4, and a file may still
     /// hold one) is rebuilt as DUPSORT, its duplicates appended in order.
     @Test func aDupSortDBIKeepsItsFlagsAndDuplicates() throws {
