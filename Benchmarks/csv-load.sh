@@ -17,6 +17,8 @@
 # passed to the server (B-tree operations between two releases of the map's pages, 0 = never).
 # LYRE_AUDIT_LOG=false starts Lyre with logging.auditLog off (on by default, as in Harper's
 # installed config); the sizes below then leave the audit log out.
+# After the load: the size and duration of `compact_database`, and of LMDB's compacting copy
+# (`mdb_copy -c`, Debian's lmdb-utils) of the same file, which compaction was before session 11.
 # PostgreSQL refuses to run as root: as root, its temporary cluster runs as the `postgres` user.
 set -euo pipefail
 
@@ -101,6 +103,37 @@ echo "   $(echo "$STATUS" | sed -E 's/.*"message":"([^"]+)".*/\1/')"
 case "$STATUS" in *'"status":"ERROR"'*) echo "lyre load failed: $STATUS"; exit 1 ;; esac
 LYRE_SECONDS=$(echo "$END - $START" | bc -l)
 LYRE_RATE=$(echo "$ROWS / $LYRE_SECONDS" | bc -l)
+
+# Compaction after the load, on the same file: first LMDB's compacting copy (`mdb_copy -c`, the
+# call compaction made before session 11: live pages copied as they are), timed, to a scratch
+# file; then `compact_database` (the rebuild: every DBI put in key order with MDB_APPEND).
+echo "== compaction after the load"
+BENCH_FILE="$WORK/lyre/database/bench.mdb"
+if command -v mdb_copy >/dev/null; then
+  START=$(now)
+  mdb_copy -n -c "$BENCH_FILE" "$WORK/copy.mdb"
+  END=$(now)
+  COPY_SECONDS=$(echo "$END - $START" | bc -l)
+  COPY_BYTES=$(stat -c %s "$WORK/copy.mdb")
+  rm -f "$WORK/copy.mdb" "$WORK/copy.mdb-lock"
+else
+  COPY_SECONDS=0; COPY_BYTES=0
+  echo "   mdb_copy not found (Debian: lmdb-utils): no copy to compare with"
+fi
+START=$(now)
+op '{"operation":"compact_database","database":"bench"}' > "$WORK/compacted.json" &
+COMPACT_CURL=$!
+COMPACT_ANON_KB=0
+while kill -0 "$COMPACT_CURL" 2>/dev/null; do
+  ANON_KB=$(proc_kb "$LYRE_PID" RssAnon)
+  (( ANON_KB > COMPACT_ANON_KB )) && COMPACT_ANON_KB=$ANON_KB
+  sleep 0.1
+done
+wait "$COMPACT_CURL" || true
+END=$(now)
+echo "   $(cat "$WORK/compacted.json")"
+COMPACT_SECONDS=$(echo "$END - $START" | bc -l)
+COMPACT_BYTES=$(du -sb "$WORK/lyre/database" 2>/dev/null | cut -f1)
 kill "$LYRE_PID"; wait "$LYRE_PID" 2>/dev/null || true; LYRE_PID=""
 
 echo "== postgresql COPY (8 indexes)"
@@ -131,3 +164,6 @@ printf 'ratio lyre / postgresql: %.2f\n' "$(echo "$LYRE_RATE / $PG_RATE" | bc -l
 printf 'lyre peak RSS during the load: %d MiB (VmHWM; RSS before the load %d MiB)\n' $((PEAK_RSS_KB / 1024)) $((RSS_START_KB / 1024))
 printf 'lyre peak anonymous memory: %d MiB (sampled RssAnon; %d MiB at the end)\n' $((PEAK_ANON_KB / 1024)) $((ANON_END_KB / 1024))
 printf 'on disk: lyre %d MiB, postgresql table + indexes %d MiB\n' $((DB_BYTES / 1048576)) $((PG_BYTES / 1048576))
+printf 'lyre after compact_database: %d MiB in %.2f s (ratio to postgresql %.2f); LMDB compacting copy of the same file: %d MiB in %.2f s\n' \
+  $((COMPACT_BYTES / 1048576)) "$COMPACT_SECONDS" "$(echo "$COMPACT_BYTES / $PG_BYTES" | bc -l)" $((COPY_BYTES / 1048576)) "$COPY_SECONDS"
+printf 'lyre peak anonymous memory during compact_database: %d MiB (sampled RssAnon)\n' $((COMPACT_ANON_KB / 1024))

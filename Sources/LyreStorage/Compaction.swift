@@ -5,9 +5,10 @@ import Glibc
 #endif
 
 /// Harper's `storage.compactOnStart` (and `compactOnStartKeepBackup`): before a database
-/// opens, its file is copied with LMDB's compacting copy (`mdb_env_copyfd2` with
-/// `MDB_CP_COMPACT`: live pages only, renumbered, no free pages) into `<name>.mdb.compacting`
-/// beside it, synced, and renamed over the original — one atomic step, so a crash leaves
+/// opens, its file is rebuilt (`Rebuild`: every DBI put in key order with `MDB_APPEND`, so
+/// leaves are full and there are no free pages) into `<name>.mdb.compacting` beside it —
+/// LMDB's compacting copy for a file whose main DB holds more than named DBIs —, synced,
+/// and renamed over the original — one atomic step, so a crash leaves
 /// either the old file or the new one, never neither. With `keepBackup` the original is
 /// kept as `<root>/backup/<name>.mdb` (a hard link made before the rename, or a copy on
 /// another file system).
@@ -32,15 +33,27 @@ package struct StartCompaction: Sendable {
         do {
             let environment = try Environment(path: path, durable: true, initialMapSize: Environment.initialMapSize)
             defer { environment.close() }
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw CompactionFailed(path: temporary, reason: String(cString: strerror(errno))) }
-            defer { close(fd) }
-            try environment.copy(to: fd, compact: true)
-            guard fsync(fd) == 0 else { throw CompactionFailed(path: temporary, reason: String(cString: strerror(errno))) }
+            // Nothing else has the file open: no writer, no other `mdb_dbi_open`.
+            if try Rebuild.openEveryDBI(environment) {
+                let snapshot = try Rebuild.snapshot(environment)
+                defer { snapshot.abort() }
+                try environment.withReadLock {
+                    try Rebuild.write(snapshot, to: temporary, mapSize: environment.currentMapSize,
+                                      releasePages: { environment.releaseMappedPagesHoldingLock() })
+                }
+            } else {
+                let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw CompactionFailed(path: temporary, reason: String(cString: strerror(errno))) }
+                defer { close(fd) }
+                try environment.copy(to: fd, compact: true)
+                guard fsync(fd) == 0 else { throw CompactionFailed(path: temporary, reason: String(cString: strerror(errno))) }
+            }
         } catch {
             unlink(temporary)
+            unlink(temporary + "-lock")
             throw error
         }
+        unlink(temporary + "-lock")
         if keepBackup {
             do {
                 try Self.keepBackup(of: path, in: backupDirectory)

@@ -24,7 +24,7 @@ package final class Database: Sendable {
     private let compacting = Atomic<Bool>(false)
     private let committed: Mutex<DatabaseCatalog>
     // Set once in init, right after `committed` exists (the writer needs `self`).
-    private let writerBox = Mutex<Writer?>(nil)
+    let writerBox = Mutex<Writer?>(nil)
     /// Readers of indexes tell the writer to stop deferring index changes.
     private let indexReads = IndexReadSignal()
     /// The index backlog DBI (`IndexBacklog`), checked in every read snapshot.
@@ -312,10 +312,13 @@ package final class Database: Sendable {
     ///
     /// 1. A maintenance job on the writer (between two groups) starts a journal: every group
     ///    that commits from then on also records its changes (DBI name, key, value).
-    /// 2. LMDB's compacting copy of the current snapshot is written to `<file>.compacting-online`
-    ///    (`mdb_env_copyfd2`, `MDB_CP_COMPACT`) in a read transaction: readers and the writer
-    ///    go on meanwhile (the copy pins its snapshot's pages, so the file may grow a little).
-    /// 3. The copy is opened as a new environment, and a second maintenance job — the only
+    ///    The same job gives every DBI of the file a handle and takes the snapshot to compact.
+    /// 2. The snapshot is rebuilt into `<file>.compacting-online` (`Rebuild`: every DBI walked in
+    ///    key order and put with `MDB_APPEND` into a fresh environment, in bounded write
+    ///    transactions, so every leaf is full): readers and the writer go on meanwhile (the
+    ///    snapshot pins its pages, so the file may grow a little). A file whose main DB holds
+    ///    more than named DBIs gets LMDB's compacting copy instead (`MDB_CP_COMPACT`).
+    /// 3. The new file is opened as a new environment, and a second maintenance job — the only
     ///    moment writes wait — opens its DBIs at the handles they have in the old one (every
     ///    table definition holds handles), replays the journal in one transaction, renames
     ///    the copy over the file, and makes the new environment current for readers and the
@@ -328,7 +331,8 @@ package final class Database: Sendable {
     ///   hard link made just before the swap, or a copy on another file system); nil: not kept.
     /// - Returns: the file's size before and after.
     /// - Throws: `CompactionAborted` (nothing changed) when a compaction already runs, when the
-    ///   journal outgrew its bound, or when a handle could not be matched; storage errors.
+    ///   journal outgrew its bound, when a handle could not be matched, or when the new file
+    ///   could not be written (the storage error as its reason); `WriterStopped`.
     package func compact(backupDirectory: String? = nil) throws -> (bytesBefore: Int, bytesAfter: Int) {
         guard !compacting.exchange(true, ordering: .acquiring) else {
             throw CompactionAborted(reason: "a compaction of database '\(name)' is already running")
@@ -344,17 +348,26 @@ package final class Database: Sendable {
         let journal = CompactionJournal()
         var fresh: Environment?
         do {
-            try writer.maintenanceSync { writer.setCompactionJournal(journal) }
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw CompactionAborted(reason: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-            do {
-                try old.copy(to: fd, compact: true)
-                guard fsync(fd) == 0 else { throw CompactionAborted(reason: "cannot sync \(temporary)") }
-            } catch {
-                Glibc.close(fd)
-                throw error
+            // The journal starts, and (unless the file holds more than named DBIs) every DBI gets
+            // a handle and the snapshot to rebuild from is taken, while the writer is paused:
+            // no `mdb_dbi_open` or drop may run meanwhile (`Rebuild`).
+            let snapshot = Mutex<Rebuild.Snapshot?>(nil)
+            try writer.maintenanceSync {
+                writer.setCompactionJournal(journal)
+                if try Rebuild.openEveryDBI(old) {
+                    let taken = try Rebuild.snapshot(old)
+                    snapshot.withLock { $0 = taken }
+                }
             }
-            Glibc.close(fd)
+            if let taken = snapshot.withLock({ $0 }) {
+                defer { taken.abort() }
+                try old.withReadLock {
+                    try Rebuild.write(taken, to: temporary, mapSize: old.currentMapSize,
+                                      releasePages: { old.releaseMappedPagesHoldingLock() })
+                }
+            } else {
+                try copyCompacted(old, to: temporary)
+            }
             let opened = try Environment(path: temporary, durable: old.syncsEachCommit, initialMapSize: old.currentMapSize,
                                          finalPath: path)
             fresh = opened
@@ -376,13 +389,24 @@ package final class Database: Sendable {
             fresh?.close()
             unlink(temporary)
             unlink(temporary + "-lock")
-            throw error
+            // Nothing was swapped (the rename is the last step that can fail): say so (409).
+            throw error as? CompactionAborted ?? CompactionAborted(reason: "\(error)")
         }
         StartCompaction.syncDirectory(of: path)
         old.close()  // waits for the reads still on the old file
         // The new environment's lock file takes the usual name (the old one is closed).
         rename(temporary + "-lock", path + "-lock")
         return (before, StartCompaction.fileSize(path))
+    }
+
+    /// LMDB's compacting copy (live pages as they are) of `environment` into a new file at
+    /// `path`: the compaction of a file whose main DB holds more than named DBIs.
+    private func copyCompacted(_ environment: Environment, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CompactionAborted(reason: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        try environment.copy(to: fd, compact: true)
+        guard fsync(fd) == 0 else { throw CompactionAborted(reason: "cannot sync \(path)") }
     }
 
     /// Finishes queued writes and closes the environment.

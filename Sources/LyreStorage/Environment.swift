@@ -132,10 +132,14 @@ final class Environment: @unchecked Sendable {
     /// (`growMap`) or unmapped (`close`) meanwhile.
     @discardableResult
     func releaseMappedPages() -> Int {
-        (try? withReadLock { () -> Int in
-            guard let region = mappedRegion() else { return 0 }
-            return madvise(region.start, region.length, MADV_DONTNEED) == 0 ? region.length : 0
-        }) ?? 0
+        (try? withReadLock { releaseMappedPagesHoldingLock() }) ?? 0
+    }
+
+    /// ``releaseMappedPages()`` for a caller that holds `resizeLock` (``withReadLock(_:)``).
+    @discardableResult
+    func releaseMappedPagesHoldingLock() -> Int {
+        guard let region = mappedRegion() else { return 0 }
+        return madvise(region.start, region.length, MADV_DONTNEED) == 0 ? region.length : 0
     }
 
     /// Bytes of the used part of the map that have a page-table entry in this process (what
