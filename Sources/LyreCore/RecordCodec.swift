@@ -185,6 +185,61 @@ public enum RecordCodec {
         return JSONObject(entries: entries)
     }
 
+    /// `decode(_:only:)` with names prepared once for many records: a scan that reads every
+    /// column of a table of thousands of attributes compared each key with each name.
+    ///
+    /// - Throws: `LyreError.internalError` on malformed bytes.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, only selection: AttributeSelection) throws -> JSONObject {
+        var reader = try RecordReader(record: bytes)
+        let count = try reader.count()
+        var entries: [JSONObject.Entry] = []
+        entries.reserveCapacity(Swift.min(count, selection.count))
+        for _ in 0..<count {
+            let key = try reader.key()
+            if selection.contains(key) {
+                entries.append(JSONObject.Entry(key: String(decoding: key, as: UTF8.self), value: try reader.value(depth: 0)))
+            } else {
+                try reader.skipValue()
+            }
+        }
+        try reader.expectEnd()
+        return JSONObject(entries: entries)
+    }
+
+    /// Attribute names (UTF-8) to pick out of records, sorted once so that each of a record's
+    /// keys is found by binary search.
+    public struct AttributeSelection: Sendable {
+        private let names: [[UInt8]]
+
+        public init(_ names: [[UInt8]]) {
+            self.names = names.sorted { $0.lexicographicallyPrecedes($1) }
+        }
+
+        public var count: Int { names.count }
+
+        func contains(_ key: UnsafeRawBufferPointer) -> Bool {
+            var low = 0, high = names.count
+            while low < high {
+                let middle = (low + high) / 2
+                let order = Self.compare(names[middle], key)
+                if order == 0 { return true }
+                if order < 0 { low = middle + 1 } else { high = middle }
+            }
+            return false
+        }
+
+        /// Byte order, as `lexicographicallyPrecedes` sorts: negative when `name` comes first.
+        private static func compare(_ name: [UInt8], _ key: UnsafeRawBufferPointer) -> Int {
+            let common = Swift.min(name.count, key.count)
+            var i = 0
+            while i < common {
+                if name[i] != key[i] { return Int(name[i]) - Int(key[i]) }
+                i += 1
+            }
+            return name.count - key.count
+        }
+    }
+
     public static func decode(_ bytes: [UInt8]) throws -> JSONObject {
         try bytes.withUnsafeBytes { try decode($0) }
     }
@@ -238,6 +293,10 @@ public enum RecordCodec {
             output.append(UInt8(ascii: "}"))
             return
         }
+        if attributes.count > 16 {
+            try transcodeMany(&reader, count: count, attributes: attributes, into: &output)
+            return
+        }
         let entriesStart = reader.position
         for (i, attribute) in attributes.enumerated() {
             if i > 0 { output.append(UInt8(ascii: ",")) }
@@ -259,6 +318,60 @@ public enum RecordCodec {
             }
         }
         output.append(UInt8(ascii: "}"))
+    }
+
+    /// `transcode` of many attributes: the record's keys are read once and sorted, and each
+    /// attribute is found by binary search, where the loop above reads the record again for
+    /// each (a `get_attributes: ["*"]` of a table of thousands of attributes took minutes).
+    private static func transcodeMany(_ reader: inout RecordReader, count: Int, attributes: [String],
+                                      into output: inout [UInt8]) throws {
+        var keys: [(key: UnsafeRawBufferPointer, value: Int)] = []
+        keys.reserveCapacity(count)
+        for _ in 0..<count {
+            let key = try reader.key()
+            keys.append((key, reader.position))
+            try reader.skipValue()
+        }
+        let end = reader.position
+        // The first of a repeated key wins, as the linear search does: a stable sort by key.
+        let sorted = keys.enumerated().sorted { a, b in
+            let order = compare(a.element.key, b.element.key)
+            return order != 0 ? order < 0 : a.offset < b.offset
+        }.map(\.element)
+        for (i, attribute) in attributes.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            JSON.writeString(attribute, into: &output)
+            output.append(UInt8(ascii: ":"))
+            var name = attribute
+            let found = name.withUTF8 { name -> Int? in
+                let name = UnsafeRawBufferPointer(name)
+                var low = 0, high = sorted.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if compare(sorted[middle].key, name) < 0 { low = middle + 1 } else { high = middle }
+                }
+                return low < sorted.count && compare(sorted[low].key, name) == 0 ? sorted[low].value : nil
+            }
+            if let found {
+                reader.position = found
+                try reader.transcodeValue(into: &output, depth: 0)
+            } else {
+                JSON.writeNull(into: &output)
+            }
+        }
+        reader.position = end
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// Byte order of two keys: negative when `a` comes first.
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = Swift.min(a.count, b.count)
+        var i = 0
+        while i < common {
+            if a[i] != b[i] { return Int(a[i]) - Int(b[i]) }
+            i += 1
+        }
+        return a.count - b.count
     }
 
     // MARK: Encoding

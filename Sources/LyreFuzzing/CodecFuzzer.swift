@@ -152,6 +152,8 @@ enum CodecFuzzer {
         }
         let wanted = record.entries.enumerated().filter { $0.offset % 2 == 0 }.map { Array($0.element.key.utf8) }
         let only = encoded.withUnsafeBytes { try? RecordCodec.decode($0, only: wanted) }
+        let selected = encoded.withUnsafeBytes { try? RecordCodec.decode($0, only: RecordCodec.AttributeSelection(wanted)) }
+        try check(selected == only, "decode(only:) with a prepared selection differs from the list's")
         let expected = JSONObject(entries: record.entries.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
         try check(only.map { ValueModel.identical($0, expected) } ?? false,
                   "decode(only:) of \(ValueModel.describe(.object(record))) gives \(only.map { ValueModel.describe(.object($0)) } ?? "an error")")

@@ -29,7 +29,13 @@ package struct TableDefinition: Sendable {
     package var audit: Bool
     /// Time-to-live in seconds, if any.
     package var expiration: Int?
-    package var attributes: [AttributeDefinition]
+    /// In the order they were added. Changed only through `appendAttribute` and
+    /// `removeAttribute(named:)`, which keep `positions` in step.
+    package private(set) var attributes: [AttributeDefinition]
+    /// Each attribute's index in `attributes`, by name: a table with thousands of attributes
+    /// looks one up per value it writes or reads (a linear search made a 300-record insert of
+    /// 3,000 attributes take 77 s; the HTTP fuzzer, session 11).
+    private var positions: [String: Int] = [:]
     package var nextAttributeID: UInt16
     package var createdTime: Double
 
@@ -44,8 +50,25 @@ package struct TableDefinition: Sendable {
     package static let updatedTime = "__updatedtime__"
 
     package func attribute(_ name: String) -> AttributeDefinition? {
-        for attribute in attributes where attribute.name == name { return attribute }
-        return nil
+        positions[name].map { attributes[$0] }
+    }
+
+    package mutating func appendAttribute(_ attribute: AttributeDefinition) {
+        positions[attribute.name] = attributes.count
+        attributes.append(attribute)
+    }
+
+    package mutating func removeAttribute(named name: String) {
+        attributes.removeAll { $0.name == name }
+        positions = Self.positions(of: attributes)
+    }
+
+    private static func positions(of attributes: [AttributeDefinition]) -> [String: Int] {
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(attributes.count)
+        // The first of a repeated name wins, as the linear search did.
+        for (i, attribute) in attributes.enumerated() where positions[attribute.name] == nil { positions[attribute.name] = i }
+        return positions
     }
 
     package var attributeNames: [String] { attributes.map(\.name) }
@@ -103,6 +126,7 @@ package struct TableDefinition: Sendable {
                 name: n, id: UInt16(id), indexed: v["indexed"]?.boolValue ?? true,
                 isPrimaryKey: v["is_primary_key"]?.boolValue ?? false, type: v["type"]?.stringValue)
         }
+        positions = Self.positions(of: attributes)
         self.records = records
         self.index = index
     }
@@ -116,6 +140,7 @@ package struct TableDefinition: Sendable {
         self.audit = audit
         self.expiration = expiration
         self.attributes = attributes
+        positions = Self.positions(of: attributes)
         self.nextAttributeID = (attributes.map(\.id).max() ?? 0) &+ 1
         self.createdTime = createdTime
         self.records = records

@@ -139,7 +139,7 @@ package struct WriteContext {
             guard table.nextAttributeID < UInt16.max else {
                 throw LyreError.badRequest("Table '\(table.database).\(table.name)' cannot have more attributes")
             }
-            table.attributes.append(AttributeDefinition(name: name, id: table.nextAttributeID, indexed: indexed))
+            table.appendAttribute(AttributeDefinition(name: name, id: table.nextAttributeID, indexed: indexed))
             table.nextAttributeID += 1
             added.append(name)
         }
@@ -182,7 +182,7 @@ package struct WriteContext {
                 return true
             }
         }
-        table.attributes.removeAll { $0.name == name }
+        table.removeAttribute(named: name)
         catalog.tables[tableName] = table
         dirtyTables.insert(tableName)
     }

@@ -96,6 +96,24 @@ import Testing
         #expect(try RecordCodec.decode(builder.bytes) == whole)
     }
 
+    /// Past 16 attributes `writeJSON` reads the keys once and finds each by binary search (wide
+    /// tables, session 11): same output as picking them one by one.
+    @Test func writesManyAttributesInTheirOrderWithMissingOnesAsNull() throws {
+        var record = JSONObject()
+        for i in (0..<40).reversed() { record["k\(i)"] = i % 3 == 0 ? .string("v\(i)") : .int(Int64(i)) }
+        record["__createdtime__"] = .double(2.5)
+        let bytes = RecordCodec.encode(record)
+        let wanted = (0..<50).map { "k\($0 * 7 % 50)" } + ["__createdtime__", "absent"]
+        var expected = JSONObject()
+        for name in wanted { expected[name] = record[name] ?? .null }
+        #expect(try json(bytes, wanted) == String(decoding: JSON.encode(.object(expected)), as: UTF8.self))
+        // Fewer than 17 go the one-by-one way: the same answer for the same names.
+        let few = Array(wanted.prefix(10))
+        var expectedFew = JSONObject()
+        for name in few { expectedFew[name] = record[name] ?? .null }
+        #expect(try json(bytes, few) == String(decoding: JSON.encode(.object(expectedFew)), as: UTF8.self))
+    }
+
     @Test func picksOneAttribute() throws {
         let bytes = RecordCodec.encode(Self.dog)
         try bytes.withUnsafeBytes { (raw) throws in

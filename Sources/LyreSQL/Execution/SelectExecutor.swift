@@ -129,7 +129,7 @@ package struct SelectExecutor {
     package func rows(_ plan: QueryPlan, from position: ResumableScan.Position,
                       visits: Int) throws(LyreError) -> (rows: [JSONObject], next: ResumableScan.Position) {
         let first = select.tables[0]
-        let columns = columns(of: 0)
+        let columns = RecordCodec.AttributeSelection(columns(of: 0))
         do {
             return try first.database.read { txn in
                 var rows: [JSONObject] = []
@@ -185,9 +185,9 @@ package struct SelectExecutor {
     /// was resolved to a slot by the binder, wildcards included): records are decoded to these only.
     private func columns(of position: Int) -> [[UInt8]] {
         var names: [[UInt8]] = []
-        for slot in select.resolver.slots.values where slot.table == position {
-            let name = Array(slot.name.utf8)
-            if !names.contains(name) { names.append(name) }
+        var seen: Set<String> = []
+        for slot in select.resolver.slots.values where slot.table == position && seen.insert(slot.name).inserted {
+            names.append(Array(slot.name.utf8))
         }
         return names
     }

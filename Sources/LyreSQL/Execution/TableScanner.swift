@@ -12,8 +12,9 @@ package enum TableScanner {
     ///   columns the statement reads from this table.
     package static func scan(_ plan: QueryPlan, table: TableDefinition, txn: ReadTransaction, columns: [[UInt8]]? = nil,
                              _ body: (JSONObject) throws -> Bool) throws {
+        let selection = columns.map(RecordCodec.AttributeSelection.init)
         try QueryExecutor.candidates(plan, table: table, in: txn) { bytes in
-            try body(try columns.map { try RecordCodec.decode(bytes, only: $0) } ?? RecordCodec.decode(bytes))
+            try body(try selection.map { try RecordCodec.decode(bytes, only: $0) } ?? RecordCodec.decode(bytes))
         }
     }
 }
