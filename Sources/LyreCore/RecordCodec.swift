@@ -221,22 +221,11 @@ public enum RecordCodec {
             var low = 0, high = names.count
             while low < high {
                 let middle = (low + high) / 2
-                let order = Self.compare(names[middle], key)
+                let order = names[middle].withUnsafeBytes { RecordCodec.compare($0, key) }
                 if order == 0 { return true }
                 if order < 0 { low = middle + 1 } else { high = middle }
             }
             return false
-        }
-
-        /// Byte order, as `lexicographicallyPrecedes` sorts: negative when `name` comes first.
-        private static func compare(_ name: [UInt8], _ key: UnsafeRawBufferPointer) -> Int {
-            let common = Swift.min(name.count, key.count)
-            var i = 0
-            while i < common {
-                if name[i] != key[i] { return Int(name[i]) - Int(key[i]) }
-                i += 1
-            }
-            return name.count - key.count
         }
     }
 
@@ -363,8 +352,8 @@ public enum RecordCodec {
         output.append(UInt8(ascii: "}"))
     }
 
-    /// Byte order of two keys: negative when `a` comes first.
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    /// Byte order of two keys (as `lexicographicallyPrecedes` sorts): negative when `a` comes first.
+    fileprivate static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let common = Swift.min(a.count, b.count)
         var i = 0
         while i < common {
