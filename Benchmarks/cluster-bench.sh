@@ -22,24 +22,12 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-post() { curl -s -u admin:password -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$1/"; }
+source Benchmarks/cluster-common.sh  # post, cluster
 rate() { awk '/Requests\/sec/ {print int($2)}'; }
 start() {  # name api-port
   HDB_ADMIN_USERNAME=admin HDB_ADMIN_PASSWORD=password "$LYRE" run --root "$WORK/$1" --port "$2" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   until curl -s -o /dev/null "http://127.0.0.1:$2/health"; do sleep 0.05; done
-}
-cluster() {  # api-port node-name base-port [route-port]
-  local routes="[]"; [ -n "${4:-}" ] && routes="[{\"host\":\"127.0.0.1\",\"port\":$4}]"
-  # The cluster user, the same on both nodes: routes authenticate with it.
-  post "$1" '{"operation":"add_role","role":"cluster_user","permission":{"cluster_user":true}}' >/dev/null
-  post "$1" '{"operation":"add_user","role":"cluster_user","username":"cluster_account","password":"cluster-secret","active":true}' >/dev/null
-  post "$1" "{\"operation\":\"set_configuration\",\"clustering_enabled\":true,\"clustering_nodeName\":\"$2\",\"clustering_user\":\"cluster_account\",
-    \"clustering_hubServer_cluster_network_port\":$3,\"clustering_hubServer_network_port\":$(($3+1)),
-    \"clustering_hubServer_leafNodes_network_port\":$(($3+2)),\"clustering_leafServer_network_port\":$(($3+3)),
-    \"clustering_hubServer_cluster_network_routes\":$routes}" >/dev/null
-  post "$1" '{"operation":"restart"}' >/dev/null
-  until post "$1" '{"operation":"cluster_status"}' | grep -q '"nats_connected":true'; do sleep 0.2; done
 }
 
 A=29925; B=29926; OFF=29927

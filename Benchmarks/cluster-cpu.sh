@@ -34,22 +34,11 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-post() { curl -s -u admin:password -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$1/"; }
+source Benchmarks/cluster-common.sh  # post, cluster
 start() {  # binary name api-port -> pid
   HDB_ADMIN_USERNAME=admin HDB_ADMIN_PASSWORD=password "$1" run --root "$WORK/$2" --port "$3" >"$WORK/$2.log" 2>&1 &
   PIDS+=($!)
   until curl -s -o /dev/null "http://127.0.0.1:$3/health"; do sleep 0.05; done
-}
-cluster() {  # api-port node-name base-port [route-port]
-  local routes="[]"; [ -n "${4:-}" ] && routes="[{\"host\":\"127.0.0.1\",\"port\":$4}]"
-  post "$1" '{"operation":"add_role","role":"cluster_user","permission":{"cluster_user":true}}' >/dev/null
-  post "$1" '{"operation":"add_user","role":"cluster_user","username":"cluster_account","password":"cluster-secret","active":true}' >/dev/null
-  post "$1" "{\"operation\":\"set_configuration\",\"clustering_enabled\":true,\"clustering_nodeName\":\"$2\",\"clustering_user\":\"cluster_account\",
-    \"clustering_hubServer_cluster_network_port\":$3,\"clustering_hubServer_network_port\":$(($3+1)),
-    \"clustering_hubServer_leafNodes_network_port\":$(($3+2)),\"clustering_leafServer_network_port\":$(($3+3)),
-    \"clustering_hubServer_cluster_network_routes\":$routes}" >/dev/null
-  post "$1" '{"operation":"restart"}' >/dev/null
-  until post "$1" '{"operation":"cluster_status"}' | grep -q '"nats_connected":true'; do sleep 0.2; done
 }
 # The pid serving an API port (`restart` replaces the process).
 pid_of() { ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
