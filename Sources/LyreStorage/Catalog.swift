@@ -162,6 +162,10 @@ package struct DatabaseCatalog: Sendable {
     package var lastUpdated: [String: Double]
     /// The index backlog as of this commit.
     package var indexBacklog: IndexBacklogState
+    /// When the database was created (ms; `__meta` key `created`): replication decides a
+    /// drop against a re-creation by it, as for tables. Nil in a file written before it was
+    /// kept (its newest table's creation stands in: `replicationCreatedTime`).
+    package var createdTime: Double?
     /// When records expire (`Expiry`).
     let expiryDBI: DBI
 
@@ -171,6 +175,12 @@ package struct DatabaseCatalog: Sendable {
         lastUpdated = [:]
         self.indexBacklog = indexBacklog
         self.expiryDBI = expiryDBI
+    }
+
+    /// The database's creation time as replication uses it: the kept one, else (a file
+    /// written before it was kept) its newest table's creation, else 0 (a drop elsewhere wins).
+    package var replicationCreatedTime: Double {
+        createdTime ?? tables.values.map(\.createdTime).max() ?? 0
     }
 
     /// Whether some table of the database has an `expiration`.

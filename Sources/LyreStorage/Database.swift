@@ -453,6 +453,8 @@ package final class Database: Sendable {
                             var bits: UInt64 = 0
                             for b in e.value { bits = bits << 8 | UInt64(b) }
                             catalog.lastUpdated[String(key.dropFirst(8))] = Double(bitPattern: bits)
+                        } else if key == WriteContext.createdKey {
+                            catalog.createdTime = DropMarkers.decode(e.value)
                         }
                         entry = try cursor.next()
                     }

@@ -211,21 +211,27 @@ package final class StorageEngine: Sendable {
     /// The database another node's change of `name` made at `time` goes to: the database,
     /// created when missing unless it was dropped here at or after `time` (nil then), with
     /// when it was last dropped (older changes of it are ignored).
+    /// A database created so is kept as created at `time` (the origin's creation, for its
+    /// `create_database`).
     package func databaseForReplication(_ name: String, changedAt time: Double) throws -> (Database, droppedAt: Double?)? {
-        try databases.withLock { dbs in
+        let found = try databases.withLock { dbs -> (Database, droppedAt: Double?, created: Bool)? in
             let dropped = databaseDrops.withLock { $0[name] }
-            if let db = dbs[name] { return (db, dropped) }
+            if let db = dbs[name] { return (db, dropped, false) }
             if let dropped, dropped >= time { return nil }
             let db = try open(name, path: path(of: name))
             dbs[name] = db
-            return (db, dropped)
+            return (db, dropped, true)
         }
+        guard let found else { return nil }
+        if found.created { try found.0.noteCreated(at: time) }
+        return (found.0, found.droppedAt)
     }
 
     /// Applies a database's change made on another node at `time`: a creation (unless the
     /// database was dropped here later), or a drop, last writer wins as for tables: what is
     /// older than the drop goes, and the database with it unless a table here was written
-    /// after the drop.
+    /// after the drop or the database was created after it (an empty database re-created
+    /// here stays, as its creation reaches the drop's origin as newer than its drop).
     package func applyRemoteDatabaseChange(_ change: SchemaChange, at time: Double) throws {
         switch change {
         case .createDatabase(let name):
@@ -244,7 +250,7 @@ package final class StorageEngine: Sendable {
                     return ctx.catalog.tables.count
                 }
             }
-            if remaining == 0 { try? dropDatabase(name, publish: false) }
+            if remaining == 0, db.catalog.replicationCreatedTime <= time { try? dropDatabase(name, publish: false) }
         default:
             break
         }
@@ -285,20 +291,28 @@ package final class StorageEngine: Sendable {
             dbs[name] = db
             return db
         }
+        // Created at the time its creation is published with (its group's commit time).
+        var created: Double?
         if isObserved, name != Self.systemDatabase, let system = database(Self.systemDatabase) {
-            try system.writeSync { ctx in try ctx.noteDatabaseChange(.createDatabase(name)) }
+            created = try system.writeSync { ctx in
+                try ctx.noteDatabaseChange(.createDatabase(name))
+                return ctx.now
+            }
         }
+        try db.noteCreated(at: created)
         return db
     }
 
     /// Returns the database, creating it when missing (used by `create_table`'s implicit create).
     package func databaseCreatingIfNeeded(_ name: String) throws -> Database {
-        try databases.withLock { dbs in
-            if let db = dbs[name] { return db }
+        let (db, created) = try databases.withLock { dbs -> (Database, Bool) in
+            if let db = dbs[name] { return (db, false) }
             let db = try open(name, path: path(of: name))
             dbs[name] = db
-            return db
+            return (db, true)
         }
+        if created { try db.noteCreated() }
+        return db
     }
 
     /// Closes and deletes a database's files. With replication on, the drop is replicated

@@ -184,7 +184,13 @@ extension WriteContext {
                                     declaredAttributes: schemaDefined ? attributes : [])
                 result.applied = 1
             }
-            guard let table = catalog.tables[name], !table.schemaDefined else { return result }
+            guard let table = catalog.tables[name] else { return result }
+            if table.schemaDefined {
+                // A definition split across a schema copy's batches: the rest of its declared attributes.
+                guard definition["continued"]?.boolValue == true else { return result }
+                if try addDeclaredAttributes(attributes, to: name) > 0 { result.applied = 1 }
+                return result
+            }
             for attribute in attributes where table.attribute(attribute.name) == nil {
                 try addAttributes([attribute.name], to: name, indexed: attribute.indexed)
                 result.applied = 1

@@ -150,6 +150,28 @@ package struct WriteContext {
         return added
     }
 
+    /// Adds declared attributes (their types and index flags kept, new ids) a table lacks: the
+    /// rest of a schema-defined table's definition, received in pieces. Returns how many.
+    mutating func addDeclaredAttributes(_ attributes: [AttributeDefinition], to tableName: String) throws -> Int {
+        guard var table = catalog.tables[tableName] else { throw LyreError.tableNotFound(catalog.name, tableName) }
+        var added = 0
+        for var attribute in attributes where table.attribute(attribute.name) == nil {
+            guard table.nextAttributeID < UInt16.max else {
+                throw LyreError.badRequest("Table '\(table.database).\(table.name)' cannot have more attributes")
+            }
+            attribute.id = table.nextAttributeID
+            attribute.isPrimaryKey = false
+            table.appendAttribute(attribute)
+            table.nextAttributeID += 1
+            added += 1
+        }
+        if added > 0 {
+            catalog.tables[tableName] = table
+            dirtyTables.insert(tableName)
+        }
+        return added
+    }
+
     /// `create_attribute`: adds one attribute (replicated, unlike the attributes a record
     /// write adds, which travel with the records). Returns whether it was added.
     package mutating func createAttribute(_ name: String, in tableName: String, indexed: Bool) throws -> Bool {

@@ -206,6 +206,10 @@ final class ClusterNode: Sendable {
             return (removed, wanted.keys.filter { running[$0] == nil })
         }
         for subscriber in removed { subscriber.stop() }
+        // A database subscribed to for the first time gets its part of each peer's schema.
+        for subscriber in subscribers.withLock({ Array($0.values) }) where subscriber.source == .schema {
+            subscriber.recheckSchemaCopies()
+        }
         // After users or roles arrived: cached credentials are stale, and the cluster user
         // may have arrived or changed (the routes follow).
         let securityApplied: @Sendable () -> Void = { [weak self] in
@@ -219,7 +223,11 @@ final class ClusterNode: Sendable {
                 peer: key.peer, source: key.source, startTime: wanted[key]??.startDate, connection: connection,
                 domain: engine == nil ? nil : key.peer, localNode: nodeName, storage: storage, logger: logger,
                 applied: security ? securityApplied : nil,
-                takesSchema: { [weak self] database, table in self?.takesSchema(database: database, table: table) ?? false })
+                takesSchema: { [weak self] database, table in self?.takesSchema(database: database, table: table) ?? false },
+                schemaDatabases: { [weak self] in
+                    guard let self else { return [] }
+                    return Array(Set(subscribed.withLock { $0 }.map(\.database)))
+                })
             subscribers.withLock { $0[key] = subscriber }
         }
     }

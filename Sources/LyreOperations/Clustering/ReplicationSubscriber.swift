@@ -33,6 +33,11 @@ final class ReplicationSubscriber: Sendable {
     /// Schema changes: whether this node takes a change of (database, table) — it has the
     /// database, or subscribes to the table.
     private let takesSchema: @Sendable (_ database: String, _ table: String) -> Bool
+    /// Schema changes: the databases this node subscribes to a table of. One whose part of
+    /// the peer's schema was never copied here (this node began to take it after its copy
+    /// of the whole schema, which skipped it) gets a copy of that part (`SchemaCopy`'s
+    /// `database`).
+    private let schemaDatabases: @Sendable () -> [String]
     private struct State {
         var stopped = false
         var connected = false
@@ -43,6 +48,8 @@ final class ReplicationSubscriber: Sendable {
         var lastError: String?
         var copies = 0
         var copying = false
+        /// Schema changes: look for databases whose part of the peer's schema is owed.
+        var recheckSchema = true
     }
     private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
@@ -68,7 +75,9 @@ final class ReplicationSubscriber: Sendable {
 
     init(peer: String, source: ReplicationStream, startTime: Date?, connection: NATSConnection, domain: String?,
          localNode: String, storage: StorageEngine, logger: Logger, applied: (@Sendable () -> Void)? = nil,
-         takesSchema: @escaping @Sendable (String, String) -> Bool = { _, _ in true }) {
+         takesSchema: @escaping @Sendable (String, String) -> Bool = { _, _ in true },
+         schemaDatabases: @escaping @Sendable () -> [String] = { [] }) {
+        self.schemaDatabases = schemaDatabases
         self.applied = applied
         self.peer = peer
         self.source = source
@@ -103,6 +112,39 @@ final class ReplicationSubscriber: Sendable {
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Schema changes: the databases subscribed to may have changed; copies the part of the
+    /// peer's schema of any that lacks it (on the subscriber's thread, before its next fetch).
+    func recheckSchemaCopies() {
+        state.withLock { $0.recheckSchema = true }
+    }
+
+    /// Copies the part of the peer's schema of each database subscribed to that lacks it
+    /// (never copied from this peer: missing here, or not noted by a copy). Applied as the
+    /// stream's changes are, by their times, so it may come after the stream's position.
+    private func copyOwedSchemaParts() throws {
+        guard case .schema = source, state.withLock({ s -> Bool in
+            defer { s.recheckSchema = false }
+            return s.recheckSchema
+        }) else { return }
+        do {
+            for database in schemaDatabases().sorted() where database != StorageEngine.systemDatabase {
+                if isStopped { return }
+                if let db = storage.database(database), try db.isSchemaCopied(from: peer) { continue }
+                let (connection, peer) = (self.connection, self.peer)
+                state.withLock { $0.copying = true }
+                defer { state.withLock { $0.copying = false } }
+                _ = try SchemaCopy(peer: peer, localNode: localNode, storage: storage, logger: logger, database: database,
+                                   takes: takesSchema, isStopped: { [weak self] in self?.isStopped ?? true }) { bytes in
+                    try connection.request(subject: NATSNames.copySubject(node: peer), data: bytes, timeout: TableCopy.requestTimeout)
+                }.run()
+                state.withLock { $0.copies += 1 }
+            }
+        } catch {
+            state.withLock { $0.recheckSchema = true }
+            throw error
+        }
+    }
 
     private var what: String {
         switch source {
@@ -150,6 +192,11 @@ final class ReplicationSubscriber: Sendable {
                     continue
                 }
                 if consumer == nil { continue }  // stopped during a copy
+            }
+            do {
+                try copyOwedSchemaParts()
+            } catch {
+                failed(error)  // tried again before the next fetch; the stream goes on meanwhile
             }
             let messages: [ReceivedMessage]
             do {

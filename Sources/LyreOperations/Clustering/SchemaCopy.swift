@@ -44,8 +44,13 @@ package struct SchemaCopy {
     let takes: @Sendable (_ database: String, _ table: String) -> Bool
     let isStopped: @Sendable () -> Bool
     let request: @Sendable ([UInt8]) throws -> [UInt8]
+    /// Only this database's part (its drop marker, creation, markers and tables), for a
+    /// database this node begins to take after its copy of the whole schema; nil: everything.
+    let database: String?
 
-    package init(peer: String, localNode: String, storage: StorageEngine, logger: Logger,
+    /// - Parameter database: copy that database's part only (the schema stream's position is
+    ///   left alone then); nil: the whole schema, then the position.
+    package init(peer: String, localNode: String, storage: StorageEngine, logger: Logger, database: String? = nil,
                  takes: @escaping @Sendable (_ database: String, _ table: String) -> Bool,
                  isStopped: @escaping @Sendable () -> Bool = { false },
                  request: @escaping @Sendable ([UInt8]) throws -> [UInt8]) {
@@ -53,79 +58,134 @@ package struct SchemaCopy {
         self.localNode = localNode
         self.storage = storage
         self.logger = logger
+        self.database = database
         self.takes = takes
         self.isStopped = isStopped
         self.request = request
     }
 
-    /// Copies the schema and keeps the point as the schema stream's position.
+    /// Copies the schema (or one database's part) and, for the whole schema, keeps the point
+    /// as the schema stream's position. Every database taken is noted as copied from this
+    /// peer (`Database.noteSchemaCopied`), so one this node begins to take later is known to
+    /// lack its part.
     /// - Returns: the copy's point `S` (the stream sequence to consume after), nil when
     ///   stopped first.
-    /// - Throws: the peer unreachable or failing, a batch that does not move on, storage failures.
+    /// - Throws: the peer unreachable or failing, a batch that does not move on, a reply in
+    ///   no known form, storage failures.
     package func run() throws -> UInt64? {
         var point: UInt64 = 0
         var after: Value?
         var first = true
         var (received, applied, batches) = (0, 0, 0)
-        let takes = self.takes
+        let (takes, scope) = (self.takes, self.database)
+        var taken: Set<String> = []
+        // A database this node takes comes with all of its tables (the node has it then).
+        let takesDatabase: (String, String) -> Bool = { database, _ in
+            guard scope == nil || database == scope, takes(database, "") else { return false }
+            taken.insert(database)
+            return true
+        }
         while true {
             if isStopped() { return nil }
             var request = JSONObject()
             request["node_name"] = .string(localNode)
             request["part"] = .string("schema")
             request["after"] = after ?? .null
+            if let scope { request["database"] = .string(scope) }
             let reply = try RecordCodec.decode(self.request(RecordCodec.encode(request)))
             guard reply["status"]?.stringValue == "success" else {
                 throw LyreError(.internalError, status: 500, "schema copy from \(peer): \(reply["message"]?.stringValue ?? "failed")")
             }
             if first {
                 point = UInt64(max(0, reply["sequence"]?.intValue ?? 0))
-                first = false
             }
-            let next = TableCopy.key(reply["next"])
-            if let next, next == after {
-                throw LyreError(.internalError, status: 500, "schema copy from \(peer): no progress after \(next)")
+            let changes: [SchemaChanges.Entry]
+            var next: Value?
+            if let paged = reply["changes"]?.arrayValue {
+                next = TableCopy.key(reply["next"])
+                if let next, next == after {
+                    throw LyreError(.internalError, status: 500, "schema copy from \(peer): no progress after \(next)")
+                }
+                changes = paged.compactMap { SchemaChanges.Entry($0, origin: peer) }
+            } else if first, let databases = reply["databases"]?.arrayValue {
+                // A peer running an older Lyre: the whole catalog in one reply, without markers.
+                logger.warning("clustering: \(peer) answers schema copies in the one-reply form of an older Lyre: its tables are copied, its drop and delete_records_before markers cannot be")
+                changes = Self.changes(ofOneReply: databases, origin: peer)
+            } else {
+                throw LyreError(.internalError, status: 500, "schema copy from \(peer): a reply in no known form (neither 'changes' nor 'databases')")
             }
-            let changes = (reply["changes"]?.arrayValue ?? []).compactMap { SchemaChanges.Entry($0, origin: peer) }
+            first = false
             received += changes.count
             batches += 1
-            // A database this node takes comes with all of its tables (the node has it then).
-            applied += try SchemaChanges.apply(changes, grouped: true, storage: storage, localNode: localNode) { database, _ in
-                takes(database, "")
-            }
+            applied += try SchemaChanges.apply(changes, grouped: true, storage: storage, localNode: localNode, takes: takesDatabase)
             guard let next else { break }
             after = next
         }
-        let (position, origin) = (point, self.peer)
-        try storage.database(StorageEngine.systemDatabase)?.writeSync { ctx in
-            try ctx.setReplicationPosition(position, peer: origin, table: Self.positionTable, reset: true)
+        for name in taken.sorted() { try storage.database(name)?.noteSchemaCopied(from: peer) }
+        let what = scope.map { "the schema of database \($0) of \(peer)" } ?? "the schema of \(peer)"
+        if scope == nil {
+            let (position, origin) = (point, self.peer)
+            try storage.database(StorageEngine.systemDatabase)?.writeSync { ctx in
+                try ctx.setReplicationPosition(position, peer: origin, table: Self.positionTable, reset: true)
+            }
         }
-        logger.notice("clustering: copied the schema of \(peer) (\(received) changes in \(batches) batches, \(applied) applied here), then its changes after sequence \(point)")
+        logger.notice("clustering: copied \(what) (\(received) changes in \(batches) batches, \(applied) applied here)\(scope == nil ? ", then its changes after sequence \(point)" : "")")
         return point
+    }
+
+    /// The changes of an older Lyre's one-reply schema copy (`databases`: each a `name` and
+    /// its `tables`' definitions with `created_time`): each database created at its newest
+    /// table's creation, then its tables at theirs, as that version applied them.
+    static func changes(ofOneReply databases: [Value], origin: String) -> [SchemaChanges.Entry] {
+        var out: [SchemaChanges.Entry] = []
+        for entry in databases {
+            guard let database = entry["name"]?.stringValue else { continue }
+            let definitions = (entry["tables"]?.arrayValue ?? []).compactMap(\.objectValue)
+            let created = definitions.compactMap { $0["created_time"]?.doubleValue }.max() ?? 0
+            out.append(SchemaChanges.Entry(database: database, table: "", change: .createDatabase(database), time: created, origin: origin))
+            for definition in definitions {
+                guard let name = definition["name"]?.stringValue else { continue }
+                out.append(SchemaChanges.Entry(database: database, table: name, change: .createTable(definition),
+                                               time: definition["created_time"]?.doubleValue ?? 0, origin: origin))
+            }
+        }
+        return out
     }
 
     /// Where a schema copy is: the database (empty: the `system` database's database drop
     /// markers, first), the part of it (0: its creation, 1: its markers, 2: its tables), and
     /// the last marker key (hex) or table name sent.
+    /// `attribute`: within a table whose definition is split (`answer`), the index of the first
+    /// attribute not sent yet (0: the table is done; then the array has three elements).
     struct Position: Equatable {
         var database: String
         var part: Int
         var name: String
+        var attribute = 0
 
-        var value: Value { .array([.string(database), .int(Int64(part)), .string(name)]) }
+        var value: Value {
+            var array: [Value] = [.string(database), .int(Int64(part)), .string(name)]
+            if attribute > 0 { array.append(.int(Int64(attribute))) }
+            return .array(array)
+        }
 
-        init(database: String, part: Int, name: String) {
+        init(database: String, part: Int, name: String, attribute: Int = 0) {
             self.database = database
             self.part = part
             self.name = name
+            self.attribute = attribute
         }
 
         init?(_ value: Value?) {
-            guard let array = TableCopy.key(value)?.arrayValue, array.count == 3, let database = array[0].stringValue,
-                  let part = array[1].intValue, let name = array[2].stringValue else { return nil }
+            guard let array = TableCopy.key(value)?.arrayValue, array.count == 3 || array.count == 4,
+                  let database = array[0].stringValue, let part = array[1].intValue, let name = array[2].stringValue else { return nil }
             self.database = database
             self.part = Int(part)
             self.name = name
+            if array.count == 4 {
+                guard let attribute = array[3].intValue, attribute > 0, attribute < Int64(Int32.max) else { return nil }
+                self.attribute = Int(attribute)
+            }
         }
     }
 
@@ -162,6 +222,8 @@ package struct SchemaCopy {
     /// - Parameters: `limit`, `maxBytes`: the batch bounds (smaller ones for tests).
     package static func answer(_ request: JSONObject, storage: StorageEngine, limit: Int = batchChanges,
                                maxBytes: Int = batchBytes, point: () throws -> UInt64) -> JSONObject {
+        // A node running session 10's Lyre asks without `after` and reads the one-reply form.
+        if request["after"] == nil { return answerInOneReply(storage: storage, point: point) }
         var reply = JSONObject()
         do {
             let after: Position?
@@ -185,6 +247,39 @@ package struct SchemaCopy {
                 changes.append(.object(entry))
                 last = position
             }
+            /// A table's definition from attribute `from` on: whole when it fits `maxBytes`, else
+            /// in pieces of about `maxBytes` (at least one attribute each), each a `create_table`
+            /// of some of the attributes, those after the first marked `continued` (so a
+            /// schema-defined table takes them too); pieces go on while the batch has room,
+            /// and the next batch resumes at the first attribute not sent. Why: a table of tens
+            /// of thousands of attributes is more than one NATS message.
+            func addTable(_ table: TableDefinition, database: String, from: Int) {
+                let definition = table.replicationDefinition
+                let attributes = definition["attributes"]?.arrayValue ?? []
+                if from == 0, RecordCodec.encode(definition).count <= maxBytes {
+                    add(Position(database: database, part: 2, name: table.name), table.name, .createTable(definition), at: table.createdTime)
+                    return
+                }
+                var start = min(from, attributes.count)
+                repeat {
+                    var end = start
+                    var size = 0
+                    while end < attributes.count {
+                        let next = RecordCodec.encode(JSONObject([("a", attributes[end])])).count
+                        if end > start, size + next > maxBytes { break }
+                        size += next
+                        end += 1
+                    }
+                    var piece = definition
+                    piece["attributes"] = .array(Array(attributes[start..<end]))
+                    if start > 0 { piece["continued"] = .bool(true) }
+                    let done = end >= attributes.count
+                    add(Position(database: database, part: 2, name: table.name, attribute: done ? 0 : end), table.name,
+                        .createTable(piece), at: table.createdTime)
+                    start = end
+                    if done { return }
+                } while !full
+            }
             /// Whether `position` comes after where the previous batch ended.
             func isAhead(_ database: String, _ part: Int, _ name: String? = nil) -> Bool {
                 guard let after else { return true }
@@ -193,13 +288,15 @@ package struct SchemaCopy {
                 guard let name else { return false }
                 return name > after.name
             }
+            // Only that database's part (a database the requesting node begins to take).
+            let scope = request["database"]?.stringValue
             func markers(of db: Database, database: String) throws {
                 var start = after.flatMap { $0.database == database && $0.part == 1 ? unhex($0.name) : nil }
                 while !full {
                     let batch = try db.markerBatch(after: start, limit: max(1, limit) - changes.count)
                     for (key, marker) in batch.entries {
                         let position = Position(database: database, part: 1, name: hex(key))
-                        if let marker {
+                        if let marker, scope == nil || marker.change.databaseName.map({ $0 == scope }) ?? true {
                             add(position, marker.table, marker.change, at: marker.time)
                         } else {
                             last = position
@@ -209,7 +306,7 @@ package struct SchemaCopy {
                     start = batch.entries.last?.key
                 }
             }
-            var databases = [""] + storage.databaseNames.filter { $0 != StorageEngine.systemDatabase }
+            var databases = [""] + storage.databaseNames.filter { $0 != StorageEngine.systemDatabase && (scope == nil || $0 == scope) }
             if let after { databases.removeAll { $0 < after.database } }
             scan: for database in databases {
                 if database.isEmpty {
@@ -222,23 +319,53 @@ package struct SchemaCopy {
                 let catalog = db.catalog
                 let tables = catalog.tableNames.compactMap { catalog.tables[$0] }
                 if isAhead(database, 0, "") {
-                    // At its newest table's creation (0 without tables: a drop on the other side wins).
+                    // At its creation (a file without it: its newest table's; 0 without tables).
                     add(Position(database: database, part: 0, name: ""), "", .createDatabase(database),
-                        at: tables.map(\.createdTime).max() ?? 0)
+                        at: catalog.replicationCreatedTime)
                 }
                 if full { break scan }
                 if isAhead(database, 1) || (after?.database == database && after?.part == 1) {
                     try markers(of: db, database: database)
                 }
                 if full { break scan }
-                for table in tables where isAhead(database, 2, table.name) {
-                    add(Position(database: database, part: 2, name: table.name), table.name,
-                        .createTable(table.replicationDefinition), at: table.createdTime)
+                for table in tables {
+                    var from = 0
+                    if let after, after.database == database, after.part == 2, after.name == table.name, after.attribute > 0 {
+                        from = after.attribute  // a split definition, continued
+                    } else if !isAhead(database, 2, table.name) {
+                        continue
+                    }
+                    addTable(table, database: database, from: from)
                     if full { break scan }
                 }
             }
             reply["changes"] = .array(changes)
             reply["next"] = full ? (last?.value ?? .null) : .null
+            reply["status"] = .string("success")
+        } catch {
+            reply["status"] = .string("error")
+            reply["message"] = .string((error as? LyreError)?.message ?? "\(error)")
+        }
+        return reply
+    }
+}
+
+extension SchemaCopy {
+    /// The one-reply form session 10's Lyre asks for (its request has no `after`) and reads:
+    /// the stream's last sequence and every database with its tables' definitions, no
+    /// markers (that version cannot apply them), bounded by NATS's message limit as it was.
+    static func answerInOneReply(storage: StorageEngine, point: () throws -> UInt64) -> JSONObject {
+        var reply = JSONObject()
+        do {
+            reply["sequence"] = .int(Int64(clamping: try point()))
+            reply["databases"] = .array(storage.databaseNames.compactMap { name -> Value? in
+                guard name != StorageEngine.systemDatabase, let db = storage.database(name) else { return nil }
+                let catalog = db.catalog
+                return .object(JSONObject([
+                    ("name", .string(name)),
+                    ("tables", .array(catalog.tableNames.compactMap { catalog.tables[$0].map { .object($0.replicationDefinition) } })),
+                ]))
+            })
             reply["status"] = .string("success")
         } catch {
             reply["status"] = .string("error")
