@@ -183,16 +183,18 @@ import Testing
         _ = try storage.engine.createDatabase(StorageEngine.systemDatabase)
         _ = try storage.dogTable()
         _ = observe(storage)
-        try storage.engine.applyRemoteDatabaseChange(.dropDatabase("dev"), at: 1000)
+        // After the database's creation (an older drop would leave it: `DatabaseCreationTimeTests`).
+        let dropped = Date().timeIntervalSince1970 * 1000 + 1000
+        try storage.engine.applyRemoteDatabaseChange(.dropDatabase("dev"), at: dropped)
         #expect(storage.engine.database("dev") == nil)
-        #expect(try storage.engine.databaseForReplication("dev", changedAt: 900) == nil)
-        let again = try #require(try storage.engine.databaseForReplication("dev", changedAt: 1100))
-        #expect(again.droppedAt == 1000)
+        #expect(try storage.engine.databaseForReplication("dev", changedAt: dropped - 100) == nil)
+        let again = try #require(try storage.engine.databaseForReplication("dev", changedAt: dropped + 100))
+        #expect(again.droppedAt == dropped)
         // The marker survives a restart.
         let reopened = try storage.reopened()
         defer { reopened.close() }
         reopened.setCommitObserver(CommitObservation(observes: { _, _ in true }) { _ in })
-        #expect(reopened.databaseDroppedAt("dev") == 1000)
+        #expect(reopened.databaseDroppedAt("dev") == dropped)
     }
 
     @Test func positionsAreKeptAndNeverMoveBackUnlessReset() throws {
@@ -269,11 +271,12 @@ import Testing
         #expect(try apply(db, "dog", .schema(.dropTable), at: Date().timeIntervalSince1970 * 1000 + 60_000).applied == 1)
         #expect(db.table("dog") == nil)
 
-        // A database's likewise.
-        try storage.engine.applyRemoteDatabaseChange(.dropDatabase("dev"), at: 1000)
+        // A database's likewise (the drop after the database's creation).
+        let dropped = Date().timeIntervalSince1970 * 1000 + 120_000
+        try storage.engine.applyRemoteDatabaseChange(.dropDatabase("dev"), at: dropped)
         #expect(storage.engine.database("dev") == nil)
         _ = try storage.engine.createDatabase("dev")
-        try storage.engine.applyRemoteDatabaseChange(.dropDatabase("dev"), at: 1000)
+        try storage.engine.applyRemoteDatabaseChange(.dropDatabase("dev"), at: dropped)
         #expect(storage.engine.database("dev") != nil)
     }
 }
