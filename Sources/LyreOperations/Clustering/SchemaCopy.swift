@@ -24,9 +24,15 @@ package import LyreStorage
 /// Only what this node takes is applied (`takes`: it has the database or subscribes to one
 /// of its tables; a database it takes comes with all of its tables).
 ///
+/// A table's definition larger than a batch is split: its attributes in pieces, continued
+/// in the next batch. A database this node begins to take after the copy (a new
+/// subscription to one of its tables) gets a copy of its part alone (`database`).
+///
 /// Requests and replies are `RecordCodec` objects over `<peer>.__copy__` with
 /// `part: "schema"`; each reply's `next` is where to go on (JSON null: done), and a batch
-/// that does not move past the previous one is an error rather than a loop.
+/// that does not move past the previous one is an error rather than a loop. Session 10's
+/// one-reply form (`databases`, no `next`) is read from a peer running it, and answered to a
+/// node running it (its requests have no `after`).
 package struct SchemaCopy {
     /// The position key of the schema stream among a peer's replication positions (kept in
     /// the `system` database; no table has an empty name).
