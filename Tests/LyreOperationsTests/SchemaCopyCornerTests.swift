@@ -197,4 +197,39 @@ import Testing
         try Self.copy(from: source.engine, to: target.engine, maxBytes: bound)
         #expect(copied.table("declared")?.attributes.count == 1_001)
     }
+
+    @Test func aSplitDefinitionGoesOnAfterTheAttributeSentLastWhenEarlierOnesAreDroppedBetweenBatches() async throws {
+        let source = try T.storage()
+        let wide = try source.engine.createDatabase("wide")
+        let names = (0..<400).map { "attribute_\($0)" }
+        _ = try wide.writeSync { ctx in
+            _ = try ctx.createTable("t", primaryKey: "id")
+            try ctx.addAttributes(names, to: "t")
+        }
+        var received: [String] = []
+        var after: Value = .null
+        var pieces = 0
+        for _ in 0..<1_000 {
+            // One change a batch: the database's creation, then one piece each.
+            let reply = SchemaCopy.answer(JSONObject([("part", "schema"), ("after", after)]), storage: source.engine, limit: 1,
+                                          maxBytes: 2048) { 1 }
+            for change in reply["changes"]?.arrayValue ?? [] {
+                let attributes = change["schema"]?["definition"]?["attributes"]?.arrayValue ?? []
+                received += attributes.compactMap { $0["name"]?.stringValue }
+                if !attributes.isEmpty { pieces += 1 }
+            }
+            if pieces == 1 {
+                // Attributes sent already are dropped on the peer before the next batch.
+                _ = try wide.writeSync { ctx in
+                    for name in names.prefix(20) { try ctx.dropAttribute(name, from: "t", removeFromRecords: true) }
+                }
+            }
+            guard let next = reply["next"], !next.isNull else { break }
+            after = next
+        }
+        #expect(pieces > 3)
+        let remaining = try #require(wide.table("t")).attributes.map(\.name)
+        #expect(Set(remaining).subtracting(received).isEmpty, "none skipped")
+        #expect(received.count == Set(received).count, "none twice")
+    }
 }

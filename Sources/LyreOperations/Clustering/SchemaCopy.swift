@@ -162,35 +162,40 @@ package struct SchemaCopy {
     /// markers, first), the part of it (0: its creation, 1: its markers, 2: its tables), and
     /// the last marker key (hex) or table name sent.
     /// `attribute`: within a table whose definition is split (`answer`), the index of the first
-    /// attribute not sent yet (0: the table is done; then the array has three elements).
+    /// attribute not sent yet, and `lastAttribute` the name of the one sent before it (0 and
+    /// empty: the table is done; then the array has three elements, else five).
     struct Position: Equatable {
         var database: String
         var part: Int
         var name: String
         var attribute = 0
+        var lastAttribute = ""
 
         var value: Value {
             var array: [Value] = [.string(database), .int(Int64(part)), .string(name)]
-            if attribute > 0 { array.append(.int(Int64(attribute))) }
+            if attribute > 0 { array += [.int(Int64(attribute)), .string(lastAttribute)] }
             return .array(array)
         }
 
-        init(database: String, part: Int, name: String, attribute: Int = 0) {
+        init(database: String, part: Int, name: String, attribute: Int = 0, lastAttribute: String = "") {
             self.database = database
             self.part = part
             self.name = name
             self.attribute = attribute
+            self.lastAttribute = lastAttribute
         }
 
         init?(_ value: Value?) {
-            guard let array = TableCopy.key(value)?.arrayValue, array.count == 3 || array.count == 4,
+            guard let array = TableCopy.key(value)?.arrayValue, array.count == 3 || array.count == 5,
                   let database = array[0].stringValue, let part = array[1].intValue, let name = array[2].stringValue else { return nil }
             self.database = database
             self.part = Int(part)
             self.name = name
-            if array.count == 4 {
-                guard let attribute = array[3].intValue, attribute > 0, attribute < Int64(Int32.max) else { return nil }
+            if array.count == 5 {
+                guard let attribute = array[3].intValue, attribute > 0, attribute < Int64(Int32.max),
+                      let last = array[4].stringValue else { return nil }
                 self.attribute = Int(attribute)
+                lastAttribute = last
             }
         }
     }
@@ -257,15 +262,24 @@ package struct SchemaCopy {
             /// in pieces of about `maxBytes` (at least one attribute each), each a `create_table`
             /// of some of the attributes, those after the first marked `continued` (so a
             /// schema-defined table takes them too); pieces go on while the batch has room,
-            /// and the next batch resumes at the first attribute not sent. Why: a table of tens
-            /// of thousands of attributes is more than one NATS message.
-            func addTable(_ table: TableDefinition, database: String, from: Int) {
+            /// and the next batch resumes after the attribute sent last, found by name
+            /// (attributes dropped on the peer meanwhile move the index), else at its index.
+            /// Why: a table of tens of thousands of attributes is more than one NATS message.
+            func addTable(_ table: TableDefinition, database: String, from: Position?) {
                 let definition = table.replicationDefinition
                 let attributes = definition["attributes"]?.arrayValue ?? []
-                if from == 0, RecordCodec.encode(definition).count <= maxBytes {
-                    add(Position(database: database, part: 2, name: table.name), table.name, .createTable(definition), at: table.createdTime)
-                    return
+                guard let from else {
+                    if RecordCodec.encode(definition).count <= maxBytes {
+                        add(Position(database: database, part: 2, name: table.name), table.name, .createTable(definition),
+                            at: table.createdTime)
+                        return
+                    }
+                    return addPieces(of: table, definition, attributes, database: database, from: 0)
                 }
+                let sent = attributes.firstIndex { $0["name"]?.stringValue == from.lastAttribute }
+                addPieces(of: table, definition, attributes, database: database, from: sent.map { $0 + 1 } ?? from.attribute)
+            }
+            func addPieces(of table: TableDefinition, _ definition: JSONObject, _ attributes: [Value], database: String, from: Int) {
                 var start = min(from, attributes.count)
                 repeat {
                     var end = start
@@ -280,8 +294,10 @@ package struct SchemaCopy {
                     piece["attributes"] = .array(Array(attributes[start..<end]))
                     if start > 0 { piece["continued"] = .bool(true) }
                     let done = end >= attributes.count
-                    add(Position(database: database, part: 2, name: table.name, attribute: done ? 0 : end), table.name,
-                        .createTable(piece), at: table.createdTime)
+                    let position = done ? Position(database: database, part: 2, name: table.name)
+                        : Position(database: database, part: 2, name: table.name, attribute: end,
+                                   lastAttribute: attributes[end - 1]["name"]?.stringValue ?? "")
+                    add(position, table.name, .createTable(piece), at: table.createdTime)
                     start = end
                     if done { return }
                 } while !full
@@ -335,9 +351,9 @@ package struct SchemaCopy {
                 }
                 if full { break scan }
                 for table in tables {
-                    var from = 0
+                    var from: Position?
                     if let after, after.database == database, after.part == 2, after.name == table.name, after.attribute > 0 {
-                        from = after.attribute  // a split definition, continued
+                        from = after  // a split definition, continued
                     } else if !isAhead(database, 2, table.name) {
                         continue
                     }
