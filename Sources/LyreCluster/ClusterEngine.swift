@@ -48,6 +48,10 @@ package struct ClusterEngineSettings: Sendable, Equatable {
     package var routeTLS: TLS?
     /// The nats-server binary (`PATH`, else `/usr/sbin/nats-server`).
     package var executable: String
+    /// Lyre's `clustering.maxPayload`: both servers' `max_payload`, the largest message
+    /// (headers and data) a client may publish; NATS's own ceiling is 64 MiB, its default 1 MiB.
+    package var maxPayload = ClusterEngineSettings.defaultMaxPayload
+    package static let defaultMaxPayload = 64 << 20
 
     package struct Credentials: Sendable, Equatable {
         package var user: String
@@ -274,7 +278,7 @@ package final class ClusterEngine: Sendable {
             "server_name": settings.nodeName + "-hub",
             "listen": "127.0.0.1:\(settings.hubClientPort)",
             "pid_file": settings.directory + "/hub.pid",
-            "max_payload": 67_108_864,
+            "max_payload": settings.maxPayload,
             "jetstream": ["enabled": false],
             // Lyre's traffic in one account; the system account answers route questions.
             "accounts": [
@@ -296,7 +300,7 @@ package final class ClusterEngine: Sendable {
             "server_name": settings.nodeName + "-leaf",
             "listen": "127.0.0.1:\(settings.leafClientPort)",
             "pid_file": settings.directory + "/leaf.pid",
-            "max_payload": 67_108_864,
+            "max_payload": settings.maxPayload,
             "jetstream": ["enabled": true, "store_dir": settings.streamsPath, "domain": settings.nodeName],
             "authorization": ["user": localUser, "password": localPassword],
             "leafnodes": [

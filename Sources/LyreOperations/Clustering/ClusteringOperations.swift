@@ -75,6 +75,11 @@ enum ClusteringOperations {
         local["published"] = .int(Int64(progress.published))
         local["publish_pending"] = .int(Int64(progress.pending))
         if let error = progress.lastError { local["last_publish_error"] = .string(error) }
+        // Lyre's: what was left out because it alone is larger than NATS's max_payload.
+        let refused = node.publisher.refused
+        local["max_payload"] = .int(Int64(refused.maxPayload))
+        local["unpublished"] = .int(Int64(refused.count))
+        if let last = refused.last { local["last_unpublished"] = .string(last) }
         if let engine = node.engine { local["engine_restarts"] = .int(Int64(engine.restarts)) }
         // Tombstones (and drop markers) held, and removed since start after the retention.
         let storage = context.app.storage
@@ -84,6 +89,9 @@ enum ClusteringOperations {
         local["tombstone_retention_seconds"] = .double(node.tombstoneSweeper.retention)
         var warnings: [Value] = []
         if live.routes.isEmpty, node.engine != nil { warnings.append(.string("no routes configured: a cluster of one")) }
+        if refused.count > 0 {
+            warnings.append(.string("\(refused.count) change(s) larger than NATS's max_payload (\(refused.maxPayload) bytes) were not replicated, the last: \(refused.last ?? "?")"))
+        }
         if let engine = node.engine {
             if let problem = node.credentialProblem { warnings.append(.string(problem)) }
             if node.credentialProblem == nil, let problem = live.tlsProblem { warnings.append(.string(problem)) }

@@ -41,6 +41,11 @@ public struct ClusteringSettings: Sendable, Equatable {
     /// Lyre's own `clustering.externalNats.url`: use this NATS system (JetStream on) instead
     /// of starting nats-servers (`nats://user:password@host:port`).
     public var externalURL: String?
+    /// Lyre's own `clustering.maxPayload` (bytes, 1 MiB to 64 MiB; default 64 MiB): the
+    /// supervised nats-servers' `max_payload`. The publisher splits what is larger
+    /// (`ReplicationSplit`); a single record larger than it is not replicated (logged, and
+    /// counted in `cluster_status`). With `externalNats.url`, that system's own limit applies.
+    public var maxPayload = ClusterEngineSettings.defaultMaxPayload
     /// Lyre's own `clustering.tombstoneRetention` (seconds here; in the file a duration as
     /// Harper writes them: ms as a number, or `30s`, `12h`, `7d`): how long a deleted
     /// record's tombstone (and a dropped table's, attribute's or database's marker) is kept,
@@ -95,6 +100,7 @@ public struct ClusteringSettings: Sendable, Equatable {
         streamMaxBytes = v("clustering.leafServer.streams.maxBytes")?.intValue
         streamMaxMessages = v("clustering.leafServer.streams.maxMsgs")?.intValue
         externalURL = string("clustering.externalNats.url")
+        if let bytes = int("clustering.maxPayload") { maxPayload = min(max(bytes, 1 << 20), 64 << 20) }
         tlsCertificate = string("clustering.tls.certificate")
         tlsPrivateKey = string("clustering.tls.privateKey")
         tlsCertificateAuthority = string("clustering.tls.certificateAuthority")
@@ -155,6 +161,7 @@ public struct ClusteringSettings: Sendable, Equatable {
         settings.leafClientPort = leafPort
         if let streamsPath { settings.streamsPath = streamsPath }
         settings.routeTLS = routeTLS
+        settings.maxPayload = maxPayload
         return settings
     }
 }

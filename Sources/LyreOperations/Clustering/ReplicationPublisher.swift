@@ -34,12 +34,19 @@ final class ReplicationPublisher: Sendable {
         /// Messages taken from `outbox` and not yet acknowledged.
         var unacknowledged = 0
         var lastError: String?
+        /// Records (or keys, attributes) left out since start, each alone larger than NATS's
+        /// `max_payload`, and the last of them.
+        var refused: UInt64 = 0
+        var lastRefused: String?
     }
     private let state = Mutex(State())
     private let signals: WorkerSignals
     /// Publish outcomes handed over by nats.c's thread.
     private let results: ResultInbox
     private let jetStream: JetStream
+    private let connection: NATSConnection
+    /// The server's `max_payload` last seen while connected (NATS's default until then).
+    private let maxPayload = Atomic<Int>(1 << 20)
     private let sender: AsyncPublisher
     private let node: String
     private let settings: ClusteringSettings
@@ -65,6 +72,7 @@ final class ReplicationPublisher: Sendable {
             if results.urgent.load(ordering: .acquiring) { signals.wake() } else if case .failure = result.outcome { signals.wake() }
         }
         self.jetStream = jetStream
+        self.connection = connection
         self.storage = storage
         self.node = node
         self.settings = settings
@@ -96,6 +104,13 @@ final class ReplicationPublisher: Sendable {
     /// last publish failure.
     var progress: (published: UInt64, pending: Int, lastError: String?) {
         state.withLock { ($0.published, $0.outbox.count + $0.unacknowledged, $0.lastError) }
+    }
+
+    /// What was left out since start because it alone is larger than NATS's `max_payload`
+    /// (count, the last one, and the limit).
+    var refused: (count: UInt64, last: String?, maxPayload: Int) {
+        let (count, last) = state.withLock { ($0.refused, $0.lastRefused) }
+        return (count, last, maxPayload.load(ordering: .relaxed))
     }
 
     /// Stops after the current step (what is queued or unacknowledged stays in the outbox,
@@ -139,20 +154,26 @@ final class ReplicationPublisher: Sendable {
             }
             for table in wanted where !isStopped { _ = ensureStream(table) }
 
-            // New groups join the queue, their message ids fixed once (a resend reuses them).
+            // New groups join the queue, their message ids fixed once (a resend reuses them);
+            // a message larger than the server accepts goes in parts (`ReplicationSplit`).
+            let limit = messageLimit()
             for group in groups {
-                let messages = messages(of: group).enumerated().map { offset, message -> PublishWindow<Outgoing>.Message in
-                    let id = group.outboxKey.map { "\(node)-\(NATSNames.token(group.database))-\($0)-\(offset)" }
-                        ?? "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
-                    let stream: ReplicationStream = message.change.isSchema
-                        ? .schema : .table(TableKey(database: message.database, table: message.table))
-                    let bytes = message.encoded()
-                    return PublishWindow<Outgoing>.Message(
-                        id: id, size: bytes.count,
-                        payload: Outgoing(stream: stream, subject: stream.subject(node: node), bytes: bytes,
-                                          label: "\(message.database).\(message.table)"))
+                var outgoing: [PublishWindow<Outgoing>.Message] = []
+                for (offset, message) in messages(of: group).enumerated() {
+                    let split = ReplicationSplit(message, limit: limit)
+                    if !split.refused.isEmpty { noteRefused(split.refused, limit: limit) }
+                    for part in split.parts {
+                        let id = group.outboxKey.map { "\(node)-\(NATSNames.token(group.database))-\($0)-\(offset)\(part.idSuffix)" }
+                            ?? "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
+                        let stream: ReplicationStream = message.change.isSchema
+                            ? .schema : .table(TableKey(database: message.database, table: message.table))
+                        outgoing.append(PublishWindow<Outgoing>.Message(
+                            id: id, size: part.bytes.count,
+                            payload: Outgoing(stream: stream, subject: stream.subject(node: node), bytes: part.bytes,
+                                              label: "\(message.database).\(message.table)")))
+                    }
                 }
-                window.append(database: group.database, outboxKey: group.outboxKey, messages: messages)
+                window.append(database: group.database, outboxKey: group.outboxKey, messages: outgoing)
             }
 
             var lastError: String?
@@ -219,6 +240,29 @@ final class ReplicationPublisher: Sendable {
             }
         }
         signals.loopEnded()
+    }
+
+    /// Bytes of data a message may have: the server's `max_payload` less room for the
+    /// headers (`Nats-Msg-Id`, `origin`: names of at most a few hundred bytes).
+    private func messageLimit() -> Int {
+        let current = connection.maxPayload
+        if current > 0 { maxPayload.store(current, ordering: .relaxed) }
+        return maxPayload.load(ordering: .relaxed) - Self.headerRoom
+    }
+    static let headerRoom = 8 << 10
+
+    /// Loudly: what was left out never reaches the other nodes.
+    private func noteRefused(_ refused: [ReplicationSplit.Refused], limit: Int) {
+        for item in refused {
+            logger.error("""
+                clustering: \(item.description) is \(item.bytes) bytes, more than NATS's max_payload allows \
+                (\(limit + Self.headerRoom) bytes): it is not replicated to other nodes
+                """)
+        }
+        state.withLock {
+            $0.refused += UInt64(refused.count)
+            $0.lastRefused = refused.last.map { "\($0.description) (\($0.bytes) bytes)" }
+        }
     }
 
     /// Sleeps, waking early on stop.

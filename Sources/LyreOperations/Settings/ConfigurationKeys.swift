@@ -13,7 +13,7 @@ enum ConfigurationKeys {
         "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",
         "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
         IssuerKeys.configurationPath, "clustering.externalNats.url",
-        "clustering.tombstoneRetention",
+        "clustering.tombstoneRetention", "clustering.maxPayload",
         "metrics.enabled", "metrics.authorizeLocal", "analytics.retention",
     ]
 

@@ -51,6 +51,7 @@ enum ConfigurationSchema {
             "authentication.operationTokenTimeout": .stringOrNumber, "authentication.refreshTokenTimeout": .stringOrNumber,
             "replication.databases": .stringOrArray, "storage.maxTransactionQueueTime": .duration,
             "clustering.tombstoneRetention": .duration,
+            "clustering.maxPayload": .number(min: 1_048_576, max: 67_108_864),
             "logging.auditRetention": .retention,
             "http.corsAccessList": .array, "operationsApi.network.corsAccessList": .array, "replication.routes": .array,
             "clustering.hubServer.cluster.network.routes": .array, "clustering.leafServer.network.routes": .array,
