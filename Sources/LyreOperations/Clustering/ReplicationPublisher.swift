@@ -156,12 +156,14 @@ final class ReplicationPublisher: Sendable {
 
             // New groups join the queue, their message ids fixed once (a resend reuses them);
             // a message larger than the server accepts goes in parts (`ReplicationSplit`).
-            let limit = messageLimit()
+            let maxPayload = currentMaxPayload()
             for group in groups {
+                // Headers: the id (node, database, key, range) and the origin.
+                let limit = maxPayload - Self.headerRoom - 2 * node.utf8.count - 3 * group.database.utf8.count
                 var outgoing: [PublishWindow<Outgoing>.Message] = []
                 for (offset, message) in messages(of: group).enumerated() {
                     let split = ReplicationSplit(message, limit: limit)
-                    if !split.refused.isEmpty { noteRefused(split.refused, limit: limit) }
+                    if !split.refused.isEmpty { noteRefused(split.refused, maxPayload: maxPayload) }
                     for part in split.parts {
                         let id = group.outboxKey.map { "\(node)-\(NATSNames.token(group.database))-\($0)-\(offset)\(part.idSuffix)" }
                             ?? "\(node)-\(String(run, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
@@ -242,21 +244,21 @@ final class ReplicationPublisher: Sendable {
         signals.loopEnded()
     }
 
-    /// Bytes of data a message may have: the server's `max_payload` less room for the
-    /// headers (`Nats-Msg-Id`, `origin`: names of at most a few hundred bytes).
-    private func messageLimit() -> Int {
+    /// The server's `max_payload` (headers and data), the last one seen while disconnected.
+    private func currentMaxPayload() -> Int {
         let current = connection.maxPayload
         if current > 0 { maxPayload.store(current, ordering: .relaxed) }
-        return maxPayload.load(ordering: .relaxed) - Self.headerRoom
+        return maxPayload.load(ordering: .relaxed)
     }
-    static let headerRoom = 8 << 10
+    /// Room left for a message's headers beyond the names in them.
+    static let headerRoom = 4 << 10
 
     /// Loudly: what was left out never reaches the other nodes.
-    private func noteRefused(_ refused: [ReplicationSplit.Refused], limit: Int) {
+    private func noteRefused(_ refused: [ReplicationSplit.Refused], maxPayload: Int) {
         for item in refused {
             logger.error("""
                 clustering: \(item.description) is \(item.bytes) bytes, more than NATS's max_payload allows \
-                (\(limit + Self.headerRoom) bytes): it is not replicated to other nodes
+                (\(maxPayload) bytes): it is not replicated to other nodes
                 """)
         }
         state.withLock {
