@@ -110,7 +110,7 @@ final class ReplicationPublisher: Sendable {
     /// (count, the last one, and the limit).
     var refused: (count: UInt64, last: String?, maxPayload: Int) {
         let (count, last) = state.withLock { ($0.refused, $0.lastRefused) }
-        return (count, last, maxPayload.load(ordering: .relaxed))
+        return (count, last, currentMaxPayload())
     }
 
     /// Stops after the current step (what is queued or unacknowledged stays in the outbox,
@@ -244,7 +244,7 @@ final class ReplicationPublisher: Sendable {
         signals.loopEnded()
     }
 
-    /// The server's `max_payload` (headers and data), the last one seen while disconnected.
+    /// The server's `max_payload` (headers and data); while disconnected, the last one seen.
     private func currentMaxPayload() -> Int {
         let current = connection.maxPayload
         if current > 0 { maxPayload.store(current, ordering: .relaxed) }
