@@ -17,18 +17,62 @@ struct JSONReader {
     private var position = 0
     private var depth = 0
     private var scratch: [UInt8] = []
+    /// Where the tree's memory is reserved (nil: not accounted).
+    private let budget: MemoryBudget?
+    /// Estimated bytes the values parsed so far take (see `charge`).
+    private var accounted = 0
+    /// Bytes reserved from `budget` so far (`Int.max` without a budget, so `charge` never asks).
+    private(set) var reserved: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, budget: MemoryBudget? = nil) {
         self.bytes = bytes
         self.end = bytes.count
+        self.budget = budget
+        self.reserved = budget == nil ? Int.max : 0
     }
 
     mutating func parseDocument() throws -> Value {
         skipWhitespace()
+        try charge(MemoryLayout<Value>.stride)
         let value = try parseValue()
         skipWhitespace()
         if position < end { throw unexpected(at: position) }
         return value
+    }
+
+    // MARK: Memory
+
+    /// Heap bytes of one allocation beyond its contents (Swift's object header and malloc's
+    /// rounding), for the estimate.
+    private static let allocationOverhead = 48
+    /// Reservations are taken in steps this large, so the shared counter is touched rarely.
+    private static let reserveStep = 1 << 20
+
+    /// Adds `bytes` to the tree's estimate; past the reservation, reserves another step or
+    /// fails with 413 (the request would take more memory than the budget leaves).
+    @inline(__always)
+    private mutating func charge(_ bytes: Int) throws {
+        accounted &+= bytes
+        if accounted > reserved { try reserveMore() }
+    }
+
+    private mutating func reserveMore() throws {
+        guard let budget else { return }
+        let step = max(Self.reserveStep, accounted - reserved)
+        guard budget.reserve(step) else { throw LyreError.requestTooLarge }
+        reserved += step
+    }
+
+    /// Hands the reservation to the caller (released when the result goes away).
+    mutating func takeReservation() -> MemoryBudget.Reservation {
+        let bytes = budget == nil ? 0 : reserved
+        reserved = budget == nil ? Int.max : 0
+        return MemoryBudget.Reservation(bytes: bytes, budget: budget)
+    }
+
+    /// Gives back what was reserved (the parse failed).
+    mutating func releaseReservation() {
+        _ = takeReservation()
     }
 
     // MARK: Values
@@ -103,10 +147,12 @@ struct JSONReader {
             return .array(elements)
         }
         while true {
+            try charge(MemoryLayout<Value>.stride)
             elements.append(try parseValue())
             guard try separator(closing: UInt8(ascii: "]")) else { break }
         }
         depth &-= 1
+        try charge(Self.allocationOverhead &+ (elements.capacity &- elements.count) &* MemoryLayout<Value>.stride)
         return .array(elements)
     }
 
@@ -126,6 +172,8 @@ struct JSONReader {
             guard position < end else { throw LyreError.jsonUnexpectedEnd }
             guard bytes[position] == quote else { throw unexpected(at: position) }
             position &+= 1
+            // The entry, and its slot in the duplicate-key index past 16 keys.
+            try charge(MemoryLayout<JSONObject.Entry>.stride &+ (entries.count >= 16 ? 48 : 0))
             let key = try parseString()
             skipWhitespace()
             guard position < end else { throw LyreError.jsonUnexpectedEnd }
@@ -156,10 +204,17 @@ struct JSONReader {
             guard try separator(closing: UInt8(ascii: "}")) else { break }
         }
         depth &-= 1
+        try charge(Self.allocationOverhead &+ (entries.capacity &- entries.count) &* MemoryLayout<JSONObject.Entry>.stride)
         return .object(JSONObject(entries: entries))
     }
 
     // MARK: Strings
+
+    /// A string of `length` UTF-8 bytes: up to 15 live inside the value, longer ones on the heap.
+    @inline(__always)
+    private mutating func chargeString(_ length: Int) throws {
+        if length > 15 { try charge(length &+ Self.allocationOverhead) }
+    }
 
     /// Parses a string whose opening quote is already consumed.
     private mutating func parseString() throws -> String {
@@ -168,6 +223,7 @@ struct JSONReader {
         while position < end {
             let byte = bytes[position]
             if byte == quote {
+                try chargeString(position &- start)
                 let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position &+= 1
                 return text
@@ -186,6 +242,7 @@ struct JSONReader {
             let byte = bytes[position]
             if byte == quote {
                 position &+= 1
+                try chargeString(scratch.count)
                 return String(decoding: scratch, as: UTF8.self)
             }
             if byte == backslash {

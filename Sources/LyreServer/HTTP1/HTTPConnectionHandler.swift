@@ -55,6 +55,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     enum Phase {
         case head
+        /// A body of this length waits for `operationsApi.network.requestMemory` to have
+        /// room (reads are held; `retryMemory` tries again).
+        case awaitingMemory(length: Int, expectsContinue: Bool)
         case fixedBody(remaining: Int)
         case chunkSize
         case chunkData(remaining: Int)
@@ -91,6 +94,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var request: RequestInfo?
     var body: ByteBuffer?
     var bodySize = 0
+    /// Bytes of the body reserved from `bodyBudget` (given back once the body is handed over).
+    var bodyReservation = 0
+    var bodyBudget: MemoryBudget?
     var remoteAddress: String?
     /// Accepted on a Unix domain socket (`operationsApi.network.domainSocket`).
     var viaDomainSocket = false
@@ -127,6 +133,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         isClosed = true
         timer?.cancel()
         timer = nil
+        releaseBodyMemory()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -140,6 +147,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         isClosed = true
         inbound = nil
         body = nil
+        releaseBodyMemory()
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()
@@ -167,6 +175,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             readHeld = true
             return
         }
+        if case .awaitingMemory = phase, (inbound?.readableBytes ?? 0) > Self.maximumHeadSize {
+            readHeld = true
+            return
+        }
         context.read()
     }
 
@@ -184,7 +196,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch phase {
-        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+        case .awaitingMemory, .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
             logger.error("Request failed", metadata: ["error": "\(error)"])
             if let request {
                 phase = .closing
@@ -233,7 +245,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return limits.headersTimeout.map { (headStarted + $0, .head) }
             }
             return limits.keepAliveTimeout.map { (idleSince + $0, .idle) }
-        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+        case .awaitingMemory, .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
             guard let requestStarted else { return nil }
             return limits.requestTimeout.map { (requestStarted + $0, .body) }
         case .responding:
@@ -337,7 +349,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             if size == 0 {
                 phase = .trailers
-            } else if request?.route == .operation, bodySize + size > maximumBodySize {
+            } else if request?.route == .operation, bodySize + size > maximumBodySize || !reserveChunk(size) {
                 rejectTooLarge(context: context)
             } else {
                 phase = .chunkData(remaining: size)
@@ -365,7 +377,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             if line.isEmpty { complete(context: context) }
             return true
 
-        case .responding, .closing:
+        case .awaitingMemory, .responding, .closing:
             return false
         }
     }
@@ -465,20 +477,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         request = info
         body = nil
         bodySize = 0
+        releaseBodyMemory()
         requestStarted = headStarted ?? .now()
         headStarted = nil
 
         if route == .operation {
-            if case .length(let length) = head.framing, length > maximumBodySize {
-                rejectTooLarge(context: context)
-                return
+            if case .length(let length) = head.framing {
+                guard length <= maximumBodySize, reserveBody(length, expectsContinue: head.expectsContinue,
+                                                             context: context) else { return }
             }
-            if head.expectsContinue {
-                var interim = ResponseHead(status: 100, minorVersion: head.minorVersion)
-                interim.finish()
-                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: interim.bytes)), promise: nil)
-                needsFlush = true
-            }
+            if head.expectsContinue { sendContinue(context: context) }
         }
         switch head.framing {
         case .length(let length): phase = .fixedBody(remaining: length)
@@ -537,7 +545,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         body = nil
         let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress,
                                        viaDomainSocket: viaDomainSocket)
-        switch metrics ? handler.metricsExposition(incoming) : handler.handle(incoming) {
+        let outcome = metrics ? handler.metricsExposition(incoming) : handler.handle(incoming)
+        releaseBodyMemory()  // the body is parsed: its tree is charged by the handler
+        switch outcome {
         case .immediate(let response):
             // The fast path: answered inline on the event loop, no task, no hop.
             write(response, info: info, context: context)
