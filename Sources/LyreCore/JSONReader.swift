@@ -58,9 +58,17 @@ struct JSONReader {
 
     private mutating func reserveMore() throws {
         guard let budget else { return }
-        let step = max(Self.reserveStep, accounted - reserved)
-        guard budget.reserve(step) else { throw LyreError.requestTooLarge }
-        reserved += step
+        // A whole step when there is room for it, else just what is needed (a small body
+        // still fits beside large ones).
+        let needed = accounted - reserved
+        let step = max(Self.reserveStep, needed)
+        if budget.reserve(step) {
+            reserved += step
+        } else if budget.reserve(needed) {
+            reserved += needed
+        } else {
+            throw LyreError.requestTooLarge
+        }
     }
 
     /// Hands the reservation to the caller (released when the result goes away).
