@@ -71,16 +71,21 @@ struct JSONReader {
         }
     }
 
-    /// Hands the reservation to the caller (released when the result goes away).
+    /// Hands the reservation to the caller, trimmed to the estimate (the rest of the last
+    /// step goes back now; the estimate when the result goes away).
     mutating func takeReservation() -> MemoryBudget.Reservation {
-        let bytes = budget == nil ? 0 : reserved
-        reserved = budget == nil ? Int.max : 0
-        return MemoryBudget.Reservation(bytes: bytes, budget: budget)
+        guard let budget else { return MemoryBudget.Reservation(bytes: 0, budget: nil) }
+        let kept = min(reserved, accounted)
+        budget.release(reserved - kept)
+        reserved = 0
+        accounted = 0
+        return MemoryBudget.Reservation(bytes: kept, budget: budget)
     }
 
     /// Gives back what was reserved (the parse failed).
     mutating func releaseReservation() {
-        _ = takeReservation()
+        budget?.release(reserved)
+        reserved = budget == nil ? Int.max : 0
     }
 
     // MARK: Values

@@ -1,4 +1,4 @@
-import LyreCore
+public import LyreCore
 public import Logging
 import LyreMetrics
 public import LyreAuth

@@ -483,8 +483,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
         if route == .operation {
             if case .length(let length) = head.framing {
-                guard length <= maximumBodySize, reserveBody(length, expectsContinue: head.expectsContinue,
-                                                             context: context) else { return }
+                guard length <= maximumBodySize else { return rejectTooLarge(context: context) }
+                guard reserveBody(length, expectsContinue: head.expectsContinue, context: context) else { return }
             }
             if head.expectsContinue { sendContinue(context: context) }
         }
