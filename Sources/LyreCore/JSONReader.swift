@@ -24,11 +24,13 @@ struct JSONReader {
     /// Bytes reserved from `budget` so far (`Int.max` without a budget, so `charge` never asks).
     private(set) var reserved: Int
 
-    init(_ bytes: UnsafeRawBufferPointer, budget: MemoryBudget? = nil) {
+    /// - Parameter prepaid: Bytes already reserved from `budget` for this text (its body's
+    ///   reservation), used before the budget is asked for more.
+    init(_ bytes: UnsafeRawBufferPointer, budget: MemoryBudget? = nil, prepaid: Int = 0) {
         self.bytes = bytes
         self.end = bytes.count
         self.budget = budget
-        self.reserved = budget == nil ? Int.max : 0
+        self.reserved = budget == nil ? Int.max : prepaid
     }
 
     mutating func parseDocument() throws -> Value {

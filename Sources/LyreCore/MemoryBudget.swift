@@ -54,17 +54,25 @@ public final class MemoryBudget: Sendable {
         return max(64 << 20, overflow ? Int.max / 4 : total / 4)
     }
 
-    /// Bytes held until this object goes away (the parsed tree of a request that is being
-    /// answered): keep it alive as long as what it accounts for.
+    /// Bytes held until this object goes away (a body handed to the parser, the parsed tree
+    /// of a request being answered): keep it alive as long as what it accounts for, or
+    /// `take()` the bytes to account for them elsewhere.
     public final class Reservation: Sendable {
-        public let bytes: Int
-        let budget: MemoryBudget?
+        public let budget: MemoryBudget?
+        private let held: Atomic<Int>
 
-        init(bytes: Int, budget: MemoryBudget?) {
-            self.bytes = bytes
+        /// Takes over `bytes` already reserved from `budget`.
+        public init(bytes: Int, budget: MemoryBudget?) {
+            self.held = Atomic(budget == nil ? 0 : bytes)
             self.budget = budget
         }
 
-        deinit { budget?.release(bytes) }
+        /// The bytes still held.
+        public var bytes: Int { held.load(ordering: .relaxed) }
+
+        /// The bytes held, which the caller now answers for; nothing is released later.
+        public func take() -> Int { held.exchange(0, ordering: .relaxed) }
+
+        deinit { budget?.release(held.load(ordering: .relaxed)) }
     }
 }

@@ -46,9 +46,7 @@ import Testing
     @Test func reservationsOfConcurrentParsesAddUp() throws {
         let budget = MemoryBudget(limit: 8 << 20)
         let body = Self.records(10_000)
-        let (_, first) = try JSON.parse(body, charging: budget)
-        #expect(budget.reserved == first.bytes)
-        var held = [first]
+        var held: [MemoryBudget.Reservation] = []
         var refused = false
         for _ in 0..<20 {
             do { held.append(try JSON.parse(body, charging: budget).1) } catch { refused = true; break }
@@ -57,6 +55,24 @@ import Testing
         #expect(budget.reserved == held.reduce(0) { $0 + $1.bytes })
         held.removeAll()
         #expect(budget.reserved == 0)
+    }
+
+    @Test func aPrepaidReservationIsUsedFirstAndTrimmedToTheTree() throws {
+        let budget = MemoryBudget(limit: 64 << 20)
+        let body = Self.records(1_000)
+        #expect(budget.reserve(8 * body.count))
+        let handed = MemoryBudget.Reservation(bytes: 8 * body.count, budget: budget)
+        do {
+            let (_, tree) = try JSON.parse(body, charging: budget, prepaid: handed.take())
+            #expect(tree.bytes < 8 * body.count)
+            #expect(budget.reserved == tree.bytes, "the part of the body's reservation the tree does not need is back")
+        }
+        #expect(budget.reserved == 0)
+        // Refused: the prepaid bytes come back too.
+        let small = MemoryBudget(limit: 2 << 20)
+        #expect(small.reserve(1 << 20))
+        #expect(throws: LyreError.self) { _ = try JSON.parse(Self.emptyArrays(400_000), charging: small, prepaid: 1 << 20) }
+        #expect(small.reserved == 0)
     }
 
     @Test func reserveRefusesPastTheLimitAndReleaseGivesBack() {

@@ -122,7 +122,11 @@ public final class Application: Sendable {
         let parsed: Value
         let reservation: MemoryBudget.Reservation
         do {
-            (parsed, reservation) = try JSON.parse(request.body, charging: requestMemory)
+            // The front end's reservation for the body is used first: the body's room and
+            // the tree's come from one reservation, taken before the body was read.
+            let prepaid = request.memory
+            (parsed, reservation) = try JSON.parse(request.body, charging: prepaid?.budget ?? requestMemory,
+                                                   prepaid: prepaid?.take() ?? 0)
         } catch let error as LyreError {
             return .immediate(response(for: request.body.isEmpty ? LyreError.invalidJSON : error))
         } catch {

@@ -3,17 +3,29 @@ import NIOCore
 
 /// Request bodies and `operationsApi.network.requestMemory` (`RequestHandling.bodyMemory`).
 ///
-/// A `Content-Length` body is reserved whole before its first byte is read: longer than the
+/// A `Content-Length` body is reserved before its first byte is read, with room for its
+/// parsed tree (`parseFactor` times its length, at most the whole budget): longer than the
 /// budget, it is a `413` at once; otherwise, while other requests hold the room it needs,
 /// the connection waits (reads held, a retry every few milliseconds, the request timeout
 /// running) and `100 Continue` is sent only once it fits. Waiting cannot deadlock: a waiting
 /// request holds nothing, and the holders only need their own clients' bytes. A chunked
 /// body reserves each chunk as its size arrives; one that does not fit is a `413` (it
-/// already holds memory, so waiting could deadlock two such requests). The reservation
-/// is given back once the handler has parsed the body (the parsed tree is its own charge).
+/// already holds memory, so waiting could deadlock two such requests). The reservation is
+/// handed to the handler with the body (`IncomingRequest.memory`): the parser uses it
+/// first and gives back what the tree does not need.
 extension HTTPConnectionHandler {
     /// How often a waiting body tries again.
     static let memoryRetryInterval = TimeAmount.milliseconds(5)
+    /// Bytes reserved per byte of a `Content-Length` body: the text, and its tree (records
+    /// of small values parse to about six times their text), so that a parse seldom needs
+    /// more than it was given and contention is met by waiting here, not by a 413 later.
+    static let parseFactor = 8
+
+    /// What a body of `length` bytes reserves from `budget`.
+    static func reservation(for length: Int, in budget: MemoryBudget) -> Int {
+        let (scaled, overflow) = length.multipliedReportingOverflow(by: parseFactor)
+        return overflow ? budget.limit : min(budget.limit, scaled)
+    }
 
     /// Reserves a `Content-Length` body. - Returns: whether to go on reading it now (false:
     /// it waits, or it was answered 413).
@@ -23,9 +35,10 @@ extension HTTPConnectionHandler {
             rejectTooLarge(context: context)
             return false
         }
-        if budget.reserve(length) {
+        let wanted = Self.reservation(for: length, in: budget)
+        if budget.reserve(wanted) {
             bodyBudget = budget
-            bodyReservation = length
+            bodyReservation = wanted
             return true
         }
         phase = .awaitingMemory(length: length, expectsContinue: expectsContinue)
@@ -40,6 +53,15 @@ extension HTTPConnectionHandler {
         bodyBudget = budget
         bodyReservation += size
         return true
+    }
+
+    /// The body's reservation, for the handler (this connection no longer answers for it).
+    func handOverBodyMemory() -> MemoryBudget.Reservation? {
+        guard let budget = bodyBudget else { return nil }
+        let reservation = MemoryBudget.Reservation(bytes: bodyReservation, budget: budget)
+        bodyBudget = nil
+        bodyReservation = 0
+        return reservation
     }
 
     func releaseBodyMemory() {
@@ -70,9 +92,10 @@ extension HTTPConnectionHandler {
             flushIfNeeded(context: context)
             return
         }
-        guard budget.reserve(length) else { return scheduleMemoryRetry(context: context) }
+        let wanted = Self.reservation(for: length, in: budget)
+        guard budget.reserve(wanted) else { return scheduleMemoryRetry(context: context) }
         bodyBudget = budget
-        bodyReservation = length
+        bodyReservation = wanted
         phase = .fixedBody(remaining: length)
         if expectsContinue { sendContinue(context: context) }
         process(context: context)

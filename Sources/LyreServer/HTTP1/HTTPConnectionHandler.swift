@@ -544,10 +544,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
         let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress,
-                                       viaDomainSocket: viaDomainSocket)
-        let outcome = metrics ? handler.metricsExposition(incoming) : handler.handle(incoming)
-        releaseBodyMemory()  // the body is parsed: its tree is charged by the handler
-        switch outcome {
+                                       viaDomainSocket: viaDomainSocket, memory: handOverBodyMemory())
+        switch metrics ? handler.metricsExposition(incoming) : handler.handle(incoming) {
         case .immediate(let response):
             // The fast path: answered inline on the event loop, no task, no hop.
             write(response, info: info, context: context)
