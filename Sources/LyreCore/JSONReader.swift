@@ -35,7 +35,8 @@ struct JSONReader {
 
     mutating func parseDocument() throws -> Value {
         skipWhitespace()
-        try charge(MemoryLayout<Value>.stride)
+        // The text itself is held while its tree is built.
+        try charge(MemoryLayout<Value>.stride &+ (budget == nil ? 0 : end))
         let value = try parseValue()
         skipWhitespace()
         if position < end { throw unexpected(at: position) }
@@ -161,13 +162,17 @@ struct JSONReader {
             depth &-= 1
             return .array(elements)
         }
+        var charged = 0  // the capacity charged so far: storage grows by doubling
         while true {
-            try charge(MemoryLayout<Value>.stride)
             elements.append(try parseValue())
+            if elements.capacity > charged {
+                try charge((elements.capacity &- charged) &* MemoryLayout<Value>.stride)
+                charged = elements.capacity
+            }
             guard try separator(closing: UInt8(ascii: "]")) else { break }
         }
         depth &-= 1
-        try charge(Self.allocationOverhead &+ (elements.capacity &- elements.count) &* MemoryLayout<Value>.stride)
+        try charge(Self.allocationOverhead)
         return .array(elements)
     }
 
@@ -175,6 +180,7 @@ struct JSONReader {
         try enterContainer()
         skipWhitespace()
         var entries: [JSONObject.Entry] = []
+        var charged = 0  // the capacity charged so far
         // Built once an object grows past a few keys, to find duplicate keys quickly.
         var indexByKey: [String: Int]? = nil
         guard position < end else { throw LyreError.jsonUnexpectedEnd }
@@ -187,8 +193,8 @@ struct JSONReader {
             guard position < end else { throw LyreError.jsonUnexpectedEnd }
             guard bytes[position] == quote else { throw unexpected(at: position) }
             position &+= 1
-            // The entry, and its slot in the duplicate-key index past 16 keys.
-            try charge(MemoryLayout<JSONObject.Entry>.stride &+ (entries.count >= 16 ? 48 : 0))
+            // Its slot in the duplicate-key index past 16 keys (the entry: below).
+            if entries.count >= 16 { try charge(48) }
             let key = try parseString()
             skipWhitespace()
             guard position < end else { throw LyreError.jsonUnexpectedEnd }
@@ -216,10 +222,14 @@ struct JSONReader {
                 entries.append(JSONObject.Entry(key: key, value: value))
             }
 
+            if entries.capacity > charged {
+                try charge((entries.capacity &- charged) &* MemoryLayout<JSONObject.Entry>.stride)
+                charged = entries.capacity
+            }
             guard try separator(closing: UInt8(ascii: "}")) else { break }
         }
         depth &-= 1
-        try charge(Self.allocationOverhead &+ (entries.capacity &- entries.count) &* MemoryLayout<JSONObject.Entry>.stride)
+        try charge(Self.allocationOverhead)
         return .object(JSONObject(entries: entries))
     }
 
