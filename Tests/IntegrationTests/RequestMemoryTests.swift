@@ -96,6 +96,27 @@ import Testing
         #expect(try await Self.count(lyre) == #"[{"n":2001}]"#)
     }
 
+    @Test func theBudgetSetThroughTheAPIAppliesAfterRestart() async throws {
+        let root = TestApplication.temporaryRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lyre = try await LyreProcess(root: root, port: LyreProcess.freePort())
+        defer { lyre.terminate() }
+        let set = try await lyre.post(#"{"operation":"set_configuration","operationsApi_network_requestMemory":\#(Self.budget)}"#)
+        #expect(set.status == 200, "\(set)")
+        #expect(try await lyre.post(#"{"operation":"restart"}"#).status == 200)
+        var refused = false
+        for _ in 0..<100 where !refused {
+            try await Task.sleep(for: .milliseconds(100))
+            guard let client = try? RawSocket(port: lyre.port) else { continue }
+            client.send("POST / HTTP/1.1\r\nHost: localhost\r\nAuthorization: \(TestApplication.adminAuthorization)\r\n" +
+                        "Content-Type: application/json\r\nContent-Length: \(Self.budget + 1)\r\n\r\n")
+            let (text, _) = await client.readUntilClosed(limit: 2)
+            refused = text.hasPrefix("HTTP/1.1 413 ") && text.hasSuffix("\r\n\r\n" + Self.tooLarge)
+        }
+        #expect(refused, "a body longer than the 2 MiB set must be refused once restarted")
+        #expect(try await lyre.post(#"{"operation":"describe_all"}"#).status == 200)
+    }
+
     /// Sends all of `text` (a large body takes several `send` calls).
     static func sendAll(_ socket: RawSocket, _ bytes: [UInt8]) {
         var sent = 0
