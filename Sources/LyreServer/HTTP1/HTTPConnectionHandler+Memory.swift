@@ -27,6 +27,17 @@ extension HTTPConnectionHandler {
         return overflow ? budget.limit : min(budget.limit, scaled)
     }
 
+    /// Whether reads stop: an answer is pending with a body's worth buffered, or a body waits
+    /// for memory with more than a head buffered.
+    var holdsReads: Bool {
+        let buffered = inbound?.readableBytes ?? 0
+        switch phase {
+        case .responding: return buffered > maximumBodySize + Self.maximumHeadSize
+        case .awaitingMemory: return buffered > Self.maximumHeadSize
+        default: return false
+        }
+    }
+
     /// Reserves a `Content-Length` body. - Returns: whether to go on reading it now (false:
     /// it waits, or it was answered 413).
     func reserveBody(_ length: Int, expectsContinue: Bool, context: ChannelHandlerContext) -> Bool {

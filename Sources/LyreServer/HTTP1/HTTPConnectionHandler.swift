@@ -169,13 +169,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireChannelReadComplete()
     }
 
-    /// Holds reads while an answer is pending and enough is buffered: the client waits.
+    /// Holds reads while an answer is pending (or a body waits for memory) and enough is
+    /// buffered: the client waits.
     func read(context: ChannelHandlerContext) {
-        if case .responding = phase, (inbound?.readableBytes ?? 0) > maximumBodySize + Self.maximumHeadSize {
-            readHeld = true
-            return
-        }
-        if case .awaitingMemory = phase, (inbound?.readableBytes ?? 0) > Self.maximumHeadSize {
+        if holdsReads {
             readHeld = true
             return
         }
