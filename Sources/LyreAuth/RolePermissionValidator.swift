@@ -88,7 +88,21 @@ public enum RolePermissionValidator {
                 result.main.append("database '\(database)' does not exist")
                 continue
             }
-            guard case .tables(let tableObjects) = tablesValue(entry.value) else { continue }
+            let tableObjects: JSONObject
+            switch entry.value {
+            case .object(let databasePermission):
+                switch databasePermission["tables"] {
+                case nil, .null?: continue  // grants nothing
+                case .object(let tables)?: tableObjects = tables
+                default:
+                    result.main.append("Value for 'tables' in the '\(database)' permission must be an object")
+                    continue
+                }
+            default:
+                // Harper skips such a value silently; a role that grants nothing it seems to is refused.
+                result.main.append("Value for database '\(database)' permission must be an object")
+                continue
+            }
             for table in tableObjects {
                 guard let attributes = existing[table.key] else {
                     result.main.append("Table '\(database).\(table.key)' does not exist")
@@ -99,13 +113,6 @@ public enum RolePermissionValidator {
             }
         }
         return result
-    }
-
-    private enum TablesValue { case tables(JSONObject), none }
-
-    private static func tablesValue(_ value: Value) -> TablesValue {
-        guard case .object(let o) = value, case .object(let tables)? = o["tables"] else { return .none }
-        return .tables(tables)
     }
 
     private static func check(_ value: Value?, required: Bool, label: String, into main: inout [String]) {

@@ -44,6 +44,36 @@ public enum JSON {
         return try reader.parseDocument()
     }
 
+    /// Parses one JSON text, reserving from `budget` the memory its tree will take (an
+    /// estimate: values, containers' storage, heap strings). `prepaid` bytes reserved
+    /// already (the body's reservation, whose bytes the caller took) are used first; what
+    /// the estimate does not need of them is given back.
+    ///
+    /// - Returns: The value and its reservation, which gives the bytes back when it goes
+    ///   away: keep it as long as the value.
+    /// - Throws: `LyreError.requestTooLarge` (413) once the tree would not fit in what the
+    ///   budget has left; the reservation made so far is given back.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, charging budget: MemoryBudget, prepaid: Int = 0)
+        throws -> (Value, MemoryBudget.Reservation)
+    {
+        var reader = JSONReader(bytes, budget: budget, prepaid: prepaid)
+        do {
+            let value = try reader.parseDocument()
+            return (value, reader.takeReservation())
+        } catch {
+            reader.releaseReservation()
+            throw error
+        }
+    }
+
+    public static func parse(_ bytes: [UInt8], charging budget: MemoryBudget, prepaid: Int = 0)
+        throws -> (Value, MemoryBudget.Reservation)
+    {
+        try bytes.withUnsafeBytes { (p) throws -> (Value, MemoryBudget.Reservation) in
+            try parse(p, charging: budget, prepaid: prepaid)
+        }
+    }
+
     public static func parse(_ bytes: [UInt8]) throws -> Value {
         try bytes.withUnsafeBytes { (p) throws -> Value in try parse(p) }
     }

@@ -17,18 +17,78 @@ struct JSONReader {
     private var position = 0
     private var depth = 0
     private var scratch: [UInt8] = []
+    /// Where the tree's memory is reserved (nil: not accounted).
+    private let budget: MemoryBudget?
+    /// Estimated bytes the values parsed so far take (see `charge`).
+    private var accounted = 0
+    /// Bytes reserved from `budget` so far (`Int.max` without a budget, so `charge` never asks).
+    private(set) var reserved: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// - Parameter prepaid: Bytes already reserved from `budget` for this text (its body's
+    ///   reservation), used before the budget is asked for more.
+    init(_ bytes: UnsafeRawBufferPointer, budget: MemoryBudget? = nil, prepaid: Int = 0) {
         self.bytes = bytes
         self.end = bytes.count
+        self.budget = budget
+        self.reserved = budget == nil ? Int.max : prepaid
     }
 
     mutating func parseDocument() throws -> Value {
         skipWhitespace()
+        // The text itself is held while its tree is built.
+        try charge(MemoryLayout<Value>.stride &+ (budget == nil ? 0 : end))
         let value = try parseValue()
         skipWhitespace()
         if position < end { throw unexpected(at: position) }
         return value
+    }
+
+    // MARK: Memory
+
+    /// Heap bytes of one allocation beyond its contents (Swift's object header and malloc's
+    /// rounding), for the estimate.
+    private static let allocationOverhead = 48
+    /// Reservations are taken in steps this large, so the shared counter is touched rarely.
+    private static let reserveStep = 1 << 20
+
+    /// Adds `bytes` to the tree's estimate; past the reservation, reserves another step or
+    /// fails with 413 (the request would take more memory than the budget leaves).
+    @inline(__always)
+    private mutating func charge(_ bytes: Int) throws {
+        accounted &+= bytes
+        if accounted > reserved { try reserveMore() }
+    }
+
+    private mutating func reserveMore() throws {
+        guard let budget else { return }
+        // A whole step when there is room for it, else just what is needed (a small body
+        // still fits beside large ones).
+        let needed = accounted - reserved
+        let step = max(Self.reserveStep, needed)
+        if budget.reserve(step) {
+            reserved += step
+        } else if budget.reserve(needed) {
+            reserved += needed
+        } else {
+            throw LyreError.requestTooLarge
+        }
+    }
+
+    /// Hands the reservation to the caller, trimmed to the estimate (the rest of the last
+    /// step goes back now; the estimate when the result goes away).
+    mutating func takeReservation() -> MemoryBudget.Reservation {
+        guard let budget else { return MemoryBudget.Reservation(bytes: 0, budget: nil) }
+        let kept = min(reserved, accounted)
+        budget.release(reserved - kept)
+        reserved = 0
+        accounted = 0
+        return MemoryBudget.Reservation(bytes: kept, budget: budget)
+    }
+
+    /// Gives back what was reserved (the parse failed).
+    mutating func releaseReservation() {
+        budget?.release(reserved)
+        reserved = budget == nil ? Int.max : 0
     }
 
     // MARK: Values
@@ -102,11 +162,17 @@ struct JSONReader {
             depth &-= 1
             return .array(elements)
         }
+        var charged = 0  // the capacity charged so far: storage grows by doubling
         while true {
             elements.append(try parseValue())
+            if elements.capacity > charged {
+                try charge((elements.capacity &- charged) &* MemoryLayout<Value>.stride)
+                charged = elements.capacity
+            }
             guard try separator(closing: UInt8(ascii: "]")) else { break }
         }
         depth &-= 1
+        try charge(Self.allocationOverhead)
         return .array(elements)
     }
 
@@ -114,6 +180,7 @@ struct JSONReader {
         try enterContainer()
         skipWhitespace()
         var entries: [JSONObject.Entry] = []
+        var charged = 0  // the capacity charged so far
         // Built once an object grows past a few keys, to find duplicate keys quickly.
         var indexByKey: [String: Int]? = nil
         guard position < end else { throw LyreError.jsonUnexpectedEnd }
@@ -126,6 +193,8 @@ struct JSONReader {
             guard position < end else { throw LyreError.jsonUnexpectedEnd }
             guard bytes[position] == quote else { throw unexpected(at: position) }
             position &+= 1
+            // Its slot in the duplicate-key index past 16 keys (the entry: below).
+            if entries.count >= 16 { try charge(48) }
             let key = try parseString()
             skipWhitespace()
             guard position < end else { throw LyreError.jsonUnexpectedEnd }
@@ -153,13 +222,24 @@ struct JSONReader {
                 entries.append(JSONObject.Entry(key: key, value: value))
             }
 
+            if entries.capacity > charged {
+                try charge((entries.capacity &- charged) &* MemoryLayout<JSONObject.Entry>.stride)
+                charged = entries.capacity
+            }
             guard try separator(closing: UInt8(ascii: "}")) else { break }
         }
         depth &-= 1
+        try charge(Self.allocationOverhead)
         return .object(JSONObject(entries: entries))
     }
 
     // MARK: Strings
+
+    /// A string of `length` UTF-8 bytes: up to 15 live inside the value, longer ones on the heap.
+    @inline(__always)
+    private mutating func chargeString(_ length: Int) throws {
+        if length > 15 { try charge(length &+ Self.allocationOverhead) }
+    }
 
     /// Parses a string whose opening quote is already consumed.
     private mutating func parseString() throws -> String {
@@ -168,6 +248,7 @@ struct JSONReader {
         while position < end {
             let byte = bytes[position]
             if byte == quote {
+                try chargeString(position &- start)
                 let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position &+= 1
                 return text
@@ -186,6 +267,7 @@ struct JSONReader {
             let byte = bytes[position]
             if byte == quote {
                 position &+= 1
+                try chargeString(scratch.count)
                 return String(decoding: scratch, as: UTF8.self)
             }
             if byte == backslash {

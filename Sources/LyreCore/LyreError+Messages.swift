@@ -142,6 +142,10 @@ extension LyreError {
 }
 
 extension LyreError {
+    /// A request body longer than the body limit, or whose parsed form would take more than
+    /// what `operationsApi.network.requestMemory` leaves (the HTTP front end's 413 text).
+    public static let requestTooLarge = LyreError(.payloadTooLarge, status: 413, "Request body too large")
+
     /// A file or folder path parameter holding a NUL byte, which no file system accepts and C
     /// APIs would silently cut at (Lyre's wording; Harper fails inside Node's `fs`).
     public static func nulInPath(_ parameter: String) -> LyreError {

@@ -1,4 +1,4 @@
-import LyreCore
+public import LyreCore
 public import LyreOperations
 
 /// What the HTTP server calls for each `POST /`: the operation layer, or a fake in tests.
@@ -17,6 +17,9 @@ public protocol RequestHandling: Sendable {
     /// A connection was accepted / closed (for `lyre_open_connections`). Default: nothing.
     func connectionOpened()
     func connectionClosed()
+    /// Where request bodies are reserved while received (`operationsApi.network.requestMemory`);
+    /// read per request. Default: nil (bodies limited only by their length).
+    var bodyMemory: MemoryBudget? { get }
 }
 
 extension RequestHandling {
@@ -26,6 +29,7 @@ extension RequestHandling {
 
     public func connectionOpened() {}
     public func connectionClosed() {}
+    public var bodyMemory: MemoryBudget? { nil }
 }
 
 extension RequestHandling {
@@ -34,4 +38,5 @@ extension RequestHandling {
 
 extension Application: RequestHandling {
     public var servesStudio: Bool { configuration.studioEnabled }
+    public var bodyMemory: MemoryBudget? { requestMemory }
 }

@@ -229,6 +229,15 @@ extension OperationFuzzer {
             #"{"operation":"csv_url_load","database":"dev","table":"scratch","csv_url":"http://127.0.0.1:1/x.csv"}"#,
             #"{"operation":"import_from_s3","database":"dev","table":"scratch","s3":{"aws_access_key_id":"k","aws_secret_access_key":"s","bucket":"b","key":"x.csv","region":"us-east-1","endpoint":"http://127.0.0.1:1"}}"#,
             #"{"operation":"export_to_s3","format":"json","s3":{"aws_access_key_id":"k","aws_secret_access_key":"s","bucket":"b","key":"x","region":"us-east-1","endpoint":"http://127.0.0.1:1"},"search_operation":\#(search)}"#,
+            // Session 12: the operations the fuzzer reached least (S3 parameters without an S3,
+            // job searches, exports of other formats).
+            #"{"operation":"import_from_s3","database":"dev","table":"scratch","action":"upsert","s3":{"aws_access_key_id":"k","aws_secret_access_key":"s","bucket":"b.with.dots","key":"dir/x.json","region":"eu-west-1","endpoint":"http://127.0.0.1:1"}}"#,
+            #"{"operation":"import_from_s3","database":"dev","table":"scratch","s3":{"bucket":"b","key":"x"}}"#,
+            #"{"operation":"export_to_s3","format":"csv","s3":{"aws_access_key_id":"k","aws_secret_access_key":"s","bucket":"b","key":"dir/y","region":"us-east-1","endpoint":"http://127.0.0.1:1"},"search_operation":{"operation":"sql","sql":"SELECT id FROM dev.dog"}}"#,
+            #"{"operation":"export_local","format":"xml","path":"\#(dir)","search_operation":\#(search)}"#,
+            #"{"operation":"search_jobs_by_start_date","from_date":"2099-01-01T00:00:00.000Z","to_date":"2000-01-01T00:00:00.000Z"}"#,
+            #"{"operation":"get_job","id":"00000000-0000-0000-0000-000000000000"}"#,
+            #"{"operation":"delete_records_before","database":"dev","table":"scratch","date":"2099-01-01T00:00:00.000Z"}"#,
         ]
         case "logs": return [
             #"{"operation":"read_log","start":0,"limit":100,"level":"error","from":"2020-01-01T00:00:00.000Z","until":"2099-01-01T00:00:00.000Z","order":"desc"}"#,
@@ -246,6 +255,12 @@ extension OperationFuzzer {
             #"{"operation":"set_configuration","logging_rotation_enabled":true,"logging_rotation_maxSize":"10M","logging_rotation_interval":"1D"}"#,
             #"{"operation":"set_configuration","authentication_operationTokenTimeout":"1d","authentication_refreshTokenTimeout":"30d"}"#,
             #"{"operation":"set_configuration","storage_caching":true,"storage_compression":false,"threads_count":2}"#,
+            #"{"operation":"set_configuration","operationsApi_network_requestMemory":268435456,"operationsApi_network_maxConnections":500}"#,
+            #"{"operation":"set_configuration","operationsApi_network_headersTimeout":60000,"operationsApi_network_keepAliveTimeout":5000}"#,
+            #"{"operation":"set_configuration","clustering_enabled":false,"clustering_nodeName":"fz","clustering_hubServer_cluster_network_port":1}"#,
+            #"{"operation":"set_configuration","storage_maxTransactionQueueTime":"45s","storage_audit_retention":"3d","logging_auditAuthEvents_logFailed":true}"#,
+            #"{"operation":"set_configuration","analytics_aggregatePeriod":60,"metrics_enabled":false,"localStudio_enabled":false}"#,
+            #"{"operation":"set_configuration","authentication_cacheTTL":30000,"authentication_enableSessions":true,"authentication_hashFunction":"sha256"}"#,
         ]
         case "security": return [
             #"{"operation":"list_roles"}"#,
@@ -259,6 +274,12 @@ extension OperationFuzzer {
             #"{"operation":"drop_user","username":"fz_user"}"#,
             #"{"operation":"create_authentication_tokens","username":"fuzz_user","password":"pass"}"#,
             #"{"operation":"refresh_operation_token","refresh_token":"eyJhbGciOiJIUzI1NiJ9.e30.x"}"#,
+            #"{"operation":"create_authentication_tokens","expires_in":"2h","role":"fuzz_role"}"#,
+            #"{"operation":"create_authentication_tokens","username":"admin","password":"wrong","expires_in":1}"#,
+            #"{"operation":"refresh_operation_token"}"#,
+            #"{"operation":"add_role","role":"fz_role2","permission":{"dev":{"tables":{"dog":{"read":true,"insert":false,"update":false,"delete":false}}},"structure_user":false}}"#,
+            #"{"operation":"alter_role","id":"fuzz_role","permission":{"dev":{"tables":{"scratch":{"read":true,"insert":true,"update":true,"delete":true,"attribute_permissions":null}}}}}"#,
+            #"{"operation":"add_user","role":"fuzz_role","username":"fz\u0000user","password":"pw","active":true}"#,
             #"{"operation":"login","username":"fuzz_user","password":"pass"}"#,
             #"{"operation":"logout"}"#,
         ]
@@ -276,6 +297,8 @@ extension OperationFuzzer {
             #"{"operation":"list_metrics","metric_types":["builtin","custom"]}"#,
             #"{"operation":"describe_metric","metric":"resource-usage"}"#,
             #"{"operation":"get_backup","database":"dev","table":"dog"}"#,
+            #"{"operation":"get_backup","database":"dev"}"#,
+            #"{"operation":"get_backup","database":"system","table":"hdb_user"}"#,
         ]
         case "cluster": return [
             #"{"operation":"cluster_status"}"#,
@@ -290,6 +313,9 @@ extension OperationFuzzer {
             #"{"operation":"cluster_delete_routes","routes":[{"host":"127.0.0.1","port":1}]}"#,
             #"{"operation":"purge_stream","database":"dev","table":"scratch"}"#,
             #"{"operation":"catchup","channel":"dev.dog","start":"2020-01-01T00:00:00Z","end":"2030-01-01T00:00:00Z"}"#,
+            #"{"operation":"cluster_network","timeout":-1}"#,
+            #"{"operation":"configure_cluster","connections":[]}"#,
+            #"{"operation":"cluster_set_routes","server":"leaf","routes":[{"host":"::1","port":65536}]}"#,
         ]
         default: return [  // misc: P2 surfaces and unknown operations
             #"{"operation":"get_components"}"#,

@@ -80,6 +80,7 @@ import Testing
         (#""operationsApi_network_timeout":0"#, "'operationsApi.network.timeout' must be greater than or equal to 1"),
         (#""clustering_leafServer_streams_maxAge":60"#, "'clustering.leafServer.streams.maxAge' must be greater than or equal to 120"),
         (#""threads_count":"many""#, "'threads.count' must be a number"),
+        (#""operationsApi_network_requestMemory":1000"#, "'operationsApi.network.requestMemory' must be greater than or equal to 1048576"),
         (#""storage_maxTransactionQueueTime":"soon""#, "'storage.maxTransactionQueueTime' must be a number of milliseconds or a duration such as '45s', '500ms' or '2m'"),
         (#""http_port":[9926]"#, "'http.port' must be a number"),
         (#""authentication_operationTokenTimeout":false"#, "'authentication.operationTokenTimeout' must be one of [string, number]"),

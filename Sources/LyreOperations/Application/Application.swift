@@ -1,4 +1,4 @@
-import LyreCore
+public import LyreCore
 public import Logging
 import LyreMetrics
 public import LyreAuth
@@ -45,6 +45,11 @@ public final class Application: Sendable {
     var metrics: ServerMetrics? { metricsOn.load(ordering: .relaxed) ? instruments : nil }
     /// Writes `system.hdb_analytics` every `analytics.aggregatePeriod` and enforces `analytics.retention`.
     let analytics: AnalyticsAggregator
+    /// `operationsApi.network.requestMemory` in force: the HTTP front end reserves bodies
+    /// from it, `handle` the parsed trees. Replaced by a `restart` that changes the setting
+    /// (reservations keep the budget they were taken from).
+    public var requestMemory: MemoryBudget { requestBudget.withLock { $0 } }
+    private let requestBudget: Mutex<MemoryBudget>
 
     /// Opens (or creates) the root. On a root without users, `configuration.bootstrapAdmin`
     /// must be set: it creates the super user, the `system` tables and the `data` database.
@@ -52,6 +57,7 @@ public final class Application: Sendable {
     /// - Throws: `LyreError` with a one-line explanation when the root cannot be used.
     public init(configuration: Configuration, logger: Logger, clock: any AuthClock = SystemClock()) throws {
         current = Mutex(configuration)
+        requestBudget = Mutex(MemoryBudget(limit: configuration.requestMemory ?? MemoryBudget.defaultLimit()))
         authenticationAudit = AuthenticationAudit(logger: logger)
         authenticationAudit.configure(configuration)
         (events, eventSink) = AsyncStream.makeStream(of: ApplicationEvent.self, bufferingPolicy: .unbounded)
@@ -110,14 +116,50 @@ public final class Application: Sendable {
         return measured(outcome, operation: label, started: started, metrics: metrics)
     }
 
+    /// Parses the body (its tree charged to `requestMemory`, given back once the answer is
+    /// made: a tree that does not fit is a 413) and answers it.
     private func answer(_ request: IncomingRequest, operation label: inout String) -> Outcome {
+        let parsed: Value
+        let reservation: MemoryBudget.Reservation
+        do {
+            // The front end's reservation for the body is used first: the body's room and
+            // the tree's come from one reservation, taken before the body was read.
+            let prepaid = request.memory
+            (parsed, reservation) = try JSON.parse(request.body, charging: prepaid?.budget ?? requestMemory,
+                                                   prepaid: prepaid?.take() ?? 0)
+        } catch let error as LyreError {
+            return .immediate(response(for: request.body.isEmpty ? LyreError.invalidJSON : error))
+        } catch {
+            return .immediate(response(for: error))
+        }
+        return Self.holding(reservation, answer(request, parsed: parsed, operation: &label))
+    }
+
+    /// `outcome`, keeping `reservation` until its answer is made.
+    private static func holding(_ reservation: MemoryBudget.Reservation, _ outcome: Outcome) -> Outcome {
+        switch outcome {
+        case .immediate:
+            return outcome
+        case .deferred(let run):
+            return .deferred {
+                let response = await run()
+                withExtendedLifetime(reservation) {}
+                return response
+            }
+        case .callback(let start):
+            return .callback { respond in
+                start { makeResponse in
+                    withExtendedLifetime(reservation) {}
+                    respond(makeResponse)
+                }
+            }
+        }
+    }
+
+    private func answer(_ request: IncomingRequest, parsed: Value, operation label: inout String) -> Outcome {
         let body: JSONObject
         let operation: String
         do {
-            let parsed: Value
-            do { parsed = try JSON.parse(request.body) } catch let error as LyreError {
-                throw request.body.isEmpty ? LyreError.invalidJSON : error
-            }
             guard case .object(var object) = parsed, !object.isEmpty else { throw LyreError.invalidJSON }
             guard case .string(let name)? = object["operation"], !name.isEmpty else {
                 throw LyreError.missingOperation
@@ -254,6 +296,8 @@ public final class Application: Sendable {
         var configuration = self.configuration
         try ConfigurationFile.apply(to: &configuration)
         current.withLock { $0 = configuration }
+        let memory = configuration.requestMemory ?? MemoryBudget.defaultLimit()
+        requestBudget.withLock { if $0.limit != memory { $0 = MemoryBudget(limit: memory) } }
         LyreLogging.apply(configuration)
         authenticationAudit.configure(configuration)
         storage.setWriteAsync(configuration.writeAsync)

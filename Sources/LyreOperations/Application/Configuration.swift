@@ -50,6 +50,10 @@ public struct Configuration: Sendable {
     /// `operationsApi.network.maxConnections` (Lyre's own key): open connections past which
     /// new ones are closed at once; `nil` derives it from the open-file limit.
     public var maximumConnections: Int?
+    /// `operationsApi.network.requestMemory` (Lyre's own key): bytes that request bodies
+    /// being received and their parsed trees may take at once; `nil`: a quarter of
+    /// physical memory (`MemoryBudget.defaultLimit()`).
+    public var requestMemory: Int?
 
     /// `authentication.operationTokenTimeout` (Harper's default `1d`).
     public var operationTokenTimeout: String = "1d"

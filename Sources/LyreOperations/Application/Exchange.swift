@@ -12,8 +12,13 @@ public struct IncomingRequest: Sendable {
     /// Whether it came over `operationsApi.network.domainSocket` (a file only the server's
     /// user can connect to): without credentials, it runs as the first super user.
     public var viaDomainSocket: Bool
+    /// What the front end reserved for this body from `operationsApi.network.requestMemory`
+    /// (the parse takes it over; nil: nothing reserved).
+    public var memory: MemoryBudget.Reservation?
 
-    public init(body: [UInt8], authorization: String? = nil, remoteAddress: String? = nil, viaDomainSocket: Bool = false) {
+    public init(body: [UInt8], authorization: String? = nil, remoteAddress: String? = nil, viaDomainSocket: Bool = false,
+                memory: MemoryBudget.Reservation? = nil) {
+        self.memory = memory
         self.body = body
         self.authorization = authorization
         self.remoteAddress = remoteAddress

@@ -374,6 +374,7 @@ final class ClusterNode: Sendable {
         } catch {
             reply["status"] = .string("error")
             reply["message"] = .string((error as? LyreError)?.message ?? "\(error)")
+            reply["status_code"] = .int(Int64((error as? LyreError)?.status ?? 500))
         }
         return JSON.encode(.object(reply))
     }

@@ -222,14 +222,27 @@ enum ClusteringOperations {
             reply = operation == "remove_node" ? try node.request(remote, payload)
                 : try requestRetryingNoResponders(node, remote, payload)
         } catch let error as NATSError {
-            let text = error.isTimeout ? "Unable to \(operation), node '\(remote)' is listening but did not respond."
-                : error.isNoResponders ? "Unable to \(operation), node '\(remote)' is not listening." : error.description
-            throw LyreError(.internalError, status: 500, text)
+            throw remoteFailure(error, operation: operation, remote: remote)
         }
         if reply["status"]?.stringValue != "success" {
-            throw LyreError(.internalError, status: 500,
+            // The remote's own status when it refused the request (4xx); its failure otherwise.
+            let status = reply["status_code"]?.intValue.flatMap { (400..<500).contains($0) ? Int($0) : nil } ?? 502
+            throw LyreError(status < 500 ? .badRequest : .unavailable, status: status,
                             "Error returned from remote node \(remote): \(reply["message"]?.stringValue ?? "unknown error")")
         }
+    }
+
+    /// Harper's texts for a peer that cannot be asked, with Lyre's statuses (Harper answers
+    /// 500 for all): no node listening under that name is the request's fault (400); a
+    /// peer that listens but does not answer in time is the peer's (504, a gateway timeout).
+    static func remoteFailure(_ error: NATSError, operation: String, remote: String) -> LyreError {
+        if error.isNoResponders {
+            return LyreError(.badRequest, status: 400, "Unable to \(operation), node '\(remote)' is not listening.")
+        }
+        if error.isTimeout {
+            return LyreError(.unavailable, status: 504, "Unable to \(operation), node '\(remote)' is listening but did not respond.")
+        }
+        return LyreError(.unavailable, status: 502, error.description)
     }
 
     @Sendable static func addNode(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {

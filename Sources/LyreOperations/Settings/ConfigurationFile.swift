@@ -237,6 +237,9 @@ public enum ConfigurationFile {
         if let cap = v("operationsApi.network.maxConnections") {
             c.maximumConnections = cap.isNull ? nil : number("maxConnections")
         }
+        if let memory = v("operationsApi.network.requestMemory") {
+            c.requestMemory = memory.isNull ? nil : number("requestMemory")
+        }
         if let threads = v("threads.count") {
             c.threadCount = (threads.intValue ?? threads.doubleValue.flatMap(Self.clampedInteger)).map { max(1, Int(clamping: $0)) }
         }

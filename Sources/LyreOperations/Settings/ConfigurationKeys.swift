@@ -7,7 +7,8 @@ import LyreCore
 enum ConfigurationKeys {
     /// Parameters that are valid but absent from the default file.
     static let extraPaths: [String] = [
-        "operationsApi.network.host", "operationsApi.network.maxConnections", "operationsApi.sysInfo.disk", "operationsApi.sysInfo.network",
+        "operationsApi.network.host", "operationsApi.network.maxConnections", "operationsApi.network.requestMemory",
+        "operationsApi.sysInfo.disk", "operationsApi.sysInfo.network",
         "operationsApi.tls.certificate", "operationsApi.tls.privateKey", "operationsApi.tls.certificateAuthority",
         "http.headersTimeout", "http.mtls", "replication.port", "replication.securePort", "replication.enableRootCAs",
         "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",

@@ -44,6 +44,7 @@ enum ConfigurationSchema {
             "operationsApi.network.timeout": .number(min: 1), "operationsApi.network.keepAliveTimeout": .number(min: 1),
             "operationsApi.network.headersTimeout": .number(min: 1), "http.headersTimeout": .number(min: 1),
             "operationsApi.network.maxConnections": .number(min: 1),
+            "operationsApi.network.requestMemory": .number(min: 1_048_576),
             "http.keepAliveTimeout": .number(min: 1), "http.timeout": .number(min: 1),
             "clustering.leafServer.streams.maxAge": .number(min: 120),
             "clustering.leafServer.streams.maxBytes": .number(min: 1), "clustering.leafServer.streams.maxMsgs": .number(min: 1),

@@ -37,7 +37,8 @@ enum UserOperations {
             throw LyreError.validation("Role is invalid")
         }
         guard case .bool(let active)? = request["active"] else { throw LyreError.validation("Active must be a boolean") }
-        guard case .string(let username)? = request["username"], username != "system" else {
+        guard case .string(let username)? = request["username"], username != "system",
+              !username.unicodeScalars.contains(where: Self.isControl) else {
             throw LyreError.validation("Username is invalid")
         }
         guard case .string(let password)? = request["password"] else { throw LyreError.validation("Password must be a string") }
@@ -59,6 +60,12 @@ enum UserOperations {
         guard !result.written.isEmpty else { throw LyreError(.conflict, status: 409, "User \(username) already exists") }
         context.app.cluster.userChanged(username)
         return .message("\(username) successfully added")
+    }
+
+    /// C0 and C1 control characters and DEL: a username holding one could not be typed in a
+    /// Basic header or shown in a log line as it is (a NUL cut it short in C APIs).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     @Sendable static func alterUser(_ request: Request, _ context: OperationContext) async throws -> OutgoingResponse.Body {

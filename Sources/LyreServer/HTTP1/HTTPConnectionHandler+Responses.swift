@@ -46,6 +46,7 @@ extension HTTPConnectionHandler {
         guard let info = request else { return refuse(status: 413, context: context) }
         phase = .closing
         body = nil
+        releaseBodyMemory()
         writeFixed(status: 413, body: ServerResponses.payloadTooLarge, info: info, forceClose: true, context: context)
     }
 

@@ -55,6 +55,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     enum Phase {
         case head
+        /// A body of this length waits for `operationsApi.network.requestMemory` to have
+        /// room (reads are held; `retryMemory` tries again).
+        case awaitingMemory(length: Int, expectsContinue: Bool)
         case fixedBody(remaining: Int)
         case chunkSize
         case chunkData(remaining: Int)
@@ -91,6 +94,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var request: RequestInfo?
     var body: ByteBuffer?
     var bodySize = 0
+    /// Bytes of the body reserved from `bodyBudget` (given back once the body is handed over).
+    var bodyReservation = 0
+    var bodyBudget: MemoryBudget?
     var remoteAddress: String?
     /// Accepted on a Unix domain socket (`operationsApi.network.domainSocket`).
     var viaDomainSocket = false
@@ -127,6 +133,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         isClosed = true
         timer?.cancel()
         timer = nil
+        releaseBodyMemory()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -140,6 +147,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         isClosed = true
         inbound = nil
         body = nil
+        releaseBodyMemory()
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()
@@ -161,9 +169,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         context.fireChannelReadComplete()
     }
 
-    /// Holds reads while an answer is pending and enough is buffered: the client waits.
+    /// Holds reads while an answer is pending (or a body waits for memory) and enough is
+    /// buffered: the client waits.
     func read(context: ChannelHandlerContext) {
-        if case .responding = phase, (inbound?.readableBytes ?? 0) > maximumBodySize + Self.maximumHeadSize {
+        if holdsReads {
             readHeld = true
             return
         }
@@ -184,7 +193,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch phase {
-        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+        case .awaitingMemory, .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
             logger.error("Request failed", metadata: ["error": "\(error)"])
             if let request {
                 phase = .closing
@@ -233,7 +242,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 return limits.headersTimeout.map { (headStarted + $0, .head) }
             }
             return limits.keepAliveTimeout.map { (idleSince + $0, .idle) }
-        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+        case .awaitingMemory, .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers:
             guard let requestStarted else { return nil }
             return limits.requestTimeout.map { (requestStarted + $0, .body) }
         case .responding:
@@ -337,7 +346,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             if size == 0 {
                 phase = .trailers
-            } else if request?.route == .operation, bodySize + size > maximumBodySize {
+            } else if request?.route == .operation, bodySize + size > maximumBodySize || !reserveChunk(size) {
                 rejectTooLarge(context: context)
             } else {
                 phase = .chunkData(remaining: size)
@@ -365,7 +374,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             if line.isEmpty { complete(context: context) }
             return true
 
-        case .responding, .closing:
+        case .awaitingMemory, .responding, .closing:
             return false
         }
     }
@@ -465,20 +474,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         request = info
         body = nil
         bodySize = 0
+        releaseBodyMemory()
         requestStarted = headStarted ?? .now()
         headStarted = nil
 
         if route == .operation {
-            if case .length(let length) = head.framing, length > maximumBodySize {
-                rejectTooLarge(context: context)
-                return
+            if case .length(let length) = head.framing {
+                guard length <= maximumBodySize else { return rejectTooLarge(context: context) }
+                guard reserveBody(length, expectsContinue: head.expectsContinue, context: context) else { return }
             }
-            if head.expectsContinue {
-                var interim = ResponseHead(status: 100, minorVersion: head.minorVersion)
-                interim.finish()
-                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: interim.bytes)), promise: nil)
-                needsFlush = true
-            }
+            if head.expectsContinue { sendContinue(context: context) }
         }
         switch head.framing {
         case .length(let length): phase = .fixedBody(remaining: length)
@@ -536,7 +541,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         body = nil
         let incoming = IncomingRequest(body: bytes, authorization: info.authorization, remoteAddress: remoteAddress,
-                                       viaDomainSocket: viaDomainSocket)
+                                       viaDomainSocket: viaDomainSocket, memory: handOverBodyMemory())
         switch metrics ? handler.metricsExposition(incoming) : handler.handle(incoming) {
         case .immediate(let response):
             // The fast path: answered inline on the event loop, no task, no hop.
