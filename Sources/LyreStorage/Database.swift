@@ -366,7 +366,7 @@ package final class Database: Sendable {
                 try old.withReadLock {
                     try Rebuild.write(taken, to: temporary, mapSize: old.currentMapSize,
                                       releasePages: { old.releaseMappedPagesHoldingLock() },
-                                      shouldStop: { [closing] in closing.load(ordering: .relaxed) })
+                                      shouldStop: { self.closing.load(ordering: .relaxed) })
                 }
             } else {
                 try copyCompacted(old, to: temporary)

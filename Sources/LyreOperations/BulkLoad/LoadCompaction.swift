@@ -1,6 +1,6 @@
 import Dispatch
 import LyreCore
-import LyreStorage
+package import LyreStorage
 
 /// `storage.compactAfterLoadRows` (Lyre's own, docs/compatibility.md): a bulk load that made
 /// up most of its database is followed by a compaction of that database, in the background.
