@@ -22,6 +22,8 @@ package final class Database: Sendable {
     var environment: Environment { environmentBox.withLock { $0 } }
     /// Set while an online compaction runs (one at a time).
     private let compacting = Atomic<Bool>(false)
+    /// Set when `close()` starts: a running compaction stops at its next transaction.
+    private let closing = Atomic<Bool>(false)
     private let committed: Mutex<DatabaseCatalog>
     // Set once in init, right after `committed` exists (the writer needs `self`).
     let writerBox = Mutex<Writer?>(nil)
@@ -363,7 +365,8 @@ package final class Database: Sendable {
                 defer { taken.abort() }
                 try old.withReadLock {
                     try Rebuild.write(taken, to: temporary, mapSize: old.currentMapSize,
-                                      releasePages: { old.releaseMappedPagesHoldingLock() })
+                                      releasePages: { old.releaseMappedPagesHoldingLock() },
+                                      shouldStop: { self.closing.load(ordering: .relaxed) })
                 }
             } else {
                 try copyCompacted(old, to: temporary)
@@ -411,6 +414,7 @@ package final class Database: Sendable {
 
     /// Finishes queued writes and closes the environment.
     func close() {
+        closing.store(true, ordering: .relaxed)
         writerBox.withLock { $0 }?.stop()
         environment.sync()
         environment.close()

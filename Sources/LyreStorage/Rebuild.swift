@@ -121,7 +121,10 @@ enum Rebuild {
     /// lock (shared) so its map stays put while cursors point into it.
     /// - Parameter releasePages: called after each write transaction (drops the source's mapped
     ///   pages from the process's RSS).
-    static func write(_ snapshot: Snapshot, to path: String, mapSize: Int, releasePages: () -> Void = {}) throws {
+    /// - Parameter shouldStop: asked between the rebuild's transactions; `true` ends it with
+    ///   `CompactionAborted` (the server is stopping: a rebuild must not hold shutdown).
+    static func write(_ snapshot: Snapshot, to path: String, mapSize: Int, releasePages: () -> Void = {},
+                      shouldStop: () -> Bool = { false }) throws {
         unlink(path)
         unlink(path + "-lock")
         var pointer: OpaquePointer?
@@ -160,6 +163,7 @@ enum Rebuild {
                 if target.isFull {
                     try target.commit()
                     releasePages()
+                    if shouldStop() { throw CompactionAborted(reason: "the server is stopping") }
                     try target.begin(name: source.name, flags: source.flags)
                 }
                 rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)

@@ -39,14 +39,17 @@ package final class MotoServer: @unchecked Sendable {
         environment["PYTHONUNBUFFERED"] = "1"
         process = try Subprocess(["python3", "-c", Self.launcher, "-H", "127.0.0.1", "-p", String(port)],
                                  environment: environment, log: log)
-        for _ in 0..<400 {
+        // Until it answers or exits: importing moto takes seconds, and over 20 s on a loaded
+        // machine (a fixed 20 s bound failed a suite once). The ceiling only guards a hang.
+        for _ in 0..<2_400 where process.isRunning {
             if (try? await HTTPClient.request(port: port, method: "GET", path: "/moto-api/data.json", headers: [], body: []))?.status == 200 {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        let exited = !process.isRunning
         process.kill()
-        throw HTTPClient.Failure(reason: "moto did not start on port \(port); see \(log)")
+        throw HTTPClient.Failure(reason: "moto \(exited ? "exited before it answered" : "did not answer within 120 s") on port \(port); see \(log)")
     }
 
     package var endpoint: String { "http://127.0.0.1:\(port)" }

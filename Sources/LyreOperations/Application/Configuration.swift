@@ -32,6 +32,10 @@ public struct Configuration: Sendable {
     public var compactOnStart: Bool = false
     /// `storage.compactOnStartKeepBackup`: keep each original as `<root>/backup/<name>.mdb`.
     public var compactOnStartKeepBackup: Bool = false
+    /// `storage.compactAfterLoadRows` (Lyre's own): a bulk load job that wrote at least this
+    /// many records, half or more of its database's, is followed by a compaction of that
+    /// database in the background (`LoadCompaction`); `0`: never.
+    public var compactAfterLoadRows: Int = 100_000
     /// PBKDF2 rounds for new password hashes (tests use the minimum to stay quick).
     public var passwordHashRounds: Int
 

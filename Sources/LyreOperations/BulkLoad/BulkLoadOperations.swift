@@ -86,8 +86,19 @@ enum BulkLoadOperations {
         let storage = context.app.storage
         var load = load
         load.auditLog = context.app.configuration.auditLog
-        return try await JobOperations.start(request, context) { [load] control in
+        return try await startLoad(request, context, database: load.database) { [load] control in
             try await load.run(storage: storage, control: control)
+        }
+    }
+
+    /// Starts a load job (CSV or JSON, from any source): `run`, then `LoadCompaction`.
+    static func startLoad(_ request: Request, _ context: OperationContext, database: String,
+                          run: @escaping JobWork) async throws -> OutgoingResponse.Body {
+        let app = context.app
+        return try await JobOperations.start(request, context) { control in
+            let outcome = try await run(control)
+            LoadCompaction.afterLoad(app, database: database, rows: outcome.rowsWritten)
+            return outcome
         }
     }
 

@@ -130,7 +130,7 @@ struct CSVLoad: Sendable {
 
         let loaded = report.written
         let message = "successfully loaded \(loaded) of \(validation.rows - report.skipped) records"
-        return JobOutcome(message: message, result: report.value)
+        return JobOutcome(message: message, result: report.value, rowsWritten: loaded)
     }
 
     /// What the first pass checks: the header (§4.1) and each row's primary key (the

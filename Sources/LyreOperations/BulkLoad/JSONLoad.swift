@@ -127,7 +127,9 @@ struct JSONLoad: Sendable {
             if let last = inflight { _ = try? await last.value }
             throw error
         }
-        return .message("successfully loaded \(written) of \(validation.count - skipped) records")
+        var outcome = JobOutcome.message("successfully loaded \(written) of \(validation.count - skipped) records")
+        outcome.rowsWritten = written
+        return outcome
     }
 
     /// §8: no auto-cast, except strings that look like JSON objects or arrays.

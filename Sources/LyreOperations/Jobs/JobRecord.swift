@@ -22,6 +22,8 @@ enum JobStatus: String, Sendable, CaseIterable {
 struct JobOutcome: Sendable {
     var message: String?
     var result: Value?
+    /// Records a load wrote (not stored on the job; `LoadCompaction` decides by it).
+    var rowsWritten = 0
 
     static func message(_ text: String) -> JobOutcome { JobOutcome(message: text, result: nil) }
     static func result(_ value: Value) -> JobOutcome { JobOutcome(message: nil, result: value) }

@@ -42,13 +42,13 @@ enum S3Operations {
         if isJSON {
             var load = JSONLoad(database: database, table: table, mode: mode, source: source, user: context.user, permissions: permissions)
             load.auditLog = auditLog
-            return try await JobOperations.start(request, context) { [load] control in
+            return try await BulkLoadOperations.startLoad(request, context, database: database) { [load] control in
                 try await load.run(storage: storage, control: control)
             }
         }
         var load = CSVLoad(database: database, table: table, mode: mode, source: source, user: context.user, permissions: permissions)
         load.auditLog = auditLog
-        return try await JobOperations.start(request, context) { [load] control in
+        return try await BulkLoadOperations.startLoad(request, context, database: database) { [load] control in
             try await load.run(storage: storage, control: control)
         }
     }

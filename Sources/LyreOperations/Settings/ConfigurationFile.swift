@@ -249,6 +249,10 @@ public enum ConfigurationFile {
         if let writeAsync = v("storage.writeAsync") { c.writeAsync = writeAsync.boolValue ?? false }
         if let compact = v("storage.compactOnStart") { c.compactOnStart = compact.boolValue ?? false }
         if let keep = v("storage.compactOnStartKeepBackup") { c.compactOnStartKeepBackup = keep.boolValue ?? false }
+        if let rows = v("storage.compactAfterLoadRows") {
+            c.compactAfterLoadRows = rows.isNull ? 100_000
+                : (rows.intValue ?? rows.doubleValue.flatMap(Self.clampedInteger)).map { max(0, Int(clamping: $0)) } ?? 100_000
+        }
         if let level = v("logging.level")?.stringValue { c.logLevel = level }
         if let failed = v("logging.auditAuthEvents.logFailed") { c.logFailedAuthentication = failed.boolValue ?? false }
         if let successful = v("logging.auditAuthEvents.logSuccessful") { c.logSuccessfulAuthentication = successful.boolValue ?? false }

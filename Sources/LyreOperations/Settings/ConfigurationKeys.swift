@@ -13,7 +13,7 @@ enum ConfigurationKeys {
         "http.headersTimeout", "http.mtls", "replication.port", "replication.securePort", "replication.enableRootCAs",
         "replication.blobTimeout", "replication.failOver", "replication.shard", "logging.external",
         "storage.audit.path", "storage.compactOnStart", "storage.compactOnStartKeepBackup",
-        IssuerKeys.configurationPath, "clustering.externalNats.url",
+        "storage.compactAfterLoadRows", IssuerKeys.configurationPath, "clustering.externalNats.url",
         "clustering.tombstoneRetention", "clustering.maxPayload",
         "metrics.enabled", "metrics.authorizeLocal", "analytics.retention",
     ]

@@ -61,7 +61,7 @@ enum ConfigurationSchema {
             "operationsApi.sysInfo.disk": .boolean, "operationsApi.sysInfo.network": .boolean,
             "replication.enableRootCAs": .boolean, "replication.failOver": .boolean, "http.mtls": .boolean,
             "metrics.enabled": .boolean, "metrics.authorizeLocal": .boolean, "analytics.retention": .duration,
-            "analytics.aggregatePeriod": .number(min: 1),
+            "analytics.aggregatePeriod": .number(min: 1), "storage.compactAfterLoadRows": .number(min: 0),
         ]
         for key in ConfigurationKeys.fileKeys where kinds[key] == nil { kinds[key] = .path }
         return kinds
