@@ -70,7 +70,7 @@ final class ClusterNode: Sendable {
         }
         if let url = settings.externalURL {
             engine = nil
-            connection = try NATSConnection(url: url, name: "lyre-\(nodeName)", sendsAtOnce: true)
+            connection = try NATSConnection(url: url, name: "lyre-\(nodeName)", sendsAtOnce: ProcessInfo.processInfo.environment["LYRE_BENCH_SEND_ASAP"] != "0")
         } else {
             guard let executable = ClusterEngineSettings.findExecutable(path: environmentPath) else {
                 throw ClusterEngineError("clustering: nats-server not found (install the nats-server package, or run scripts/bootstrap)")
@@ -92,7 +92,7 @@ final class ClusterNode: Sendable {
                 // message, then waiting 1 ms to gather more) cost two wake-ups per message and
                 // a millisecond of lag per hop (Benchmarks/README.md, session 11).
                 connection = try NATSConnection(url: engine.leafURL, user: engine.localUser, password: engine.localPassword,
-                                                name: "lyre-\(nodeName)", sendsAtOnce: true)
+                                                name: "lyre-\(nodeName)", sendsAtOnce: ProcessInfo.processInfo.environment["LYRE_BENCH_SEND_ASAP"] != "0")
             } catch {
                 engine.stop()
                 throw error
