@@ -54,9 +54,6 @@ final class ReplicationSubscriber: Sendable {
     /// comes after its position (a purge while it was caught up loses nothing; one while it
     /// was behind does).
     static let gapCheckInterval: TimeInterval = 3
-    /// What one acknowledgement covers on the consumers this node creates.
-    static let acknowledgement: AcknowledgementPolicy =
-        ProcessInfo.processInfo.environment["LYRE_BENCH_ACK"] == "each" ? .each : .cumulative
 
     struct Status: Sendable {
         var connected: Bool
@@ -159,12 +156,7 @@ final class ReplicationSubscriber: Sendable {
     /// covered. One packet per batch instead of one per message through this node's leaf
     /// server, both hubs and the peer's leaf (Benchmarks/README.md, session 12).
     private func acknowledge(_ messages: [ReceivedMessage]) {
-        switch Self.acknowledgement {
-        case .each:
-            for message in messages { try? message.ack() }
-        case .cumulative:
-            try? messages.max(by: { $0.streamSequence < $1.streamSequence })?.ack()
-        }
+        try? messages.max(by: { $0.streamSequence < $1.streamSequence })?.ack()
     }
 
     private func loop() {
@@ -313,7 +305,7 @@ final class ReplicationSubscriber: Sendable {
         // acknowledgements: JetStream cannot change a consumer's policy in place) is replaced
         // here at the first bind after an upgrade.
         return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait,
-                                          acknowledgement: Self.acknowledgement)
+                                          acknowledgement: .cumulative)
     }
 
     private func apply(_ messages: [ReceivedMessage]) throws {
