@@ -190,16 +190,18 @@ final class ReplicationSubscriber: Sendable {
                 $0.lastError = nil
                 if messages.isEmpty { $0.pending = 0 }
             }
-            if let missing = Self.firstMissing(messages.map(\.streamSequence), expected: position.expected) {
-                if hasGap(stream: stream, expected: missing) {
+            let missing = Self.firstMissing(messages.map(\.streamSequence), expected: position.expected)
+            if missing != nil || (messages.isEmpty && Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval) {
+                let needed = missing ?? position.expected
+                position.lastGapCheck = Date()
+                if hasGap(stream: stream, expected: needed) {
                     // Messages after the position gone from the stream: a full copy first.
-                    logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(missing &- 1), taking a full copy")
-                    position.lastGapCheck = Date()
+                    logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(needed &- 1), taking a full copy")
                     position.needsCopy = true
                     consumer = nil
                     continue
                 }
-                if !position.fresh {
+                if let missing, !position.fresh {
                     // The stream holds a message this consumer skipped: a delivery lost on the
                     // way (a reconnection). Its batch is not applied, and the consumer is
                     // recreated at the position kept here, so that acknowledging what follows
@@ -208,15 +210,7 @@ final class ReplicationSubscriber: Sendable {
                     consumer = nil
                     continue
                 }
-                // A new consumer starts at the first message the stream has from its start on.
-            } else if messages.isEmpty, Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval {
-                position.lastGapCheck = Date()
-                if hasGap(stream: stream, expected: position.expected) {
-                    logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(position.expected &- 1), taking a full copy")
-                    position.needsCopy = true
-                    consumer = nil
-                    continue
-                }
+                // Else a new consumer starts at the first message the stream has from its start on.
             }
             if messages.isEmpty { continue }
             do {
