@@ -58,6 +58,17 @@ package enum DeliverStart: Sendable, Equatable {
     case sequence(UInt64)
 }
 
+/// What one acknowledgement of a consumer's message covers.
+package enum AcknowledgementPolicy: Sendable, Equatable {
+    /// Only that message (JetStream's `AckExplicit`).
+    case each
+    /// That message and every one before it in the stream delivered to the consumer
+    /// (`AckAll`): one acknowledgement for a whole batch. JetStream cannot change a
+    /// consumer's policy in place; a consumer of the other policy has to be deleted and
+    /// created again.
+    case cumulative
+}
+
 /// A JetStream context of one connection (nats.c `jsCtx`), optionally addressing another
 /// server's JetStream domain. Thread-safe.
 package final class JetStream: @unchecked Sendable {
@@ -215,22 +226,24 @@ package final class JetStream: @unchecked Sendable {
         return PublishAck(stream: String(cString: a.Stream), sequence: a.Sequence, duplicate: a.Duplicate)
     }
 
-    /// Binds to (creating if needed) a durable pull consumer with explicit acks.
+    /// Binds to (creating if needed) a durable pull consumer with manual acknowledgements.
     /// - Parameters:
     ///   - stream: the stream's name.
     ///   - filter: the subject filter (a subject of the stream).
     ///   - durable: the consumer's durable name: its position survives restarts on both sides.
     ///   - start: where a new consumer starts (an existing one resumes from its position).
     ///   - ackWait: how long a delivered message may stay unacknowledged before redelivery.
+    ///   - acknowledgement: what one acknowledgement covers (a new consumer's policy; binding
+    ///     to an existing consumer of the other policy fails).
     package func pullConsumer(stream: String, filter: String, durable: String, start: DeliverStart = .all,
-                              ackWait: Duration = .seconds(30)) throws -> PullConsumer {
+                              ackWait: Duration = .seconds(30), acknowledgement: AcknowledgementPolicy = .each) throws -> PullConsumer {
         var options = jsSubOptions()
         jsSubOptions_Init(&options)
         let streamName = strdup(stream)
         defer { free(streamName) }
         options.Stream = UnsafePointer(streamName)
         options.ManualAck = true
-        options.Config.AckPolicy = js_AckExplicit
+        options.Config.AckPolicy = acknowledgement == .each ? js_AckExplicit : js_AckAll
         options.Config.AckWait = ackWait.nanoseconds
         options.Config.MaxAckPending = 20_000
         switch start {

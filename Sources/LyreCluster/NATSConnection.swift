@@ -20,13 +20,8 @@ package final class NATSConnection: @unchecked Sendable {
     ///   - url: `nats://host:port`.
     ///   - user, password: the account user, or nil for a server without authorization.
     ///   - name: the client name the server shows in its monitoring.
-    ///   - sendsAtOnce: whether each publish (and acknowledgement, and request) is written
-    ///     to the socket by the calling thread at once (nats.c's `sendAsap`). Without it,
-    ///     nats.c wakes its flusher thread, which waits 1 ms for more to send before it
-    ///     writes: two thread wake-ups and a millisecond added to every message sent alone.
     /// - Throws: `NATSError` when no server answers in time or the credentials are refused.
-    package init(url: String, user: String? = nil, password: String? = nil, name: String, timeout: Duration = .seconds(5),
-                 sendsAtOnce: Bool = false) throws {
+    package init(url: String, user: String? = nil, password: String? = nil, name: String, timeout: Duration = .seconds(5)) throws {
         var options: OpaquePointer?
         try check(natsOptions_Create(&options), "options")
         defer { natsOptions_Destroy(options) }
@@ -39,7 +34,6 @@ package final class NATSConnection: @unchecked Sendable {
         // Publishes made while reconnecting wait in a buffer (8 MiB) instead of failing.
         try check(natsOptions_SetReconnectBufSize(options, 8 * 1024 * 1024), "options")
         try check(natsOptions_SetRetryOnFailedConnect(options, false, nil, nil), "options")
-        if sendsAtOnce { try check(natsOptions_SetSendAsap(options, true), "options") }
         var connection: OpaquePointer?
         try check(natsConnection_Connect(&connection, options), "connect to \(url)")
         self.connection = connection!

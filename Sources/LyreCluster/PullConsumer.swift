@@ -125,7 +125,8 @@ package final class ReceivedMessage: @unchecked Sendable {
         return String(cString: value)
     }
 
-    /// Acknowledges the message (it is not redelivered).
+    /// Acknowledges the message (it is not redelivered); on a `.cumulative` consumer, also
+    /// every message before it in the stream delivered to the consumer.
     package func ack() throws {
         try check(natsMsg_Ack(message, nil), "ack")
     }

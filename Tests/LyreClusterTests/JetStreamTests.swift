@@ -63,6 +63,39 @@ struct JetStreamTests {
         connection.close()
     }
 
+    /// A consumer left with explicit acknowledgements (an older version's) is replaced by
+    /// deleting it and creating a cumulative one (JetStream cannot change the policy in
+    /// place); there, one acknowledgement of a batch's newest message acknowledges the batch.
+    @Test func aCumulativeAcknowledgementOfTheNewestMessageAcknowledgesTheWholeBatch() throws {
+        let node = try NATSTestNode(name: "alpha")
+        let connection = try node.connect()
+        let js = try connection.jetStream()
+        try js.addOrUpdateStream(StreamConfiguration(name: "dev_dog", subjects: ["alpha.txn.dev.dog"]))
+        for i in 1...5 {
+            _ = try js.publish(subject: "alpha.txn.dev.dog", data: Array("record \(i)".utf8), messageID: "alpha-\(i)")
+        }
+        _ = try js.pullConsumer(stream: "dev_dog", filter: "alpha.txn.dev.dog", durable: "beta")
+        #expect(try js.deleteConsumer(stream: "dev_dog", durable: "beta"))
+        let consumer = try js.pullConsumer(stream: "dev_dog", filter: "alpha.txn.dev.dog", durable: "beta",
+                                           start: .sequence(1), acknowledgement: .cumulative)
+        var messages: [ReceivedMessage] = []
+        let deadline = Date().addingTimeInterval(60)
+        while messages.count < 5, Date() < deadline {
+            messages += try consumer.fetchAvailable(batch: 10, timeout: .seconds(1))
+        }
+        #expect(messages.map(\.streamSequence) == [1, 2, 3, 4, 5])
+        try messages.last?.ack()
+        // The acknowledgement is a message of its own: wait until the server has taken it.
+        var state = try consumer.state()
+        while state?.ackFloor != 5, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            state = try consumer.state()
+        }
+        #expect(state?.ackFloor == 5)
+        #expect(state?.ackPending == 0)
+        #expect(state?.pending == 0)
+    }
+
     @Test func asynchronousPublishesAreStoredInSendOrderWithOneResultEachAndDuplicatesDropped() throws {
         let node = try NATSTestNode(name: "delta")
         let connection = try node.connect()

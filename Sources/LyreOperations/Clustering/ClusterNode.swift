@@ -70,7 +70,7 @@ final class ClusterNode: Sendable {
         }
         if let url = settings.externalURL {
             engine = nil
-            connection = try NATSConnection(url: url, name: "lyre-\(nodeName)", sendsAtOnce: true)
+            connection = try NATSConnection(url: url, name: "lyre-\(nodeName)")
         } else {
             guard let executable = ClusterEngineSettings.findExecutable(path: environmentPath) else {
                 throw ClusterEngineError("clustering: nats-server not found (install the nats-server package, or run scripts/bootstrap)")
@@ -87,12 +87,12 @@ final class ClusterNode: Sendable {
             try engine.start()
             self.engine = engine
             do {
-                // Sent at once: replication publishes one message per committed group and
-                // subscribers fetch and acknowledge as they go, so nats.c's flusher (woken per
-                // message, then waiting 1 ms to gather more) cost two wake-ups per message and
-                // a millisecond of lag per hop (Benchmarks/README.md, session 11).
+                // Not nats.c's `sendAsap`: its flusher gathers what is sent within a millisecond
+                // into one write, and the four nats-servers then handle fewer packets; writing
+                // each message at once cost them more than it saved this node
+                // (Benchmarks/README.md, sessions 11 and 12).
                 connection = try NATSConnection(url: engine.leafURL, user: engine.localUser, password: engine.localPassword,
-                                                name: "lyre-\(nodeName)", sendsAtOnce: true)
+                                                name: "lyre-\(nodeName)")
             } catch {
                 engine.stop()
                 throw error

@@ -173,6 +173,32 @@ final class ReplicationSubscriber: Sendable {
         /// The history is known to be incomplete: take a full copy before consuming.
         var needsCopy = false
         var lastGapCheck = Date()
+        /// The consumer was just created and has delivered nothing applied yet.
+        var fresh = true
+    }
+
+    /// The first stream sequence a batch skips — the batch's messages, in delivery order,
+    /// continue `expected` without a hole (redeliveries of older messages may come first) —
+    /// or nil. A replication stream has one subject and loses messages only from its front,
+    /// so a skipped sequence is either gone from the stream (a purge, an age limit) or a
+    /// delivery that did not arrive.
+    static func firstMissing(_ sequences: [UInt64], expected: UInt64) -> UInt64? {
+        guard expected > 0 else { return nil }
+        var next = expected
+        for sequence in sequences {
+            if sequence > next { return next }
+            next = max(next, sequence + 1)
+        }
+        return nil
+    }
+
+    /// Acknowledges an applied batch: one acknowledgement of its newest message, which the
+    /// consumer's cumulative policy (`AckAll`) extends to every earlier one — the batch
+    /// continues the position without a hole (`firstMissing`), so nothing unapplied is
+    /// covered. One packet per batch instead of one per message through this node's leaf
+    /// server, both hubs and the peer's leaf (Benchmarks/README.md, session 12).
+    private func acknowledge(_ messages: [ReceivedMessage]) {
+        try? messages.max(by: { $0.streamSequence < $1.streamSequence })?.ack()
     }
 
     private func loop() {
@@ -211,18 +237,27 @@ final class ReplicationSubscriber: Sendable {
                 $0.lastError = nil
                 if messages.isEmpty { $0.pending = 0 }
             }
-            do {
-                // Messages after the position gone from the stream: a full copy first.
-                let skipsAhead = messages.first.map { $0.streamSequence > position.expected } ?? false
-                if skipsAhead || (messages.isEmpty && Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval) {
-                    position.lastGapCheck = Date()
-                    if hasGap(stream: stream, expected: position.expected) {
-                        logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(position.expected &- 1), taking a full copy")
-                        position.needsCopy = true
-                        consumer = nil
-                        continue
-                    }
+            let missing = Self.firstMissing(messages.map(\.streamSequence), expected: position.expected)
+            if missing != nil || (messages.isEmpty && Date().timeIntervalSince(position.lastGapCheck) > Self.gapCheckInterval) {
+                let needed = missing ?? position.expected
+                position.lastGapCheck = Date()
+                if hasGap(stream: stream, expected: needed) {
+                    // Messages after the position gone from the stream: a full copy first.
+                    logger.notice("clustering: \(what) from \(peer): the stream no longer holds what follows sequence \(needed &- 1), taking a full copy")
+                    position.needsCopy = true
+                    consumer = nil
+                    continue
                 }
+                if let missing, !position.fresh {
+                    // The stream holds a message this consumer skipped: a delivery lost on the
+                    // way (a reconnection). Its batch is not applied, and the consumer is
+                    // recreated at the position kept here, so that acknowledging what follows
+                    // (cumulative) never acknowledges the lost one unapplied.
+                    logger.notice("clustering: \(what) from \(peer): sequence \(missing) was not delivered, resuming from the position kept here")
+                    consumer = nil
+                    continue
+                }
+                // Else a new consumer starts at the first message the stream has from its start on.
             }
             if messages.isEmpty { continue }
             do {
@@ -234,9 +269,10 @@ final class ReplicationSubscriber: Sendable {
                 continue
             }
             applied?()
-            for message in messages { try? message.ack() }
+            acknowledge(messages)
             let last = messages[messages.count - 1]
             position.expected = max(position.expected, (messages.map(\.streamSequence).max() ?? 0) + 1)
+            position.fresh = false
             state.withLock {
                 $0.applied += UInt64(messages.count)
                 $0.pending = last.pending
@@ -305,7 +341,12 @@ final class ReplicationSubscriber: Sendable {
         }
         try jetStream.deleteConsumer(stream: stream, durable: durable)
         position.expected = start
-        return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait)
+        position.fresh = true
+        // Always created anew, so a consumer left by an older version (explicit
+        // acknowledgements: JetStream cannot change a consumer's policy in place) is replaced
+        // here at the first bind after an upgrade.
+        return try jetStream.pullConsumer(stream: stream, filter: subject, durable: durable, start: .sequence(start), ackWait: Self.ackWait,
+                                          acknowledgement: .cumulative)
     }
 
     private func apply(_ messages: [ReceivedMessage]) throws {
