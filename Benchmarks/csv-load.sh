@@ -109,7 +109,8 @@ done
 END=$(now)
 PEAK_RSS_KB=$(proc_kb "$LYRE_PID" VmHWM)
 ANON_END_KB=$(proc_kb "$LYRE_PID" RssAnon)
-DB_BYTES=$(du -sb "$WORK/lyre/database" 2>/dev/null | cut -f1)
+# (The load's own compaction may already be writing its new file beside the database: not counted.)
+DB_BYTES=$(du -sb --exclude="*.compacting-online*" "$WORK/lyre/database" 2>/dev/null | cut -f1)
 echo "   $(echo "$STATUS" | sed -E 's/.*"message":"([^"]+)".*/\1/')"
 case "$STATUS" in *'"status":"ERROR"'*) echo "lyre load failed: $STATUS"; exit 1 ;; esac
 LYRE_SECONDS=$(echo "$END - $START" | bc -l)
