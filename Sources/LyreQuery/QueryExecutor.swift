@@ -41,6 +41,7 @@ package enum QueryExecutor {
                                    _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
         let filter = plan.filter.map(FilterMatcher.init)
         func deliver(_ record: UnsafeRawBufferPointer) throws -> Bool {
+            try ReadCancellation.check()
             if let filter, !(try filter.matches(record: record)) { return true }
             return try body(record)
         }
@@ -112,7 +113,8 @@ private final class Run {
     }
 
     func matches(_ record: UnsafeRawBufferPointer) throws -> Bool {
-        try filter?.matches(record: record) ?? true
+        try ReadCancellation.check()
+        return try filter?.matches(record: record) ?? true
     }
 
     // MARK: Streamed
@@ -229,6 +231,7 @@ private final class Run {
             if attribute.isPrimaryKey {
                 try txn.withCursor(table.records) { cursor in
                     try cursor.visit(KeyRange(.all, .records)!, descending: descending) { key, _ in
+                        try ReadCancellation.check()
                         guard matcher.matches(try KeyCodec.decode(key)) else { return true }
                         return try body(key, [Array(key)])
                     }
@@ -239,6 +242,7 @@ private final class Run {
             try txn.withCursor(table.index) { cursor in
                 try cursor.visitIndex(range, descending: descending, descendingDuplicates: descendingDuplicates,
                                       chunk: chunk) { key, pks in
+                    try ReadCancellation.check()
                     // A cut key cannot be decoded faithfully: keep its records for the re-check.
                     if !TableIndex.isTruncated(key) {
                         let value = try TableIndex.value(of: key)

@@ -13,7 +13,7 @@ public indirect enum Expression: Sendable, Hashable {
     /// `x IS NULL` / `x IS NOT NULL`.
     case isNull(Expression, negated: Bool)
     /// `x [NOT] IN (v1, …)`.
-    case inList(Expression, [Expression], negated: Bool)
+    case inList(Expression, InList, negated: Bool)
     /// `x [NOT] BETWEEN low AND high`.
     case between(Expression, low: Expression, high: Expression, negated: Bool)
     /// `x [NOT] LIKE pattern [ESCAPE e]` (the escape is parsed and ignored, sql.md §4.3).
@@ -159,7 +159,9 @@ extension Expression {
         case .literal, .column, .currentTimestamp, .subquery, .exists: break
         case .unary(_, let e), .isNull(let e, _): e.forEachNode(visit)
         case .binary(_, let a, let b): a.forEachNode(visit); b.forEachNode(visit)
-        case .inList(let e, let list, _), .quantified(_, let e, _, let list):
+        case .inList(let e, let list, _):
+            e.forEachNode(visit); list.forEach { $0.forEachNode(visit) }
+        case .quantified(_, let e, _, let list):
             e.forEachNode(visit); list.forEach { $0.forEachNode(visit) }
         case .between(let e, let lo, let hi, _):
             e.forEachNode(visit); lo.forEachNode(visit); hi.forEachNode(visit)

@@ -55,6 +55,8 @@ public struct ExpressionEvaluator: Sendable {
         case .inList(let e, let list, let negated):
             let v = try evaluate(e, row: row)
             if JS.isNullish(v) { return nil }
+            // A list of constants answers from its hash set (one lookup, not one per item).
+            if let v, let found = list.containsConstant(v) { return .bool(found != negated) }
             var found = false
             for item in list {
                 if case .subquery = item { throw SQLEvaluationError("sub-selects are not supported") }

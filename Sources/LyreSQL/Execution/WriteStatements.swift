@@ -56,7 +56,7 @@ package enum WriteStatements {
         let bound = BoundTable(position: 0, ref: TableRef(name: TableName(database: table.database, table: table.name)),
                                database: database, definition: table)
         var resolver = ColumnResolver(tables: [bound])
-        let condition = whereClause.map(WhereRewrite.apply)
+        let condition = whereClause.map(WhereRewrite.prepare)
         if let condition { try resolver.resolveAll(in: condition) }
         let functions = functions.compilingSearchJSON(in: condition.map { [$0] } ?? [])
         let evaluator = ExpressionEvaluator(functions: functions, context: context)
