@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Reads structured choices (bytes, integers, lengths) from a fuzzer input, front to back.
 /// Past the end every read gives zeros, so any input decodes to some choices.
 struct FuzzInput {
@@ -32,4 +35,20 @@ struct FuzzInput {
     var rest: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[Swift.min(position, bytes.count)...])
     }
+}
+
+/// Runs async work to its end from synchronous fuzzing code (the fixtures' requests).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    final class Slot: Sendable {
+        let value = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+    }
+    let slot = Slot()
+    Task {
+        let result = await body()
+        slot.value.withLock { $0 = result }
+        slot.done.signal()
+    }
+    slot.done.wait()
+    return slot.value.withLock { $0! }
 }

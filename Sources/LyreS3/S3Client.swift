@@ -248,8 +248,8 @@ package struct S3RequestSigner: Sendable {
 
 /// The little XML S3 answers with: first element text by tag name, entities decoded.
 /// S3's documents are flat and small (bounded by `errorBodyLimit`); a full parser would buy nothing.
-enum S3XML {
-    static func first(_ tag: String, in text: String) -> String? {
+package enum S3XML {
+    package static func first(_ tag: String, in text: String) -> String? {
         guard let open = text.range(of: "<\(tag)>") ?? text.range(of: "<\(tag) ") else { return nil }
         var start = open.upperBound
         if text[open].hasSuffix(" ") {
@@ -260,14 +260,14 @@ enum S3XML {
         return unescape(String(text[start..<end.lowerBound]))
     }
 
-    static func unescape(_ text: String) -> String {
+    package static func unescape(_ text: String) -> String {
         guard text.contains("&") else { return text }
         return text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
             .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
             .replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
     }
 
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }

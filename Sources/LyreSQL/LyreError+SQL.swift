@@ -86,7 +86,7 @@ extension LyreError {
 
     public static func sqlSearchFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
         if let cancelled = LyreError.cancelledRead(underlying) { return cancelled }
-        LyreError(.badRequest, status: 400,
+        return LyreError(.badRequest, status: 400,
                   "There was a problem performing this search. Please check the logs and try again.",
                   underlying: underlying)
     }
@@ -101,7 +101,7 @@ extension LyreError {
     /// The generic `UPDATE` failure (sql.md §7.4).
     public static func sqlUpdateFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
         if let cancelled = LyreError.cancelledRead(underlying) { return cancelled }
-        LyreError(.badRequest, status: 400,
+        return LyreError(.badRequest, status: 400,
                   "There was a problem performing this update. Please check the logs and try again.",
                   underlying: underlying)
     }

@@ -9,7 +9,6 @@ import LyreServer
 import NIOCore
 import ServiceLifecycle
 import LyreTestSupport
-import Synchronization
 import Testing
 
 /// `operationsApi.network.headersTimeout`, `keepAliveTimeout`, `timeout` and the connection
@@ -95,12 +94,12 @@ import Testing
     /// 408, not Lyre's former 503: the request's own cost ran out the time (docs/compatibility.md,
     /// "Request timeout"). Its reads see their cancellation (`ReadCancellation.check` throws).
     @Test func anAnswerStillRunningAfterTheTimeoutIs408AndItsReadsAreCancelled() async throws {
-        let readCancelled = Mutex(false)
+        let readCancelled = ReadCancellation.Token()  // a Sendable flag: set once the read saw its cancellation
         let slow = FakeHandler { _ in
             .deferred {
                 for _ in 0..<300 {
                     do { try ReadCancellation.check() } catch {
-                        readCancelled.withLock { $0 = true }
+                        readCancelled.cancel()
                         break
                     }
                     try? await Task.sleep(for: .milliseconds(10))
@@ -117,8 +116,8 @@ import Testing
             #expect(text.hasSuffix(#"{"error":"Request timed out: still running after operationsApi.network.timeout"}"#))
             #expect(!text.contains("late"))
             #expect(closed)
-            for _ in 0..<300 where !readCancelled.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(readCancelled.withLock { $0 }, "the timed-out request's reads must be cancelled")
+            for _ in 0..<300 where !readCancelled.isCancelled { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(readCancelled.isCancelled, "the timed-out request's reads must be cancelled")
         }
     }
 

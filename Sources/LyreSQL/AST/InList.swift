@@ -1,4 +1,4 @@
-public import LyreCore
+import LyreCore
 
 /// The items of `x [NOT] IN (…)`, with a hash set of their values when every item is a
 /// constant, so membership is one lookup instead of a walk of the list for every row
@@ -44,12 +44,12 @@ public struct InList: Sendable, Hashable, RandomAccessCollection, ExpressibleByA
     private static func constantValue(_ item: Expression) -> Value?? {
         switch item {
         case .literal(.null): return .some(nil)
-        case .literal(.bool(let b)): return .bool(b)
+        case .literal(.bool(let b)): return Value.bool(b)
         case .literal(.number(let n)): return n.value
-        case .literal(.string(let s)): return .string(s)
+        case .literal(.string(let s)): return Value.string(s)
         case .literal(.json(let v)): return v
-        case .unary(.minus, .literal(.number(let n))): return .double(-n.doubleValue)
-        case .unary(.plus, .literal(.number(let n))): return .double(n.doubleValue)
+        case .unary(.minus, .literal(.number(let n))): return Value.double(-n.doubleValue)
+        case .unary(.plus, .literal(.number(let n))): return Value.double(n.doubleValue)
         default: return nil
         }
     }
