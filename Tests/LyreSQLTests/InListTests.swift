@@ -57,11 +57,13 @@ import Testing
     }
 
     @Test func chainsThatAreShortMixColumnsOrCompareNullStayAsWritten() throws {
+        // Up to 32 terms a chain is left-deep, so with the odd term first no sub-chain is foldable.
+        let twenty = (0..<20).map { "x = \($0)" }.joined(separator: " OR ")
         for text in [
             (0..<10).map { "x = \($0)" }.joined(separator: " OR "),
-            (0..<40).map { "x = \($0)" }.joined(separator: " OR ") + " OR y = 1",
-            (0..<40).map { "x = \($0)" }.joined(separator: " OR ") + " OR x = NULL",
-            (0..<40).map { "x = \($0)" }.joined(separator: " OR ") + " OR x > 100",
+            "y = 1 OR " + twenty,
+            "x = NULL OR " + twenty,
+            "x > 100 OR " + twenty,
         ] {
             let e = try Parser.parseExpression(text)
             #expect(WhereRewrite.prepare(e) == WhereRewrite.apply(e), "\(text.suffix(30))")
@@ -71,6 +73,24 @@ import Testing
         guard case .binary(.and, _, .unary(.not, .inList)) = WhereRewrite.prepare(try Parser.parseExpression("y = 1 AND NOT (\(inner))")) else {
             Issue.record("not folded under AND NOT")
             return
+        }
+    }
+
+    @Test func aLongCaseOfConstantsTakesTheFirstStrictlyEqualBranch() throws {
+        // 12 branches (hashed past 8), with repeated and mixed-type constants.
+        let constants = ["1", "1.0", "'1'", "2", "'a'", "true", "NULL", "2.0", "'é'", "-3", "'A'", "1"]
+        let simple = "CASE x " + constants.enumerated().map { "WHEN \($1) THEN \($0)" }.joined(separator: " ") + " ELSE 'none' END"
+        let searched = "CASE " + constants.enumerated().map { $1 == "NULL" ? "WHEN x = 99 THEN \($0)" : "WHEN \($0 % 2 == 0 ? "x = \($1)" : "\($1) = x") THEN \($0)" }
+            .joined(separator: " ") + " END"
+        let parsed = try constants.map { try evaluator.evaluate(Parser.parseExpression($0), row: NoRow()) }
+        for value in Self.values + [.int(2), .int(-3), .int(99), .string("A")] {
+            let row = RecordRow(JSONObject([("x", value)]))
+            var expected: Value? = "none"
+            if !JS.isNullish(value), let i = parsed.firstIndex(where: { JS.strictEquals(value, $0) }) { expected = .int(Int64(i)) }
+            #expect(try evaluator.evaluate(Parser.parseExpression(simple), row: row) == expected, "simple \(value)")
+            var searchedExpected: Value? = nil
+            if case .int(99) = value { searchedExpected = .int(6) } else if expected != "none" { searchedExpected = expected }
+            #expect(try evaluator.evaluate(Parser.parseExpression(searched), row: row) == searchedExpected, "searched \(value)")
         }
     }
 }

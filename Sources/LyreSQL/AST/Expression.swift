@@ -99,9 +99,21 @@ public enum Quantifier: String, Sendable, Hashable {
 /// `CASE [operand] WHEN … THEN … [ELSE …] END`.
 public struct CaseExpression: Sendable, Hashable {
     /// The operand of the simple form (`CASE species WHEN 'dog' …`), `nil` for the searched form.
-    public var operand: Expression?
-    public var branches: [Branch]
+    public var operand: Expression? { didSet { lookup = CaseLookup(operand: operand, branches: branches) } }
+    public var branches: [Branch] { didSet { lookup = CaseLookup(operand: operand, branches: branches) } }
     public var elseValue: Expression?
+    /// Derived from `operand` and `branches` for the evaluator; not part of equality.
+    private(set) var lookup: CaseLookup?
+
+    public static func == (a: CaseExpression, b: CaseExpression) -> Bool {
+        a.operand == b.operand && a.branches == b.branches && a.elseValue == b.elseValue
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(operand)
+        hasher.combine(branches)
+        hasher.combine(elseValue)
+    }
 
     public struct Branch: Sendable, Hashable {
         public var condition: Expression
@@ -116,6 +128,7 @@ public struct CaseExpression: Sendable, Hashable {
         self.operand = operand
         self.branches = branches
         self.elseValue = elseValue
+        lookup = CaseLookup(operand: operand, branches: branches)
     }
 }
 

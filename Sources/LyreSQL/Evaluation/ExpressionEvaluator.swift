@@ -84,6 +84,14 @@ public struct ExpressionEvaluator: Sendable {
             }
             return .bool(quantifier == .all ? results.allSatisfy { $0 } : results.contains(true))
         case .caseWhen(let c):
+            if let lookup = c.lookup {
+                // Constants compared with one subject: the first equal branch by one lookup.
+                let subject = try evaluate(lookup.subject, row: row)
+                if let key = StrictKey(subject), let i = lookup.firstBranch[key] {
+                    return try evaluate(c.branches[i].value, row: row)
+                }
+                return try c.elseValue.flatMap { try evaluate($0, row: row) }
+            }
             if let operandExpression = c.operand {
                 let operand = try evaluate(operandExpression, row: row)
                 for branch in c.branches where !JS.isNullish(operand) {
