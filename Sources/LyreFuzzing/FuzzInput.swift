@@ -39,11 +39,7 @@ struct FuzzInput {
 
 /// Runs async work to its end from synchronous fuzzing code (the fixtures' requests).
 func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-    final class Slot: Sendable {
-        let value = Mutex<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-    }
-    let slot = Slot()
+    let slot = BlockingSlot<T>()
     Task {
         let result = await body()
         slot.value.withLock { $0 = result }
@@ -51,4 +47,10 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
     }
     slot.done.wait()
     return slot.value.withLock { $0! }
+}
+
+/// Where `blocking`'s task leaves its result.
+private final class BlockingSlot<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
+    let done = DispatchSemaphore(value: 0)
 }

@@ -102,8 +102,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var needsFlush = false
     /// Where answers finished on other threads are posted (looked up once per connection).
     private var mailbox: LoopMailbox?
-    /// The deferred request's read cancellation (`ReadCancellation`): cancelled on timeout
-    /// or when the connection goes, so a costly read stops instead of running on unseen.
+    /// The deferred request's `ReadCancellation` token: cancelled on timeout or disconnection.
     var readCancellation: ReadCancellation.Token?
 
     init(handler: any RequestHandling, maximumBodySize: Int, logger: Logger, limits: ConnectionLimits = .untimed) {
@@ -281,8 +280,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             refuse(status: 408, context: context)
             flushIfNeeded(context: context)
         case .answer:
-            // 408, not 503: the time went on this request (docs/compatibility.md, "Request
-            // timeout"); a read it was doing is cancelled, a write commits or not, whole.
+            // 408: the time went on this request's own work (docs/compatibility.md, "Request timeout").
             logger.warning("Request answered 408: still running after operationsApi.network.timeout",
                            metadata: ["peer": "\(remoteAddress ?? "?")"])
             readCancellation?.cancel()
