@@ -117,7 +117,7 @@ final class SearchFixture: Sendable {
         logger.logLevel = .critical
         do {
             app = try Application(configuration: Configuration(root: root, port: 0, bootstrapAdmin: ("admin", "fuzz"), durableWrites: false,
-                                                               passwordHashRounds: 1_000),
+                                                               passwordHashRounds: 100_000),
                                   logger: logger)
         } catch {
             fatalError("lyre-fuzz: cannot create the search fixture under \(root): \(error)")
