@@ -324,6 +324,9 @@ public enum ConfigurationFile {
         case .scalar(let scalar):
             if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
             if node.null != nil { return .null }
+            // YAML 1.1's base-60 numbers (`1:30`) are text, as in Harper's js-yaml (YAML 1.2);
+            // Yams multiplies their parts unchecked and trapped on `1_:8876:0888…` (config fuzzer).
+            if scalar.string.contains(":") { return .string(scalar.string) }
             if let b = node.bool { return .bool(b) }
             if let i = node.int { return .int(Int64(i)) }
             if let d = node.float { return .double(d) }
