@@ -184,7 +184,7 @@ let package = Package(
         .target(
             name: "LyreFuzzing",
             dependencies: [
-                "LyreCore", "LyreStorage", "LyreSQL", "LyreOperations", "LyreServer",
+                "LyreCore", "LyreStorage", "LyreSQL", "LyreOperations", "LyreServer", "LyreAuth", "LyreS3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Reads structured choices (bytes, integers, lengths) from a fuzzer input, front to back.
 /// Past the end every read gives zeros, so any input decodes to some choices.
 struct FuzzInput {
@@ -31,5 +34,37 @@ struct FuzzInput {
     /// The bytes not read yet.
     var rest: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[Swift.min(position, bytes.count)...])
+    }
+}
+
+/// Runs async work to its end from synchronous fuzzing code (the fixtures' requests).
+/// The work runs on a thread of its own (`FuzzExecutor`), not the cooperative pool: the
+/// corpus replay tests call targets from that pool, and waiting there for work queued on
+/// it deadlocked once every pool thread waited.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    let slot = BlockingSlot<T>()
+    Task(executorPreference: FuzzExecutor.shared) {
+        let result = await body()
+        slot.value.withLock { $0 = result }
+        slot.done.signal()
+    }
+    slot.done.wait()
+    return slot.value.withLock { $0! }
+}
+
+/// Where `blocking`'s task leaves its result.
+private final class BlockingSlot<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
+    let done = DispatchSemaphore(value: 0)
+}
+
+/// A task executor on one serial dispatch queue (see `blocking`).
+final class FuzzExecutor: TaskExecutor {
+    static let shared = FuzzExecutor()
+    private let queue = DispatchQueue(label: "lyre-fuzz")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

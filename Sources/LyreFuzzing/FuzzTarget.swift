@@ -24,6 +24,16 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case codec
     /// The linear-time regular-expression engine (`REGEXP`, `LIKE`, `$contains`).
     case regex
+    /// NoSQL search requests through the operation layer (conditions, sort, paging).
+    case conditions
+    /// Date text, moment formats and duration strings.
+    case dates
+    /// The YAML configuration file.
+    case config
+    /// `Authorization` headers: Basic credentials and JWT bearer tokens.
+    case auth
+    /// The XML of S3's answers.
+    case s3xml
 
     /// Runs one input.
     /// - Throws: `InvariantViolation` when an invariant of the target does not hold.
@@ -36,6 +46,11 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .http: try HTTPFuzzer.run(bytes)
         case .codec: try CodecFuzzer.run(bytes)
         case .regex: try RegexFuzzer.run(bytes)
+        case .conditions: try ConditionsFuzzer.run(bytes)
+        case .dates: try DateFuzzer.run(bytes)
+        case .config: try ConfigFuzzer.run(bytes)
+        case .auth: try AuthFuzzer.run(bytes)
+        case .s3xml: try S3XMLFuzzer.run(bytes)
         }
     }
 

@@ -40,7 +40,9 @@ package enum QueryExecutor {
     package static func candidates(_ plan: QueryPlan, table: TableDefinition, in txn: ReadTransaction,
                                    _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
         let filter = plan.filter.map(FilterMatcher.init)
+        var checkpoint = ReadCancellation.Checkpoint()
         func deliver(_ record: UnsafeRawBufferPointer) throws -> Bool {
+            try checkpoint.tick()
             if let filter, !(try filter.matches(record: record)) { return true }
             return try body(record)
         }
@@ -87,6 +89,7 @@ private final class Run {
     let orderKeys: [OrderKey]
     var skipped = 0
     var emitted = 0
+    var checkpoint = ReadCancellation.Checkpoint()
 
     init(plan: QueryPlan, table: TableDefinition, txn: ReadTransaction, emit: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.plan = plan
@@ -112,7 +115,8 @@ private final class Run {
     }
 
     func matches(_ record: UnsafeRawBufferPointer) throws -> Bool {
-        try filter?.matches(record: record) ?? true
+        try checkpoint.tick()
+        return try filter?.matches(record: record) ?? true
     }
 
     // MARK: Streamed
@@ -229,6 +233,7 @@ private final class Run {
             if attribute.isPrimaryKey {
                 try txn.withCursor(table.records) { cursor in
                     try cursor.visit(KeyRange(.all, .records)!, descending: descending) { key, _ in
+                        try checkpoint.tick()
                         guard matcher.matches(try KeyCodec.decode(key)) else { return true }
                         return try body(key, [Array(key)])
                     }
@@ -239,6 +244,7 @@ private final class Run {
             try txn.withCursor(table.index) { cursor in
                 try cursor.visitIndex(range, descending: descending, descendingDuplicates: descendingDuplicates,
                                       chunk: chunk) { key, pks in
+                    try checkpoint.tick()
                     // A cut key cannot be decoded faithfully: keep its records for the re-check.
                     if !TableIndex.isTruncated(key) {
                         let value = try TableIndex.value(of: key)

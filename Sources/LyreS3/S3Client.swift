@@ -248,27 +248,65 @@ package struct S3RequestSigner: Sendable {
 
 /// The little XML S3 answers with: first element text by tag name, entities decoded.
 /// S3's documents are flat and small (bounded by `errorBodyLimit`); a full parser would buy nothing.
-enum S3XML {
-    static func first(_ tag: String, in text: String) -> String? {
-        guard let open = text.range(of: "<\(tag)>") ?? text.range(of: "<\(tag) ") else { return nil }
-        var start = open.upperBound
-        if text[open].hasSuffix(" ") {
-            guard let close = text[start...].firstIndex(of: ">") else { return nil }
-            start = text.index(after: close)
+package enum S3XML {
+    // Byte-wise, not by `Character`: a combining mark after `<Code>` joins the `>` into one
+    // grapheme, and a `Character` search then missed the tag (found by the s3xml fuzzer).
+    package static func first(_ tag: String, in text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let name = Array(tag.utf8)
+        var start: Int
+        if let open = find([UInt8(ascii: "<")] + name + [UInt8(ascii: ">")], in: bytes, from: 0) {
+            start = open + name.count + 2
+        } else if let open = find([UInt8(ascii: "<")] + name + [UInt8(ascii: " ")], in: bytes, from: 0) {
+            guard let close = bytes[(open + name.count + 2)...].firstIndex(of: UInt8(ascii: ">")) else { return nil }
+            start = close + 1
+        } else {
+            return nil
         }
-        guard let end = text.range(of: "</\(tag)>", range: start..<text.endIndex) else { return "" }
-        return unescape(String(text[start..<end.lowerBound]))
+        guard let end = find(Array("</".utf8) + name + [UInt8(ascii: ">")], in: bytes, from: start) else { return "" }
+        return unescape(String(decoding: bytes[start..<end], as: UTF8.self))
     }
 
-    static func unescape(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        return text.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard haystack.count - start >= needle.count else { return nil }
+        for i in start...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        }
+        return nil
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    /// Entities decoded in one pass over the scalars (the same as replacing each in turn:
+    /// no decoded character can start or complete another entity).
+    package static func unescape(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return text }
+        let entities: [(String, String)] = [("&quot;", "\""), ("&apos;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&#34;", "\""), ("&amp;", "&")]
+        var bytes = Array(text.utf8)[...]
+        var out: [UInt8] = []
+        outer: while let b = bytes.first {
+            if b == UInt8(ascii: "&") {
+                for (entity, character) in entities where bytes.starts(with: entity.utf8) {
+                    out += character.utf8
+                    bytes = bytes.dropFirst(entity.utf8.count)
+                    continue outer
+                }
+            }
+            out.append(b)
+            bytes = bytes.dropFirst()
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    package static func escape(_ text: String) -> String {
+        var out: [UInt8] = []
+        for b in text.utf8 {
+            switch b {
+            case UInt8(ascii: "&"): out += "&amp;".utf8
+            case UInt8(ascii: "<"): out += "&lt;".utf8
+            case UInt8(ascii: ">"): out += "&gt;".utf8
+            case UInt8(ascii: "\""): out += "&quot;".utf8
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -77,8 +77,16 @@ extension LyreError {
     }
 
     /// The generic `SELECT` failure (sql.md §11.3); the cause is logged only.
+    /// A read cancelled by the shutdown (`ReadCancellation`) stays itself (503): it is not a
+    /// problem of the statement.
+    static func cancelledRead(_ error: (any Error & Sendable)?) -> LyreError? {
+        guard let lyre = error as? LyreError, lyre.code == .unavailable else { return nil }
+        return lyre
+    }
+
     public static func sqlSearchFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
-        LyreError(.badRequest, status: 400,
+        if let cancelled = LyreError.cancelledRead(underlying) { return cancelled }
+        return LyreError(.badRequest, status: 400,
                   "There was a problem performing this search. Please check the logs and try again.",
                   underlying: underlying)
     }
@@ -92,7 +100,8 @@ extension LyreError {
 
     /// The generic `UPDATE` failure (sql.md §7.4).
     public static func sqlUpdateFailed(_ underlying: (any Error & Sendable)? = nil) -> LyreError {
-        LyreError(.badRequest, status: 400,
+        if let cancelled = LyreError.cancelledRead(underlying) { return cancelled }
+        return LyreError(.badRequest, status: 400,
                   "There was a problem performing this update. Please check the logs and try again.",
                   underlying: underlying)
     }

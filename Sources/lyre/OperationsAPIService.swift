@@ -35,7 +35,23 @@ struct OperationsAPIService: Service {
         }
     }
 
+    /// How long reads in flight at SIGTERM may go on before they are cancelled
+    /// (`ReadCancellation`): a quick one finishes, a long one no longer holds the shutdown.
+    static let readGracePeriod: Duration = .seconds(2)
+
     func run() async throws {
+        let cancelReads = Task {
+            // Ended by the graceful shutdown, or by cancellation when the service ends first.
+            try await gracefulShutdown()
+            try await Task.sleep(for: Self.readGracePeriod)
+            logger.notice("stopping: reads still running are cancelled")
+            ReadCancellation.requestForShutdown()
+        }
+        defer { cancelReads.cancel() }
+        try await serve()
+    }
+
+    private func serve() async throws {
         let events = EventCursor(application.events)
         while true {
             var configuration = application.configuration

@@ -45,7 +45,10 @@ struct Projection: Sendable {
         }
         let unknown = requested.filter { !$0.hasPrefix("$") && table.attribute($0) == nil }
         if !unknown.isEmpty { throw LyreError.validation("unknown attribute '\(Self.list(unknown))'") }
-        attributes = requested
+        // Once each, at its first place: Harper's result objects hold a key once, and 10,000
+        // repeated names made every record 10,000 keys long (and its assembly quadratic).
+        var seen = Set<String>()
+        attributes = requested.filter { seen.insert($0).inserted }
     }
 
     /// `a`, `a and b`, `a, b and c`.

@@ -102,8 +102,14 @@ public enum ConfigurationFile {
     public static func read(root: String) throws -> JSONObject {
         let path = path(root: root)
         guard let data = FileManager.default.contents(atPath: path) else { return defaults(root: root) }
+        return try parse(yaml: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The tree of a configuration file's text (`read` without the file; the `config` fuzz target).
+    /// - Throws: `LyreError` (500) when the text is not a YAML mapping.
+    package static func parse(yaml text: String) throws -> JSONObject {
         do {
-            guard let node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) else { return JSONObject() }
+            guard let node = try Yams.compose(yaml: text) else { return JSONObject() }
             guard case .object(let tree) = try value(of: node) else {
                 throw LyreError(.internalError, status: 500, "HarperDB config file validation error: the file is not a YAML mapping")
             }
@@ -134,7 +140,7 @@ public enum ConfigurationFile {
             throw LyreError(.badRequest, status: 400,
                             "HarperDB config file validation error: a value is nested too deeply (limit \(maximumDepth))")
         }
-        let text = try Yams.serialize(node: node(of: .object(tree)), width: -1, allowUnicode: true)
+        let text = try yaml(tree)
         let temporary = path + ".tmp-\(UUID().uuidString)"
         guard fm.createFile(atPath: temporary, contents: Data(text.utf8)) else {
             throw LyreError(.internalError, status: 500, "Could not write the HarperDB config file")
@@ -143,6 +149,11 @@ public enum ConfigurationFile {
             try? fm.removeItem(atPath: temporary)
             throw LyreError(.internalError, status: 500, "Could not replace the HarperDB config file")
         }
+    }
+
+    /// The file's text for `tree`, as `write` writes it.
+    package static func yaml(_ tree: JSONObject) throws -> String {
+        try Yams.serialize(node: node(of: .object(tree)), width: -1, allowUnicode: true)
     }
 
     /// Writes the defaults unless the file exists (first start).
@@ -205,7 +216,7 @@ public enum ConfigurationFile {
     }
 
     /// Sets the `Configuration` fields that have a key in `tree`.
-    static func map(_ tree: JSONObject, onto c: inout Configuration) {
+    package static func map(_ tree: JSONObject, onto c: inout Configuration) {
         let v = { (path: String) -> Value? in lookup(tree, path: path.split(separator: ".").map(String.init)) }
         if let port = v("operationsApi.network.port") {
             if let number = port.intValue ?? port.stringValue.flatMap({ Int64($0) }) {
@@ -309,7 +320,7 @@ public enum ConfigurationFile {
     /// How deeply the configuration file's mappings and sequences may nest. Harper's own
     /// tree is five levels deep; past this limit the file is refused on one line instead
     /// of being walked recursively (libyaml's own parser stops at 1,000).
-    static let maximumDepth = 64
+    package static let maximumDepth = 64
 
     static func value(of node: Node, depth: Int = 0) throws(LyreError) -> Value {
         guard depth < maximumDepth else {
@@ -320,6 +331,9 @@ public enum ConfigurationFile {
         case .scalar(let scalar):
             if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
             if node.null != nil { return .null }
+            // YAML 1.1's base-60 numbers (`1:30`) are text, as in Harper's js-yaml (YAML 1.2);
+            // Yams multiplies their parts unchecked and trapped on `1_:8876:0888…` (config fuzzer).
+            if scalar.string.contains(":") { return .string(scalar.string) }
             if let b = node.bool { return .bool(b) }
             if let i = node.int { return .int(Int64(i)) }
             if let d = node.float { return .double(d) }
@@ -338,7 +352,7 @@ public enum ConfigurationFile {
     }
 
     /// How many containers deep `value` goes (a scalar is 0), without recursion.
-    static func nesting(of value: Value) -> Int {
+    package static func nesting(of value: Value) -> Int {
         var deepest = 0
         var pending: [(Value, Int)] = [(value, 0)]
         while let (value, depth) = pending.popLast() {

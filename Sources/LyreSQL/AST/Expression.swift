@@ -13,7 +13,7 @@ public indirect enum Expression: Sendable, Hashable {
     /// `x IS NULL` / `x IS NOT NULL`.
     case isNull(Expression, negated: Bool)
     /// `x [NOT] IN (v1, …)`.
-    case inList(Expression, [Expression], negated: Bool)
+    case inList(Expression, InList, negated: Bool)
     /// `x [NOT] BETWEEN low AND high`.
     case between(Expression, low: Expression, high: Expression, negated: Bool)
     /// `x [NOT] LIKE pattern [ESCAPE e]` (the escape is parsed and ignored, sql.md §4.3).
@@ -99,9 +99,21 @@ public enum Quantifier: String, Sendable, Hashable {
 /// `CASE [operand] WHEN … THEN … [ELSE …] END`.
 public struct CaseExpression: Sendable, Hashable {
     /// The operand of the simple form (`CASE species WHEN 'dog' …`), `nil` for the searched form.
-    public var operand: Expression?
-    public var branches: [Branch]
+    public var operand: Expression? { didSet { lookup = CaseLookup(operand: operand, branches: branches) } }
+    public var branches: [Branch] { didSet { lookup = CaseLookup(operand: operand, branches: branches) } }
     public var elseValue: Expression?
+    /// Derived from `operand` and `branches` for the evaluator; not part of equality.
+    private(set) var lookup: CaseLookup?
+
+    public static func == (a: CaseExpression, b: CaseExpression) -> Bool {
+        a.operand == b.operand && a.branches == b.branches && a.elseValue == b.elseValue
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(operand)
+        hasher.combine(branches)
+        hasher.combine(elseValue)
+    }
 
     public struct Branch: Sendable, Hashable {
         public var condition: Expression
@@ -116,6 +128,7 @@ public struct CaseExpression: Sendable, Hashable {
         self.operand = operand
         self.branches = branches
         self.elseValue = elseValue
+        lookup = CaseLookup(operand: operand, branches: branches)
     }
 }
 
@@ -159,7 +172,9 @@ extension Expression {
         case .literal, .column, .currentTimestamp, .subquery, .exists: break
         case .unary(_, let e), .isNull(let e, _): e.forEachNode(visit)
         case .binary(_, let a, let b): a.forEachNode(visit); b.forEachNode(visit)
-        case .inList(let e, let list, _), .quantified(_, let e, _, let list):
+        case .inList(let e, let list, _):
+            e.forEachNode(visit); list.forEach { $0.forEachNode(visit) }
+        case .quantified(_, let e, _, let list):
             e.forEachNode(visit); list.forEach { $0.forEachNode(visit) }
         case .between(let e, let lo, let hi, _):
             e.forEachNode(visit); lo.forEachNode(visit); hi.forEachNode(visit)

@@ -20,10 +20,10 @@ public enum WhereRewrite {
         case .unary(let op, let e):
             return .unary(op, apply(e))
         case .inList(let e, let list, let negated):
-            return .inList(apply(e), list.map { item in
+            return .inList(apply(e), InList(list.map { item in
                 if case .literal(.string(let s)) = item, let n = canonicalNumber(s) { return .literal(.number(n)) }
                 return apply(item)
-            }, negated: negated)
+            }), negated: negated)
         case .isNull(let e, let negated):
             return .isNull(apply(e), negated: negated)
         case .between(let e, let lo, let hi, let negated):

@@ -21,7 +21,7 @@ package struct SelectBinder {
         if !statement.unsupported.isEmpty || allExpressions(statement).contains(where: \.containsSubquery) {
             throw .sqlSearchFailed(SQLEvaluationError("unsupported construct \(statement.unsupported.map(\.rawValue))"))
         }
-        statement.whereClause = statement.whereClause.map(WhereRewrite.apply)
+        statement.whereClause = statement.whereClause.map(WhereRewrite.prepare)
         let functions = self.functions.compilingSearchJSON(in: allExpressions(statement))
         guard let from = statement.from else { return try bindWithoutFrom(statement, functions: functions) }
 

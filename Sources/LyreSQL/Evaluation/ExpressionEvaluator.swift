@@ -55,6 +55,8 @@ public struct ExpressionEvaluator: Sendable {
         case .inList(let e, let list, let negated):
             let v = try evaluate(e, row: row)
             if JS.isNullish(v) { return nil }
+            // A list of constants answers from its hash set (one lookup, not one per item).
+            if let v, let found = list.containsConstant(v) { return .bool(found != negated) }
             var found = false
             for item in list {
                 if case .subquery = item { throw SQLEvaluationError("sub-selects are not supported") }
@@ -82,6 +84,14 @@ public struct ExpressionEvaluator: Sendable {
             }
             return .bool(quantifier == .all ? results.allSatisfy { $0 } : results.contains(true))
         case .caseWhen(let c):
+            if let lookup = c.lookup {
+                // Constants compared with one subject: the first equal branch by one lookup.
+                let subject = try evaluate(lookup.subject, row: row)
+                if let key = StrictKey(subject), let i = lookup.firstBranch[key] {
+                    return try evaluate(c.branches[i].value, row: row)
+                }
+                return try c.elseValue.flatMap { try evaluate($0, row: row) }
+            }
             if let operandExpression = c.operand {
                 let operand = try evaluate(operandExpression, row: row)
                 for branch in c.branches where !JS.isNullish(operand) {

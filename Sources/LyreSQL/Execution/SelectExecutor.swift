@@ -215,6 +215,7 @@ package struct SelectExecutor {
                 table[key, default: []].append(i)
             }
             for l in left {
+                try ReadCancellation.check()
                 var matched = false
                 if let key = try hashKey(leftKeys, ExecutionRow(records: l, context: context)), let candidates = table[key] {
                     for i in candidates {
@@ -230,6 +231,7 @@ package struct SelectExecutor {
             }
         case .nestedLoop(let condition):
             for l in left {
+                try ReadCancellation.check()
                 var matched = false
                 for (i, r) in right.enumerated() {
                     let row = combined(l, r)
@@ -327,6 +329,7 @@ package struct SelectExecutor {
             index[[]] = 0
         }
         for records in rows {
+            try ReadCancellation.check()
             let row = ExecutionRow(records: records, context: context)
             var key: [Value] = []
             for g in select.statement.groupBy { key.append(JS.groupKey(try evaluator.evaluate(g, row: row))) }

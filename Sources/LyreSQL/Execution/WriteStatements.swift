@@ -56,7 +56,7 @@ package enum WriteStatements {
         let bound = BoundTable(position: 0, ref: TableRef(name: TableName(database: table.database, table: table.name)),
                                database: database, definition: table)
         var resolver = ColumnResolver(tables: [bound])
-        let condition = whereClause.map(WhereRewrite.apply)
+        let condition = whereClause.map(WhereRewrite.prepare)
         if let condition { try resolver.resolveAll(in: condition) }
         let functions = functions.compilingSearchJSON(in: condition.map { [$0] } ?? [])
         let evaluator = ExpressionEvaluator(functions: functions, context: context)
@@ -91,18 +91,31 @@ package enum WriteStatements {
         let assignments = statement.assignments.filter {
             $0.column != TableDefinition.createdTime && $0.column != TableDefinition.updatedTime
         }
+        // Each column once, at its first place (the primary key first), holding its last
+        // assignment's value: what `record[column] = value` per assignment built, without a
+        // walk of the record per assignment (10,000 assignments were 5·10^7 steps a record).
+        var columns = [primaryKey]
+        var slotOfColumn = [primaryKey: 0]
+        let slots = assignments.map { assignment in
+            if let slot = slotOfColumn[assignment.column] { return slot }
+            slotOfColumn[assignment.column] = columns.count
+            columns.append(assignment.column)
+            return columns.count - 1
+        }
         var records: [JSONObject] = []
         records.reserveCapacity(targets.count)
         for target in targets {
-            var record = JSONObject()
-            record.appendUnchecked(primaryKey, target[primaryKey] ?? .null)
-            for assignment in assignments {
+            var values = [Value](repeating: .null, count: columns.count)
+            values[0] = target[primaryKey] ?? .null
+            for (assignment, slot) in zip(assignments, slots) {
                 let value: Value?
                 do { value = try evaluator.evaluate(assignment.value, row: RecordRow(target)) } catch {
                     throw .sqlUpdateFailed(error)
                 }
-                record[assignment.column] = SQLResult.output(value) ?? .null
+                values[slot] = SQLResult.output(value) ?? .null
             }
+            var record = JSONObject()
+            for (column, value) in zip(columns, values) { record.appendUnchecked(column, value) }
             records.append(record)
         }
         return records

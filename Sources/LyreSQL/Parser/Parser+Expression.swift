@@ -98,7 +98,7 @@ extension Parser {
                 negated = true
             }
             if acceptKeyword("IN") {
-                left = .inList(left, try parseParenthesisedList(), negated: negated)
+                left = .inList(left, InList(try parseParenthesisedList()), negated: negated)
             } else if acceptKeyword("BETWEEN") {
                 let low = try parseAdditive()
                 try expectKeyword("AND")

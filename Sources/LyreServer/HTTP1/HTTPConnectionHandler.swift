@@ -108,6 +108,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     var needsFlush = false
     /// Where answers finished on other threads are posted (looked up once per connection).
     private var mailbox: LoopMailbox?
+    /// The deferred request's `ReadCancellation` token: cancelled on timeout or disconnection.
+    var readCancellation: ReadCancellation.Token?
 
     init(handler: any RequestHandling, maximumBodySize: Int, logger: Logger, limits: ConnectionLimits = .untimed) {
         self.handler = handler
@@ -144,6 +146,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        readCancellation?.cancel()
         isClosed = true
         inbound = nil
         body = nil
@@ -286,11 +289,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             refuse(status: 408, context: context)
             flushIfNeeded(context: context)
         case .answer:
-            logger.warning("Request answered 503: still running after operationsApi.network.timeout",
+            // 408: the time went on this request's own work (docs/compatibility.md, "Request timeout").
+            logger.warning("Request answered 408: still running after operationsApi.network.timeout",
                            metadata: ["peer": "\(remoteAddress ?? "?")"])
+            readCancellation?.cancel()
             guard let request else { return }
             phase = .closing
-            writeFixed(status: 503, body: ServerResponses.timedOut, info: request, forceClose: true, context: context)
+            writeFixed(status: 408, body: ServerResponses.timedOut, info: request, forceClose: true, context: context)
             flushIfNeeded(context: context)
         }
     }
@@ -548,7 +553,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             write(response, info: info, context: context)
         case .deferred(let work):
             phase = .responding
-            context.eventLoop.makeFutureWithTask(work).assumeIsolated().whenComplete { result in
+            let token = ReadCancellation.Token()
+            readCancellation = token
+            context.eventLoop.makeFutureWithTask { await ReadCancellation.$current.withValue(token) { await work() } }.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let response):
                     self.finishDeferred(response, info: info, context: context)
@@ -575,7 +582,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Writes a deferred answer (`nil`: it failed unexpectedly, answer 500) and goes on.
     func finishDeferred(_ response: OutgoingResponse?, info: RequestInfo, context: ChannelHandlerContext) {
         guard !isClosed else { return }
-        if case .closing = phase { return }  // answered 503 already (operationsApi.network.timeout)
+        readCancellation = nil
+        if case .closing = phase { return }  // answered 408 already (operationsApi.network.timeout)
         phase = .head
         idleSince = .now()
         if let response {
