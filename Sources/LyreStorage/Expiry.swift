@@ -47,7 +47,7 @@ package enum Expiry {
     /// positive integer whose milliseconds `UInt64(_:)` cannot hold (it trapped every insert).
     static func time(writtenAt now: Double, expiration: Int) -> UInt64 {
         let time = (now + Double(expiration) * 1000).rounded(.up)
-        return time >= 18_446_744_073_709_551_615 ? .max : UInt64(max(0, time))
+        return time >= 0x1p64 ? .max : UInt64(max(0, time))
     }
 
     /// The earliest expiry time (ms) of any record in the snapshot, or nil when none expires.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-public import LyreCore
+import LyreCore
 
 /// A black-box fuzzer of the real `lyre` binary over HTTP (docs/fuzzing.md, "HTTP fuzzer"):
 /// for every operation it sends mutated versions of a valid request (wrong JSON types,
@@ -127,14 +127,14 @@ public final class OperationFuzzer: @unchecked Sendable {
 
     func record(index: Int, family: String, reason: String, bytes: [UInt8]) {
         let file = logDirectory + "/failure-\(failures.count + 1).http"
-        FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
         let line = "#\(index) [\(family)] \(reason) -> \(file)\n"
         if let handle = FileHandle(forWritingAtPath: logDirectory + "/failures.txt") {
             handle.seekToEndOfFile()
             handle.write(Data(line.utf8))
             try? handle.close()
         } else {
-            FileManager.default.createFile(atPath: logDirectory + "/failures.txt", contents: Data(line.utf8))
+            _ = FileManager.default.createFile(atPath: logDirectory + "/failures.txt", contents: Data(line.utf8))
         }
         failures.append(Failure(index: index, family: family, reason: reason, file: file))
     }
