@@ -362,8 +362,12 @@ package final class Database: Sendable {
                 }
             }
             if let taken = snapshot.withLock({ $0 }) {
-                defer { taken.abort() }
+                // The snapshot's read transaction is aborted while the environment is surely
+                // open (under its read lock, which `close()` waits for). If `close()` came
+                // first, the transaction is left as it is: aborting it after `mdb_env_close`
+                // dereferenced freed memory (a background compaction during shutdown crashed).
                 try old.withReadLock {
+                    defer { taken.abort() }
                     try Rebuild.write(taken, to: temporary, mapSize: old.currentMapSize,
                                       releasePages: { old.releaseMappedPagesHoldingLock() },
                                       shouldStop: { self.closing.load(ordering: .relaxed) })
